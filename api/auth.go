@@ -1,0 +1,73 @@
+package api
+
+import (
+	"crypto/subtle"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"hookd.dev/hookd/models"
+)
+
+// Context keys.
+const (
+	keyCaller = "hookd.caller"
+	keyTenant = "hookd.tenant"
+)
+
+// authenticate accepts "Authorization: Bearer <key>" with an admin or tenant key.
+func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		header := c.Request().Header.Get("Authorization")
+		token, ok := strings.CutPrefix(header, "Bearer ")
+		token = strings.TrimSpace(token)
+		if !ok || token == "" {
+			return apiError(codeUnauthorized, "missing API key: send Authorization: Bearer <key>")
+		}
+		if s.cfg.AdminKey != "" &&
+			subtle.ConstantTimeCompare([]byte(models.HashKey(token)), []byte(models.HashKey(s.cfg.AdminKey))) == 1 {
+			c.Set(keyCaller, &models.APIKey{ID: "env:HOOKD_ADMIN_KEY"})
+			return next(c)
+		}
+		key, err := s.store.Authenticate(c.Request().Context(), token)
+		if models.ErrorCode(err) == models.CodeNotFound {
+			return apiError(codeUnauthorized, "invalid API key")
+		}
+		if err != nil {
+			return err
+		}
+		c.Set(keyCaller, key)
+		return next(c)
+	}
+}
+
+func caller(c echo.Context) *models.APIKey { return c.Get(keyCaller).(*models.APIKey) }
+
+func tenantOf(c echo.Context) *models.Tenant { return c.Get(keyTenant).(*models.Tenant) }
+
+// requireAdmin refuses tenant keys.
+func requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if !caller(c).IsAdmin() {
+			return apiError(models.CodeForbidden, "this needs an admin key")
+		}
+		return next(c)
+	}
+}
+
+// loadTenant resolves {tenant} (id or uid). A tenant key sees only its own
+// tenant; any other answers 404, so keys cannot probe which tenants exist.
+func (s *Server) loadTenant(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ref := c.Param("tenant")
+		t, err := s.store.GetTenant(c.Request().Context(), ref)
+		if err != nil {
+			return err
+		}
+		if k := caller(c); !k.IsAdmin() && *k.TenantID != t.ID {
+			return apiError(models.CodeNotFound, "tenant %q not found", ref)
+		}
+		c.Set(keyTenant, t)
+		return next(c)
+	}
+}

@@ -1,0 +1,90 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"hookd.dev/hookd/models"
+)
+
+// statusOf maps domain error codes to HTTP statuses: the one place that does.
+var statusOf = map[string]int{
+	models.CodeNotFound:  http.StatusNotFound,
+	models.CodeInvalid:   http.StatusUnprocessableEntity,
+	models.CodeConflict:  http.StatusConflict,
+	models.CodeTooLarge:  http.StatusRequestEntityTooLarge,
+	models.CodeForbidden: http.StatusForbidden,
+	codeBadRequest:       http.StatusBadRequest,
+	codeUnauthorized:     http.StatusUnauthorized,
+}
+
+// Error codes of the HTTP layer itself.
+const (
+	codeBadRequest   = "bad_request"
+	codeUnauthorized = "unauthorized"
+	codeUnavailable  = "unavailable"
+	codeInternal     = "internal"
+)
+
+// errorBody is the JSON shape of every error: {"error": {"code", "message"}}.
+type errorBody struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+func apiError(code, format string, args ...any) error { return models.Errorf(code, format, args...) }
+
+// handleError answers every error as JSON. Unknown errors are logged and
+// answered without detail; if the database is down, that is a 503.
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	status, code, msg := http.StatusInternalServerError, codeInternal, "internal error"
+	var he *echo.HTTPError
+	switch {
+	case models.ErrorCode(err) != "":
+		code, msg = models.ErrorCode(err), models.ErrorMessage(err)
+		status = statusOf[code]
+	case errors.As(err, &he):
+		status = he.Code
+		code = http.StatusText(status)
+		if m, ok := he.Message.(string); ok {
+			msg = m
+		}
+		switch status {
+		case http.StatusNotFound:
+			code, msg = models.CodeNotFound, "no such route"
+		case http.StatusMethodNotAllowed:
+			code = "method_not_allowed"
+		case http.StatusRequestEntityTooLarge:
+			code, msg = models.CodeTooLarge, "request body too large"
+		case http.StatusUnauthorized:
+			code = codeUnauthorized
+		}
+	default:
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		if s.store.Ping(ctx) != nil {
+			status, code, msg = http.StatusServiceUnavailable, codeUnavailable, "the database is unavailable; nothing was changed, try again"
+			c.Response().Header().Set("Retry-After", "5")
+		}
+		s.log.Error("request failed", "method", c.Request().Method, "path", c.Path(), "error", err)
+	}
+	if status == 0 {
+		status = http.StatusInternalServerError
+	}
+	var body errorBody
+	body.Error.Code, body.Error.Message = code, msg
+	if c.Request().Method == http.MethodHead {
+		_ = c.NoContent(status)
+		return
+	}
+	_ = c.JSON(status, body)
+}

@@ -1,0 +1,343 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"hookd.dev/hookd/models"
+)
+
+// ---- event types (admin)
+
+type eventTypeRequest struct {
+	Name        string  `json:"name"`
+	Description *string `json:"description"`
+	Archived    *bool   `json:"archived"`
+}
+
+func (s *Server) createEventType(c echo.Context) error {
+	var req eventTypeRequest
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	if req.Name == "" {
+		return apiError(models.CodeInvalid, "name is required")
+	}
+	et, err := s.store.CreateEventType(c.Request().Context(), models.EventTypeParams{Name: req.Name, Description: req.Description})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, et)
+}
+
+func (s *Server) listEventTypes(c echo.Context) error {
+	p, err := listParams(c)
+	if err != nil {
+		return err
+	}
+	rows, next, err := s.store.ListEventTypes(c.Request().Context(), p, c.QueryParam("include_archived") == "true")
+	if err != nil {
+		return err
+	}
+	return list(c, rows, next)
+}
+
+func (s *Server) getEventType(c echo.Context) error {
+	et, err := s.store.GetEventType(c.Request().Context(), c.Param("name"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, et)
+}
+
+func (s *Server) updateEventType(c echo.Context) error {
+	var req eventTypeRequest
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	if req.Name != "" && req.Name != c.Param("name") {
+		return apiError(models.CodeInvalid, "an event type cannot be renamed; create a new one")
+	}
+	et, err := s.store.UpdateEventType(c.Request().Context(), models.EventTypeParams{
+		Name: c.Param("name"), Description: req.Description, Archived: req.Archived,
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, et)
+}
+
+// archiveEventType answers DELETE: messages name event types, so they are archived, not dropped.
+func (s *Server) archiveEventType(c echo.Context) error {
+	if _, err := s.store.ArchiveEventType(c.Request().Context(), c.Param("name")); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// ---- tenants (admin)
+
+type tenantRequest struct {
+	UID  *string `json:"uid"`
+	Name *string `json:"name"`
+}
+
+func (s *Server) createTenant(c echo.Context) error {
+	var req tenantRequest
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	t, err := s.store.CreateTenant(c.Request().Context(), models.TenantParams(req))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, t)
+}
+
+func (s *Server) listTenants(c echo.Context) error {
+	p, err := listParams(c)
+	if err != nil {
+		return err
+	}
+	rows, next, err := s.store.ListTenants(c.Request().Context(), p)
+	if err != nil {
+		return err
+	}
+	return list(c, rows, next)
+}
+
+func (s *Server) getTenant(c echo.Context) error { return c.JSON(http.StatusOK, tenantOf(c)) }
+
+func (s *Server) updateTenant(c echo.Context) error {
+	var req tenantRequest
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	t, err := s.store.UpdateTenant(c.Request().Context(), tenantOf(c).ID, models.TenantParams(req))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, t)
+}
+
+func (s *Server) deleteTenant(c echo.Context) error {
+	if err := s.store.DeleteTenant(c.Request().Context(), tenantOf(c).ID); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+type apiKeyResponse struct {
+	*models.APIKey
+	Key string `json:"key"` // shown once
+}
+
+func (s *Server) createAPIKey(c echo.Context) error {
+	var req struct {
+		Name string `json:"name"`
+	}
+	if c.Request().ContentLength != 0 {
+		if err := decode(c, &req); err != nil {
+			return err
+		}
+	}
+	tenantID := tenantOf(c).ID
+	key, k, err := s.store.CreateAPIKey(c.Request().Context(), &tenantID, req.Name)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, apiKeyResponse{APIKey: k, Key: key})
+}
+
+// ---- endpoints
+
+type endpointRequest struct {
+	URL         *string  `json:"url"`
+	Description *string  `json:"description"`
+	EventTypes  []string `json:"event_types"`
+	Enabled     *bool    `json:"enabled"`
+	Secret      *string  `json:"secret"`
+}
+
+func (s *Server) createEndpoint(c echo.Context) error {
+	var req endpointRequest
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	ep, err := s.store.CreateEndpoint(c.Request().Context(), tenantOf(c).ID, models.EndpointParams(req))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, ep)
+}
+
+func (s *Server) listEndpoints(c echo.Context) error {
+	p, err := listParams(c)
+	if err != nil {
+		return err
+	}
+	rows, next, err := s.store.ListEndpoints(c.Request().Context(), tenantOf(c).ID, p)
+	if err != nil {
+		return err
+	}
+	return list(c, rows, next)
+}
+
+func (s *Server) getEndpoint(c echo.Context) error {
+	ep, err := s.store.GetEndpoint(c.Request().Context(), tenantOf(c).ID, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, ep)
+}
+
+func (s *Server) updateEndpoint(c echo.Context) error {
+	var req endpointRequest
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	ep, err := s.store.UpdateEndpoint(c.Request().Context(), tenantOf(c).ID, c.Param("id"), models.EndpointParams(req))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, ep)
+}
+
+func (s *Server) deleteEndpoint(c echo.Context) error {
+	if err := s.store.DeleteEndpoint(c.Request().Context(), tenantOf(c).ID, c.Param("id")); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+func (s *Server) getEndpointSecret(c echo.Context) error {
+	ep, err := s.store.GetEndpoint(c.Request().Context(), tenantOf(c).ID, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]string{"key": ep.Secret})
+}
+
+// ---- messages
+
+type emitRequest struct {
+	EventType string          `json:"event_type"`
+	Payload   json.RawMessage `json:"payload"`
+}
+
+// emit stores the message and its deliveries, then enqueues them. If the
+// queue is down the message is still accepted: the sweeper enqueues it later.
+func (s *Server) emit(c echo.Context) error {
+	var req emitRequest
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	if req.EventType == "" {
+		return apiError(models.CodeInvalid, "event_type is required")
+	}
+	if len(req.Payload) == 0 {
+		return apiError(models.CodeInvalid, "payload is required: a JSON object or array")
+	}
+	ctx := c.Request().Context()
+	msg, created, err := s.store.Emit(ctx, models.EmitParams{
+		TenantID:       tenantOf(c).ID,
+		EventType:      req.EventType,
+		Payload:        req.Payload,
+		IdempotencyKey: c.Request().Header.Get("Idempotency-Key"),
+	})
+	if err != nil {
+		return err
+	}
+	if !created {
+		return c.JSON(http.StatusOK, msg)
+	}
+	if err := s.queue.Enqueue(ctx, msg.Deliveries...); err != nil {
+		s.log.Warn("enqueue after emit; the sweeper will retry", "message_id", msg.ID, "error", err)
+	}
+	return c.JSON(http.StatusCreated, msg)
+}
+
+func (s *Server) listMessages(c echo.Context) error {
+	p, err := listParams(c)
+	if err != nil {
+		return err
+	}
+	since, err := timeParam(c, "since")
+	if err != nil {
+		return err
+	}
+	until, err := timeParam(c, "until")
+	if err != nil {
+		return err
+	}
+	rows, next, err := s.store.ListMessages(c.Request().Context(), models.MessageParams{
+		ListParams: p, TenantID: tenantOf(c).ID, EventType: c.QueryParam("event_type"), Since: since, Until: until,
+	})
+	if err != nil {
+		return err
+	}
+	return list(c, rows, next)
+}
+
+func (s *Server) getMessage(c echo.Context) error {
+	msg, err := s.store.GetMessage(c.Request().Context(), tenantOf(c).ID, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, msg)
+}
+
+// ---- deliveries
+
+func (s *Server) listDeliveries(c echo.Context) error {
+	p, err := listParams(c)
+	if err != nil {
+		return err
+	}
+	since, err := timeParam(c, "since")
+	if err != nil {
+		return err
+	}
+	until, err := timeParam(c, "until")
+	if err != nil {
+		return err
+	}
+	rows, next, err := s.store.ListDeliveries(c.Request().Context(), models.DeliveryParams{
+		ListParams: p,
+		TenantID:   tenantOf(c).ID,
+		Status:     c.QueryParam("status"),
+		EndpointID: c.QueryParam("endpoint_id"),
+		EventType:  c.QueryParam("event_type"),
+		MessageID:  c.QueryParam("message_id"),
+		Since:      since,
+		Until:      until,
+	})
+	if err != nil {
+		return err
+	}
+	return list(c, rows, next)
+}
+
+func (s *Server) getDelivery(c echo.Context) error {
+	d, err := s.store.GetDelivery(c.Request().Context(), tenantOf(c).ID, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, d)
+}
+
+// retryDelivery makes a delivery due now and enqueues it; the new attempt is
+// recorded as manual.
+func (s *Server) retryDelivery(c echo.Context) error {
+	ctx := c.Request().Context()
+	d, err := s.store.RetryDelivery(ctx, tenantOf(c).ID, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if err := s.queue.Enqueue(ctx, *d); err != nil {
+		s.log.Warn("enqueue retry; the sweeper will retry", "delivery_id", d.ID, "error", err)
+	}
+	return c.JSON(http.StatusAccepted, d)
+}

@@ -1,0 +1,120 @@
+// Package api serves hookd's REST API (/v1) with echo: tenants, API keys,
+// event types, endpoints, messages, deliveries and attempts. It talks to the
+// store for data and to a small Enqueuer for the queue, and never to asynq.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"hookd.dev/hookd/models"
+)
+
+// Enqueuer puts deliveries on the queue; the dispatcher implements it.
+type Enqueuer interface {
+	Enqueue(ctx context.Context, deliveries ...models.Delivery) error
+}
+
+// Config configures the API.
+type Config struct {
+	Store *models.Store
+	Queue Enqueuer
+	// AdminKey, when set, is accepted as an admin key besides those in the database.
+	AdminKey string
+	// ReadyFunc reports whether the dependencies answer (for /readyz). Default: the database ping.
+	ReadyFunc func(ctx context.Context) error
+	Logger    *slog.Logger // default slog.Default()
+}
+
+// Server is the REST API.
+type Server struct {
+	echo  *echo.Echo
+	store *models.Store
+	queue Enqueuer
+	cfg   Config
+	log   *slog.Logger
+}
+
+// maxBodyBytes bounds request bodies: the payload limit plus room for the envelope.
+const maxBodyBytes = models.MaxPayloadBytes + 64<<10
+
+// New returns the API server; mount Handler on an http.Server.
+func New(cfg Config) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.ReadyFunc == nil {
+		cfg.ReadyFunc = cfg.Store.Ping
+	}
+	s := &Server{echo: echo.New(), store: cfg.Store, queue: cfg.Queue, cfg: cfg, log: cfg.Logger}
+	e := s.echo
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.handleError
+	e.Use(middleware.Recover())
+	e.Use(s.logRequests())
+
+	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
+	e.GET("/readyz", s.ready)
+
+	v1 := e.Group("/v1", s.authenticate)
+	v1.Use(middleware.BodyLimit(byteSize(maxBodyBytes)))
+	admin := v1.Group("", requireAdmin)
+	admin.POST("/event-types", s.createEventType)
+	admin.GET("/event-types", s.listEventTypes)
+	admin.GET("/event-types/:name", s.getEventType)
+	admin.PATCH("/event-types/:name", s.updateEventType)
+	admin.DELETE("/event-types/:name", s.archiveEventType)
+	admin.POST("/tenants", s.createTenant)
+	admin.GET("/tenants", s.listTenants)
+
+	tenant := v1.Group("/tenants/:tenant", s.loadTenant)
+	tenant.GET("", s.getTenant, requireAdmin)
+	tenant.PATCH("", s.updateTenant, requireAdmin)
+	tenant.DELETE("", s.deleteTenant, requireAdmin)
+	tenant.POST("/api-keys", s.createAPIKey, requireAdmin)
+	tenant.POST("/endpoints", s.createEndpoint)
+	tenant.GET("/endpoints", s.listEndpoints)
+	tenant.GET("/endpoints/:id", s.getEndpoint)
+	tenant.PATCH("/endpoints/:id", s.updateEndpoint)
+	tenant.DELETE("/endpoints/:id", s.deleteEndpoint)
+	tenant.GET("/endpoints/:id/secret", s.getEndpointSecret)
+	tenant.POST("/messages", s.emit)
+	tenant.GET("/messages", s.listMessages)
+	tenant.GET("/messages/:id", s.getMessage)
+	tenant.GET("/deliveries", s.listDeliveries)
+	tenant.GET("/deliveries/:id", s.getDelivery)
+	tenant.POST("/deliveries/:id/retry", s.retryDelivery)
+	return s
+}
+
+// Handler is the API as an http.Handler.
+func (s *Server) Handler() http.Handler { return s.echo }
+
+func (s *Server) ready(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+	defer cancel()
+	if err := s.cfg.ReadyFunc(ctx); err != nil {
+		s.log.Warn("not ready", "error", err)
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// logRequests writes one line per request; never headers, so never a key.
+func (s *Server) logRequests() echo.MiddlewareFunc {
+	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
+		LogMethod: true, LogURIPath: true, LogStatus: true, LogLatency: true,
+		LogValuesFunc: func(_ echo.Context, v middleware.RequestLoggerValues) error {
+			s.log.Debug("request", "method", v.Method, "path", v.URIPath, "status", v.Status, "latency", v.Latency)
+			return nil
+		},
+	})
+}
+
+func byteSize(n int) string { return strconv.Itoa(n/1024) + "K" }

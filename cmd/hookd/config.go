@@ -1,0 +1,118 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"hookd.dev/hookd/dispatcher"
+)
+
+// Config is everything hookd reads from its environment and flags. Flags
+// override HOOKD_* variables; the defaults are in setting below and in the README.
+type Config struct {
+	Listen               string              // HOOKD_LISTEN: API address of serve and api
+	DatabaseURL          string              // HOOKD_DATABASE_URL: postgres://…; empty = SQLite in DataDir
+	DataDir              string              // HOOKD_DATA_DIR: where the embedded mode keeps its SQLite file
+	RedisURL             string              // HOOKD_REDIS_URL: redis://…; empty = in-process Redis (serve only)
+	AdminKey             string              // HOOKD_ADMIN_KEY: an admin key; empty = generate one on first start
+	AllowPrivateNetworks bool                // HOOKD_ALLOW_PRIVATE_NETWORKS: deliver to loopback/private addresses
+	RetrySchedule        dispatcher.Schedule // HOOKD_RETRY_SCHEDULE: delays after the first attempt
+	DeliveryTimeout      time.Duration       // HOOKD_DELIVERY_TIMEOUT: per attempt
+	SweepInterval        time.Duration       // HOOKD_SWEEP_INTERVAL
+	Concurrency          int                 // HOOKD_CONCURRENCY: attempts in flight per worker process
+	Queue                string              // HOOKD_QUEUE: asynq queue name
+	LogLevel             slog.Level          // HOOKD_LOG_LEVEL: debug, info, warn, error
+	LogFormat            string              // HOOKD_LOG_FORMAT: text or json
+}
+
+// setting is one configurable value: its variable, flag and default.
+type setting struct {
+	env, flag, def, usage string
+	set               func(c *Config, v string) error
+}
+
+var settings = []setting{
+	{"HOOKD_LISTEN", "listen", ":8080", "address the API listens on (serve, api)",
+		func(c *Config, v string) error { c.Listen = v; return nil }},
+	{"HOOKD_DATABASE_URL", "database-url", "", "PostgreSQL URL; empty: a SQLite file in the data dir",
+		func(c *Config, v string) error { c.DatabaseURL = v; return nil }},
+	{"HOOKD_DATA_DIR", "data-dir", "./data", "directory of the embedded SQLite database",
+		func(c *Config, v string) error { c.DataDir = v; return nil }},
+	{"HOOKD_REDIS_URL", "redis-url", "", "Redis URL (redis://, rediss://); empty: in-process Redis, serve only",
+		func(c *Config, v string) error { c.RedisURL = v; return nil }},
+	{"HOOKD_ALLOW_PRIVATE_NETWORKS", "allow-private-networks", "false", "deliver to loopback, private and link-local addresses",
+		func(c *Config, v string) (err error) { c.AllowPrivateNetworks, err = strconv.ParseBool(v); return err }},
+	{"HOOKD_RETRY_SCHEDULE", "retry-schedule", dispatcher.DefaultSchedule.String(), "comma-separated delays between attempts",
+		func(c *Config, v string) (err error) { c.RetrySchedule, err = dispatcher.ParseSchedule(v); return err }},
+	{"HOOKD_DELIVERY_TIMEOUT", "delivery-timeout", "15s", "timeout of one attempt, body included",
+		func(c *Config, v string) (err error) { c.DeliveryTimeout, err = positiveDuration(v); return err }},
+	{"HOOKD_SWEEP_INTERVAL", "sweep-interval", "5s", "how often lost or overdue deliveries are re-enqueued",
+		func(c *Config, v string) (err error) { c.SweepInterval, err = positiveDuration(v); return err }},
+	{"HOOKD_CONCURRENCY", "concurrency", "50", "attempts in flight per worker process",
+		func(c *Config, v string) (err error) { c.Concurrency, err = positiveInt(v); return err }},
+	{"HOOKD_QUEUE", "queue", dispatcher.DefaultQueue, "asynq queue name (to share one Redis between installations)",
+		func(c *Config, v string) error { c.Queue = v; return nil }},
+	{"HOOKD_LOG_LEVEL", "log-level", "info", "debug, info, warn or error",
+		func(c *Config, v string) error { return c.LogLevel.UnmarshalText([]byte(v)) }},
+	{"HOOKD_LOG_FORMAT", "log-format", "text", "text or json",
+		func(c *Config, v string) error {
+			if v != "text" && v != "json" {
+				return fmt.Errorf("must be text or json")
+			}
+			c.LogFormat = v
+			return nil
+		}},
+}
+
+// LoadConfig reads the environment, then the flags of a subcommand.
+func LoadConfig(name string, args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
+	var c Config
+	fs := flag.NewFlagSet("hookd "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	for _, s := range settings {
+		value := s.def
+		if v := getenv(s.env); v != "" {
+			value = v
+		}
+		if err := s.set(&c, value); err != nil {
+			return c, fmt.Errorf("%s=%q: %w", s.env, value, err)
+		}
+		fs.Func(s.flag, s.usage+" ($"+s.env+", default "+quoteEmpty(s.def)+")", func(v string) error { return s.set(&c, v) })
+	}
+	c.AdminKey = getenv("HOOKD_ADMIN_KEY") // no flag: command lines are visible to every user
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	return c, nil
+}
+
+func quoteEmpty(s string) string {
+	if s == "" {
+		return `""`
+	}
+	return s
+}
+
+func positiveDuration(v string) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	if err == nil && d <= 0 {
+		err = fmt.Errorf("must be positive")
+	}
+	return d, err
+}
+
+func positiveInt(v string) (int, error) {
+	n, err := strconv.Atoi(v)
+	if err == nil && n <= 0 {
+		err = fmt.Errorf("must be positive")
+	}
+	return n, err
+}

@@ -1,0 +1,258 @@
+// Command hookd runs the hookd webhook delivery platform.
+//
+//	hookd serve    API, workers and sweeper in one process (default: SQLite + in-process Redis)
+//	hookd api      the REST API only
+//	hookd worker   delivery workers and the sweeper only
+//	hookd migrate  apply database migrations and exit
+//
+// Settings come from HOOKD_* environment variables, overridden by flags
+// (`hookd serve -h` lists them).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"golang.org/x/sync/errgroup"
+	"gorm.io/gorm"
+
+	"hookd.dev/hookd/api"
+	"hookd.dev/hookd/dispatcher"
+	"hookd.dev/hookd/dispatcher/embedredis"
+	"hookd.dev/hookd/migrations"
+	"hookd.dev/hookd/models"
+)
+
+const usage = `usage: hookd <command> [flags]
+
+commands:
+  serve    API, workers and sweeper in one process (the default set-up needs nothing else)
+  api      the REST API only (needs HOOKD_REDIS_URL)
+  worker   delivery workers and the sweeper only (needs HOOKD_REDIS_URL)
+  migrate  apply database migrations and exit
+
+Run "hookd <command> -h" for the settings.
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	mode := os.Args[1]
+	if !validMode(mode) {
+		fmt.Fprintf(os.Stderr, "hookd: unknown command %q\n\n%s", mode, usage)
+		os.Exit(2)
+	}
+	cfg, err := LoadConfig(mode, os.Args[2:], os.Getenv, os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "hookd:", err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	m := &Main{Config: cfg, Mode: mode, Stdout: os.Stdout, Logger: newLogger(cfg, os.Stderr)}
+	if err := m.Run(ctx); err != nil {
+		m.Logger.Error("hookd stopped", "error", err)
+		os.Exit(1)
+	}
+}
+
+func validMode(m string) bool {
+	switch m {
+	case "serve", "api", "worker", "migrate":
+		return true
+	}
+	return false
+}
+
+func newLogger(cfg Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// Main is one hookd process. Tests run it in-process on port 0.
+type Main struct {
+	Config Config
+	Mode   string    // serve, api, worker or migrate
+	Stdout io.Writer // where the first-start admin key and the address are printed
+	Logger *slog.Logger
+
+	addrOnce sync.Once
+	addrCh   chan string
+	addr     string
+
+	// Flush empties the in-process Redis; nil unless serve runs one (for tests).
+	Flush func()
+}
+
+// Addr waits until the API listens and returns its address.
+func (m *Main) Addr() string {
+	m.init()
+	if m.addr == "" {
+		m.addr = <-m.addrCh
+	}
+	return m.addr
+}
+
+func (m *Main) init() { m.addrOnce.Do(func() { m.addrCh = make(chan string, 1) }) }
+
+// Run starts what the mode needs and blocks until ctx is done and every part
+// has stopped.
+func (m *Main) Run(ctx context.Context) error {
+	m.init()
+	cfg, log := m.Config, m.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	if cfg.RedisURL == "" && (m.Mode == "api" || m.Mode == "worker") {
+		return fmt.Errorf("hookd %s needs HOOKD_REDIS_URL: the in-process Redis only serves `hookd serve`, "+
+			"since api and worker processes must share one queue", m.Mode)
+	}
+
+	db, describeDB, err := m.openDB(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeDB(db)
+	store := models.NewStore(db, models.StoreOpts{})
+	if m.Mode != "worker" {
+		n, err := migrations.Apply(ctx, db)
+		if err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		if n > 0 {
+			log.Info("applied migrations", "count", n)
+		}
+	}
+	if m.Mode == "migrate" {
+		fmt.Fprintln(m.Stdout, "hookd: database is up to date")
+		return nil
+	}
+
+	redisOpt, closeRedis, err := m.openRedis()
+	if err != nil {
+		return err
+	}
+	defer closeRedis()
+	queue := dispatcher.NewQueue(redisOpt, cfg.Queue)
+	defer queue.Close()
+
+	g, ctx := errgroup.WithContext(ctx)
+	if m.Mode == "serve" || m.Mode == "api" {
+		if err := m.printAdminKey(ctx, store); err != nil {
+			return err
+		}
+		srv := api.New(api.Config{
+			Store: store, Queue: queue, AdminKey: cfg.AdminKey, Logger: log,
+			ReadyFunc: func(ctx context.Context) error {
+				return errors.Join(store.Ping(ctx), queue.Ping(ctx))
+			},
+		})
+		ln, err := net.Listen("tcp", cfg.Listen)
+		if err != nil {
+			return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+		}
+		m.addrCh <- ln.Addr().String()
+		fmt.Fprintf(m.Stdout, "hookd %s: API on http://%s (%s)\n", m.Mode, ln.Addr(), describeDB)
+		httpSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+		g.Go(func() error {
+			if err := httpSrv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		})
+		g.Go(func() error {
+			<-ctx.Done()
+			shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			return httpSrv.Shutdown(shutdownCtx)
+		})
+	}
+	if m.Mode == "serve" || m.Mode == "worker" {
+		worker := dispatcher.NewWorker(store, queue, dispatcher.Config{
+			Queue: cfg.Queue, Concurrency: cfg.Concurrency, Schedule: cfg.RetrySchedule,
+			Timeout: cfg.DeliveryTimeout, AllowPrivateNetworks: cfg.AllowPrivateNetworks, Logger: log,
+		})
+		sweeper := dispatcher.NewSweeper(store, queue, dispatcher.SweeperConfig{Interval: cfg.SweepInterval, Logger: log})
+		g.Go(func() error { return worker.Run(ctx, redisOpt) })
+		g.Go(func() error { return sweeper.Run(ctx) })
+		if m.Mode == "worker" {
+			fmt.Fprintf(m.Stdout, "hookd worker: delivering from queue %q (%s)\n", cfg.Queue, describeDB)
+		}
+	}
+	err = g.Wait()
+	log.Info("hookd stopped")
+	return err
+}
+
+// openDB opens PostgreSQL when a URL is set, else the embedded SQLite file.
+func (m *Main) openDB(ctx context.Context) (*gorm.DB, string, error) {
+	if m.Config.DatabaseURL != "" {
+		db, err := models.Open(ctx, models.OpenOpts{URL: m.Config.DatabaseURL})
+		return db, "PostgreSQL", err
+	}
+	if err := os.MkdirAll(m.Config.DataDir, 0o750); err != nil {
+		return nil, "", fmt.Errorf("create data dir: %w", err)
+	}
+	path := filepath.Join(m.Config.DataDir, "hookd.db")
+	db, err := models.Open(ctx, models.OpenOpts{SQLitePath: path})
+	return db, "SQLite " + path, err
+}
+
+// openRedis connects to HOOKD_REDIS_URL, or starts the in-process Redis.
+func (m *Main) openRedis() (asynq.RedisConnOpt, func(), error) {
+	if m.Config.RedisURL != "" {
+		opt, err := asynq.ParseRedisURI(m.Config.RedisURL)
+		if err != nil {
+			return nil, nil, fmt.Errorf("HOOKD_REDIS_URL: %w", err)
+		}
+		return opt, func() {}, nil
+	}
+	srv, err := embedredis.Start()
+	if err != nil {
+		return nil, nil, fmt.Errorf("start in-process Redis: %w", err)
+	}
+	m.Flush = srv.FlushAll
+	return asynq.RedisClientOpt{Addr: srv.Addr()}, srv.Close, nil
+}
+
+// printAdminKey makes sure an admin key exists, and prints it when it is new.
+func (m *Main) printAdminKey(ctx context.Context, store *models.Store) error {
+	if m.Config.AdminKey != "" {
+		return nil
+	}
+	key, err := store.EnsureAdminKey(ctx)
+	if err != nil {
+		return err
+	}
+	if key != "" {
+		fmt.Fprintf(m.Stdout, "hookd: generated an admin API key; it is shown only this once:\n\n    %s\n\n", key)
+	}
+	return nil
+}
+
+func closeDB(db *gorm.DB) {
+	if sqlDB, err := db.DB(); err == nil {
+		_ = sqlDB.Close()
+	}
+}

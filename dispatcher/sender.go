@@ -1,0 +1,153 @@
+package dispatcher
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"code.dny.dev/ssrf"
+)
+
+// userAgent names hookd to receivers.
+const userAgent = "hookd/1"
+
+// Request is one signed POST to make.
+type Request struct {
+	URL     string
+	Headers http.Header
+	Body    []byte
+}
+
+// Response is what came back from a POST, or why nothing did.
+type Response struct {
+	StatusCode int // 0 when no response arrived
+	Headers    http.Header
+	Body       string // at most MaxResponseBytes, valid UTF-8
+	Duration   time.Duration
+	Err        error // transport error: DNS, refused, timeout, blocked address
+}
+
+// SenderOpts configures a Sender.
+type SenderOpts struct {
+	Timeout              time.Duration // whole request, body read included (default 15s)
+	MaxResponseBytes     int64         // response body kept and read (default 64 KiB)
+	AllowPrivateNetworks bool          // allow loopback, private and link-local addresses (default false)
+}
+
+// Sender POSTs webhooks. It never follows redirects, reads at most
+// MaxResponseBytes of a response, and by default refuses to connect to
+// private, loopback, link-local and cloud metadata addresses, checked at
+// dial time so that DNS tricks cannot get around it.
+type Sender struct {
+	client   *http.Client
+	maxBytes int64
+}
+
+// NewSender returns a Sender.
+func NewSender(opts SenderOpts) *Sender {
+	if opts.Timeout <= 0 {
+		opts.Timeout = 15 * time.Second
+	}
+	if opts.MaxResponseBytes <= 0 {
+		opts.MaxResponseBytes = 64 << 10
+	}
+	dialer := &net.Dialer{Timeout: opts.Timeout, KeepAlive: 30 * time.Second}
+	if !opts.AllowPrivateNetworks {
+		dialer.Control = ssrf.New(ssrf.WithAnyPort()).Safe
+	}
+	transport := &http.Transport{
+		Proxy:                 nil, // a proxy would hide the real destination from the address check
+		DialContext:           dialer.DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          200,
+		MaxIdleConnsPerHost:   20,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ResponseHeaderTimeout: opts.Timeout,
+	}
+	return &Sender{
+		client: &http.Client{
+			Transport: transport,
+			Timeout:   opts.Timeout,
+			CheckRedirect: func(*http.Request, []*http.Request) error {
+				return http.ErrUseLastResponse
+			},
+		},
+		maxBytes: opts.MaxResponseBytes,
+	}
+}
+
+// Send POSTs the request and returns what came back.
+func (s *Sender) Send(ctx context.Context, r Request) Response {
+	start := time.Now()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.URL, bytes.NewReader(r.Body))
+	if err != nil {
+		return Response{Err: err}
+	}
+	req.Header = r.Headers.Clone()
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return Response{Err: describe(err), Duration: time.Since(start)}
+	}
+	defer resp.Body.Close()
+	body, readErr := io.ReadAll(io.LimitReader(resp.Body, s.maxBytes))
+	out := Response{
+		StatusCode: resp.StatusCode,
+		Headers:    resp.Header,
+		Body:       printable(body),
+		Duration:   time.Since(start),
+	}
+	if readErr != nil {
+		// The status arrived, so the receiver decided; a body cut short is only noted.
+		out.Body += fmt.Sprintf("\n[hookd: reading the body failed: %v]", describe(readErr))
+	}
+	return out
+}
+
+// describe turns transport errors into messages a tenant can act on.
+func describe(err error) error {
+	var netErr net.Error
+	switch {
+	case errors.Is(err, ssrf.ErrProhibitedIP), errors.Is(err, ssrf.ErrProhibitedPort), errors.Is(err, ssrf.ErrProhibitedNetwork):
+		return fmt.Errorf("refused to connect to a private or reserved address: %w", err)
+	case errors.As(err, &netErr) && netErr.Timeout():
+		return fmt.Errorf("timed out: %w", err)
+	}
+	return err
+}
+
+// printable makes a response body safe to store as text: valid UTF-8, no NUL.
+func printable(b []byte) string {
+	s := string(b)
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	return strings.ReplaceAll(s, "\x00", "\uFFFD")
+}
+
+// RetryAfter reads a Retry-After header (seconds or an HTTP date); ok is
+// false when it is absent or unreadable.
+func RetryAfter(h http.Header, now time.Time) (time.Duration, bool) {
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return 0, false
+	}
+	if secs, err := strconv.Atoi(v); err == nil {
+		if secs < 0 {
+			return 0, false
+		}
+		return time.Duration(secs) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0), true
+	}
+	return 0, false
+}

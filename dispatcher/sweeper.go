@@ -1,0 +1,97 @@
+package dispatcher
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"hookd.dev/hookd/models"
+)
+
+// SweeperConfig configures a Sweeper. Zero fields take the defaults noted.
+type SweeperConfig struct {
+	Interval time.Duration // between sweeps (default 5s)
+	Batch    int           // deliveries read per query (default 500)
+	Logger   *slog.Logger  // default slog.Default()
+}
+
+// Sweeper puts back on the queue what the queue lost: pending deliveries that
+// are overdue (Redis flushed or restarted, enqueue failed after an emit) and
+// inflight ones whose worker died (claim expired). Enqueueing is idempotent,
+// so several sweepers may run at once.
+type Sweeper struct {
+	cfg   SweeperConfig
+	store *models.Store
+	queue *Queue
+	log   *slog.Logger
+}
+
+// NewSweeper returns a Sweeper.
+func NewSweeper(store *models.Store, queue *Queue, cfg SweeperConfig) *Sweeper {
+	if cfg.Interval <= 0 {
+		cfg.Interval = 5 * time.Second
+	}
+	if cfg.Batch <= 0 {
+		cfg.Batch = 500
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Sweeper{cfg: cfg, store: store, queue: queue, log: cfg.Logger}
+}
+
+// Run sweeps every Interval until ctx is done. After an error it waits
+// longer, up to a minute, so that a database outage is not hammered.
+func (s *Sweeper) Run(ctx context.Context) error {
+	wait := s.cfg.Interval
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(wait):
+		}
+		n, err := s.Sweep(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			wait = min(wait*2, time.Minute)
+			s.log.Warn("sweep failed", "error", err, "next_in", wait)
+		case err == nil:
+			wait = s.cfg.Interval
+			if n > 0 {
+				s.log.Info("sweep re-enqueued deliveries", "count", n)
+			}
+		}
+	}
+}
+
+// Sweep runs once and returns how many deliveries it newly enqueued.
+func (s *Sweeper) Sweep(ctx context.Context) (int, error) {
+	if _, err := s.store.ReleaseExpired(ctx); err != nil {
+		return 0, err
+	}
+	// Deliveries due within the last interval are still on their way through
+	// the queue; older ones may have been lost.
+	before := time.Now().Add(-s.cfg.Interval)
+	enqueued := 0
+	var after *models.Delivery
+	for range 50 { // bounded: at most 50 batches a sweep
+		batch, err := s.store.DueDeliveries(ctx, models.DueParams{Before: before, After: after, Limit: s.cfg.Batch})
+		if err != nil {
+			return enqueued, err
+		}
+		for _, d := range batch {
+			isNew, err := s.queue.enqueue(ctx, d)
+			if err != nil {
+				return enqueued, err
+			}
+			if isNew {
+				enqueued++
+			}
+		}
+		if len(batch) < s.cfg.Batch {
+			break
+		}
+		after = &batch[len(batch)-1]
+	}
+	return enqueued, nil
+}

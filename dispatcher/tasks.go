@@ -1,0 +1,96 @@
+package dispatcher
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/hibiken/asynq"
+
+	"hookd.dev/hookd/models"
+)
+
+// TypeDeliverySend is the task that makes one attempt of one delivery.
+const TypeDeliverySend = "delivery:send"
+
+// DefaultQueue is the asynq queue hookd uses unless told otherwise.
+const DefaultQueue = "hookd"
+
+// deliveryPayload names the attempt a task was made for, so that a stale or
+// duplicate task finds nothing to claim.
+type deliveryPayload struct {
+	DeliveryID   string `json:"delivery_id"`
+	AttemptCount int    `json:"attempt_count"`
+}
+
+// NewDeliverySendTask returns the task for a delivery's next attempt. Its ID
+// is derived from the delivery, the attempt and the trigger, so enqueueing the
+// same attempt twice (emit and sweeper, two sweepers) is harmless.
+func NewDeliverySendTask(d models.Delivery, queue string) (*asynq.Task, error) {
+	payload, err := json.Marshal(deliveryPayload{DeliveryID: d.ID, AttemptCount: d.AttemptCount})
+	if err != nil {
+		return nil, err
+	}
+	opts := []asynq.Option{
+		asynq.Queue(queue),
+		asynq.TaskID(fmt.Sprintf("%s-%d-%s", d.ID, d.AttemptCount, d.NextTrigger)),
+		// asynq retries only infrastructure errors (database down); the webhook
+		// schedule lives in the database. Past these, the sweeper takes over.
+		asynq.MaxRetry(5),
+	}
+	if d.NextAttemptAt != nil {
+		opts = append(opts, asynq.ProcessAt(*d.NextAttemptAt))
+	}
+	return asynq.NewTask(TypeDeliverySend, payload, opts...), nil
+}
+
+// Queue enqueues deliveries on asynq.
+type Queue struct {
+	client *asynq.Client
+	name   string
+}
+
+// NewQueue returns a Queue on the given Redis and asynq queue name (default DefaultQueue).
+func NewQueue(redis asynq.RedisConnOpt, name string) *Queue {
+	if name == "" {
+		name = DefaultQueue
+	}
+	return &Queue{client: asynq.NewClient(redis), name: name}
+}
+
+// Enqueue schedules each delivery's next attempt. An attempt already queued
+// is not an error. It tries every delivery and returns the errors joined.
+func (q *Queue) Enqueue(ctx context.Context, deliveries ...models.Delivery) error {
+	var errs []error
+	for _, d := range deliveries {
+		if _, err := q.enqueue(ctx, d); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// enqueue reports whether the task is new.
+func (q *Queue) enqueue(ctx context.Context, d models.Delivery) (bool, error) {
+	task, err := NewDeliverySendTask(d, q.name)
+	if err != nil {
+		return false, err
+	}
+	_, err = q.client.EnqueueContext(ctx, task)
+	switch {
+	case errors.Is(err, asynq.ErrTaskIDConflict):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("enqueue delivery %s: %w", d.ID, err)
+	}
+	return true, nil
+}
+
+// Close releases the Redis connection.
+func (q *Queue) Close() error { return q.client.Close() }
+
+// Ping checks that Redis answers.
+func (q *Queue) Ping(ctx context.Context) error {
+	return q.client.Ping()
+}

@@ -1,0 +1,247 @@
+package dispatcher
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"hookd.dev/hookd/dispatcher/signature"
+	"hookd.dev/hookd/models"
+)
+
+// Config configures a Worker. Zero fields take the defaults noted.
+type Config struct {
+	Queue                string        // asynq queue (default "hookd")
+	Concurrency          int           // deliveries in flight per worker process (default 50)
+	Schedule             Schedule      // delays between attempts (default DefaultSchedule)
+	Jitter               float64       // ± fraction applied to each delay (default 0.2; negative: none)
+	Timeout              time.Duration // per attempt, body read included (default 15s)
+	MaxRetryAfter        time.Duration // cap on a receiver's Retry-After (default 1h)
+	MaxResponseBytes     int64         // response body read and kept (default 64 KiB)
+	AllowPrivateNetworks bool          // deliver to loopback and private addresses (default false)
+	ShutdownTimeout      time.Duration // wait for in-flight attempts on shutdown (default Timeout + 5s)
+	Logger               *slog.Logger  // default slog.Default()
+}
+
+func (c *Config) setDefaults() {
+	if c.Queue == "" {
+		c.Queue = DefaultQueue
+	}
+	if c.Concurrency <= 0 {
+		c.Concurrency = 50
+	}
+	if c.Schedule == nil {
+		c.Schedule = DefaultSchedule
+	}
+	if c.Jitter == 0 {
+		c.Jitter = 0.2
+	}
+	if c.Timeout <= 0 {
+		c.Timeout = 15 * time.Second
+	}
+	if c.MaxRetryAfter <= 0 {
+		c.MaxRetryAfter = time.Hour
+	}
+	if c.ShutdownTimeout <= 0 {
+		c.ShutdownTimeout = c.Timeout + 5*time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+// lockMargin is how long past the attempt's timeout a claim holds, to cover
+// recording the attempt. A worker that dies loses its claims after this.
+const lockMargin = 15 * time.Second
+
+// Worker makes delivery attempts.
+type Worker struct {
+	cfg    Config
+	store  *models.Store
+	queue  *Queue
+	sender *Sender
+	log    *slog.Logger
+}
+
+// NewWorker returns a Worker that claims deliveries from store, POSTs them,
+// and enqueues retries on queue.
+func NewWorker(store *models.Store, queue *Queue, cfg Config) *Worker {
+	cfg.setDefaults()
+	return &Worker{
+		cfg:   cfg,
+		store: store,
+		queue: queue,
+		sender: NewSender(SenderOpts{
+			Timeout: cfg.Timeout, MaxResponseBytes: cfg.MaxResponseBytes, AllowPrivateNetworks: cfg.AllowPrivateNetworks,
+		}),
+		log: cfg.Logger,
+	}
+}
+
+// Run processes tasks from redis until ctx is done, then stops taking work
+// and waits up to ShutdownTimeout for attempts in flight.
+func (w *Worker) Run(ctx context.Context, redis asynq.RedisConnOpt) error {
+	srv := asynq.NewServer(redis, asynq.Config{
+		Concurrency:     w.cfg.Concurrency,
+		Queues:          map[string]int{w.cfg.Queue: 1},
+		ShutdownTimeout: w.cfg.ShutdownTimeout,
+		Logger:          asynqLogger{w.log},
+		LogLevel:        asynq.WarnLevel,
+		RetryDelayFunc: func(n int, _ error, _ *asynq.Task) time.Duration {
+			return min(time.Duration(1<<min(n, 6))*time.Second, time.Minute)
+		},
+	})
+	mux := asynq.NewServeMux()
+	mux.HandleFunc(TypeDeliverySend, w.HandleDeliverySend)
+	if err := srv.Start(mux); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	<-ctx.Done()
+	srv.Shutdown()
+	return nil
+}
+
+// HandleDeliverySend makes one attempt of the delivery named by the task.
+// A nil error means the task is done, whatever the receiver answered.
+func (w *Worker) HandleDeliverySend(ctx context.Context, t *asynq.Task) error {
+	var p deliveryPayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.DeliveryID == "" {
+		w.log.Error("dropping undecodable task", "type", t.Type(), "error", err)
+		return fmt.Errorf("decode task: %w", asynq.SkipRetry)
+	}
+	claim, err := w.store.ClaimDelivery(ctx, models.ClaimParams{
+		DeliveryID:   p.DeliveryID,
+		AttemptCount: p.AttemptCount,
+		LockFor:      w.cfg.Timeout + lockMargin,
+		Early:        time.Second, // asynq stores ProcessAt in whole seconds
+	})
+	if errors.Is(err, models.ErrNotFound) {
+		return nil // done, gone, not due, or claimed by another worker: a stale task
+	}
+	if err != nil {
+		return err
+	}
+	// The attempt is recorded even if the task's context ends (shutdown):
+	// the request may have reached the receiver.
+	recordCtx := context.WithoutCancel(ctx)
+	if !claim.Endpoint.Enabled {
+		reason := "endpoint disabled: " + claim.Endpoint.DisabledReason
+		return w.store.FailClaim(recordCtx, claim, reason)
+	}
+
+	attempt, outcome := w.attempt(ctx, claim)
+	d, err := w.store.RecordAttempt(recordCtx, claim, attempt, outcome)
+	if models.ErrorCode(err) == models.CodeConflict {
+		w.log.Warn("claim expired before the attempt was recorded", "delivery_id", claim.Delivery.ID)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("record attempt of %s: %w", claim.Delivery.ID, err)
+	}
+	w.log.Info("attempt",
+		"delivery_id", d.ID, "endpoint_id", claim.Endpoint.ID, "attempt", attempt.Number,
+		"status_code", attempt.ResponseStatusCode, "duration_ms", attempt.DurationMS,
+		"outcome", d.Status, "error", attempt.Error)
+	if d.Status == models.StatusPending {
+		if err := w.queue.Enqueue(recordCtx, *d); err != nil {
+			// The sweeper re-enqueues it from the database.
+			w.log.Warn("enqueue retry", "delivery_id", d.ID, "error", err)
+		}
+	}
+	return nil
+}
+
+// attempt signs and sends the claimed delivery and decides what comes next.
+func (w *Worker) attempt(ctx context.Context, c *models.Claim) (*models.Attempt, models.Outcome) {
+	number := c.Delivery.AttemptCount + 1
+	trigger := c.Delivery.NextTrigger
+	if trigger == "" {
+		trigger = models.TriggerScheduled
+	}
+	a := &models.Attempt{Number: number, Trigger: trigger, URL: c.Endpoint.URL}
+	body := []byte(c.Message.Payload)
+	sentAt := time.Now()
+	headers, err := signature.Headers([]string{c.Endpoint.Secret}, c.Message.ID, sentAt, body)
+	if err != nil {
+		// A secret that cannot sign will never sign: fail now, do not retry.
+		a.Error = "cannot sign: " + err.Error()
+		return a, models.Outcome{Status: models.StatusFailed}
+	}
+	headers.Set("Content-Type", "application/json")
+	headers.Set("User-Agent", userAgent)
+	a.RequestHeaders = flatten(headers)
+
+	resp := w.sender.Send(ctx, Request{URL: c.Endpoint.URL, Headers: headers, Body: body})
+	a.DurationMS = resp.Duration.Milliseconds()
+	if resp.StatusCode != 0 {
+		code := resp.StatusCode
+		a.ResponseStatusCode = &code
+		a.ResponseHeaders = flatten(resp.Headers)
+		a.ResponseBody = resp.Body
+	}
+	if resp.Err != nil {
+		a.Error = resp.Err.Error()
+	}
+	return a, w.decide(number, resp, time.Now())
+}
+
+// decide applies the sender rules of Standard Webhooks to a response.
+func (w *Worker) decide(attemptsMade int, resp Response, now time.Time) models.Outcome {
+	code := resp.StatusCode
+	switch {
+	case resp.Err == nil && code >= 200 && code < 300:
+		return models.Outcome{Status: models.StatusSucceeded}
+	case code == http.StatusGone:
+		return models.Outcome{
+			Status:          models.StatusFailed,
+			DisableEndpoint: "the endpoint answered 410 Gone",
+		}
+	}
+	delay, ok := w.cfg.Schedule.Next(attemptsMade, w.cfg.Jitter)
+	if !ok {
+		return models.Outcome{Status: models.StatusFailed}
+	}
+	if throttled(code) {
+		if after, ok := RetryAfter(resp.Headers, now); ok {
+			delay = min(max(after, time.Second), w.cfg.MaxRetryAfter)
+		}
+	}
+	next := now.Add(delay).UTC()
+	return models.Outcome{Status: models.StatusPending, NextAttemptAt: &next}
+}
+
+// throttled reports the statuses whose Retry-After hookd honours.
+func throttled(code int) bool {
+	switch code {
+	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
+}
+
+// flatten joins each header's values, under its lower-case name.
+func flatten(h http.Header) map[string]string {
+	out := make(map[string]string, len(h))
+	for k, v := range h {
+		out[strings.ToLower(k)] = strings.Join(v, ", ")
+	}
+	return out
+}
+
+// asynqLogger sends asynq's logs to slog.
+type asynqLogger struct{ log *slog.Logger }
+
+func (l asynqLogger) Debug(args ...any) { l.log.Debug(fmt.Sprint(args...), "component", "asynq") }
+func (l asynqLogger) Info(args ...any)  { l.log.Info(fmt.Sprint(args...), "component", "asynq") }
+func (l asynqLogger) Warn(args ...any)  { l.log.Warn(fmt.Sprint(args...), "component", "asynq") }
+func (l asynqLogger) Error(args ...any) { l.log.Error(fmt.Sprint(args...), "component", "asynq") }
+func (l asynqLogger) Fatal(args ...any) {
+	l.log.Error(fmt.Sprint(args...), "component", "asynq", "fatal", true)
+}

@@ -1,0 +1,79 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// OpenOpts says which database to open.
+type OpenOpts struct {
+	// URL is a postgres:// (or postgresql://) URL. Empty opens SQLitePath.
+	URL string
+	// SQLitePath is the SQLite file of the embedded mode, created if missing.
+	SQLitePath string
+	// MaxOpenConns bounds the pool (default 20 for PostgreSQL, 8 for SQLite).
+	MaxOpenConns int
+}
+
+// Open connects to PostgreSQL or SQLite and checks the connection. It does not migrate.
+func Open(ctx context.Context, opts OpenOpts) (*gorm.DB, error) {
+	var dialector gorm.Dialector
+	maxConns := opts.MaxOpenConns
+	switch {
+	case strings.HasPrefix(opts.URL, "postgres://"), strings.HasPrefix(opts.URL, "postgresql://"):
+		dialector = postgres.Open(opts.URL)
+		if maxConns == 0 {
+			maxConns = 20
+		}
+	case opts.URL != "":
+		return nil, fmt.Errorf("database URL must start with postgres://; leave it empty for the embedded SQLite")
+	case opts.SQLitePath != "":
+		// WAL lets readers run beside the writer; immediate transactions take the
+		// write lock up front so busy_timeout applies instead of a deadlock error.
+		q := url.Values{}
+		q.Add("_pragma", "busy_timeout(10000)")
+		q.Add("_pragma", "journal_mode(WAL)")
+		q.Add("_pragma", "foreign_keys(1)")
+		q.Add("_pragma", "synchronous(NORMAL)")
+		q.Set("_txlock", "immediate")
+		dialector = sqlite.Open("file:" + opts.SQLitePath + "?" + q.Encode())
+		if maxConns == 0 {
+			maxConns = 8
+		}
+	default:
+		return nil, fmt.Errorf("no database: set a postgres URL or a SQLite path")
+	}
+	db, err := gorm.Open(dialector, &gorm.Config{
+		Logger:                 logger.Discard,
+		TranslateError:         true,
+		SkipDefaultTransaction: true,
+		NowFunc:                now,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, err
+	}
+	sqlDB.SetMaxOpenConns(maxConns)
+	sqlDB.SetMaxIdleConns(maxConns)
+	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	if err := sqlDB.PingContext(ctx); err != nil {
+		_ = sqlDB.Close()
+		return nil, fmt.Errorf("connect to database: %w", err)
+	}
+	return db, nil
+}
+
+// now is the time as both dialects store it: UTC, to the microsecond. UTC
+// matters for SQLite, which compares timestamps as text.
+func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }

@@ -1,0 +1,179 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"time"
+
+	"gorm.io/gorm"
+
+	"hookd.dev/hookd/dispatcher/signature"
+)
+
+// EndpointParams creates or changes an endpoint. Nil fields are left as they
+// are (on create: URL and EventTypes are required, Enabled defaults to true,
+// a missing Secret is generated).
+type EndpointParams struct {
+	URL         *string
+	Description *string
+	EventTypes  []string
+	Enabled     *bool
+	Secret      *string
+}
+
+// ValidateURL accepts absolute http and https URLs with a host.
+func ValidateURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return Errorf(CodeInvalid, "url must be an absolute http or https URL, got %q", raw)
+	}
+	if len(raw) > 2048 {
+		return Errorf(CodeInvalid, "url must be at most 2048 characters")
+	}
+	if u.User != nil {
+		return Errorf(CodeInvalid, "url must not carry credentials; use a signing secret instead")
+	}
+	return nil
+}
+
+// validate checks p against the domain; create says whether required fields must be there.
+func (s *Store) validateEndpoint(ctx context.Context, p EndpointParams, create bool) error {
+	if create && p.URL == nil {
+		return Errorf(CodeInvalid, "url is required")
+	}
+	if p.URL != nil {
+		if err := ValidateURL(*p.URL); err != nil {
+			return err
+		}
+	}
+	if create && p.EventTypes == nil {
+		return Errorf(CodeInvalid, `event_types is required: a list of event type names, or ["*"] for all`)
+	}
+	if p.EventTypes != nil {
+		if len(p.EventTypes) == 0 {
+			return Errorf(CodeInvalid, `event_types must not be empty: name event types, or ["*"] for all`)
+		}
+		for _, name := range p.EventTypes {
+			if name == AllEventTypes {
+				continue
+			}
+			et, err := s.GetEventType(ctx, name)
+			if err != nil {
+				return Errorf(CodeInvalid, "unknown event type %q", name)
+			}
+			if et.ArchivedAt != nil {
+				return Errorf(CodeInvalid, "event type %q is archived", name)
+			}
+		}
+	}
+	if p.Description != nil && len(*p.Description) > 1024 {
+		return Errorf(CodeInvalid, "description must be at most 1024 characters")
+	}
+	if p.Secret != nil {
+		if _, err := signature.Sign(*p.Secret, "msg_check", time.Unix(0, 0), nil); err != nil {
+			return Errorf(CodeInvalid, "secret must be whsec_ followed by base64 of 24 to 64 random bytes")
+		}
+		if key, _ := signature.DecodeSecret(*p.Secret); len(key) < 24 || len(key) > 64 {
+			return Errorf(CodeInvalid, "secret must be whsec_ followed by base64 of 24 to 64 random bytes")
+		}
+	}
+	return nil
+}
+
+// CreateEndpoint adds an endpoint to a tenant.
+func (s *Store) CreateEndpoint(ctx context.Context, tenantID string, p EndpointParams) (*Endpoint, error) {
+	if err := s.validateEndpoint(ctx, p, true); err != nil {
+		return nil, err
+	}
+	ep := &Endpoint{ID: NewID(PrefixEndpoint), TenantID: tenantID, URL: *p.URL, EventTypes: p.EventTypes, Enabled: true}
+	if p.Description != nil {
+		ep.Description = *p.Description
+	}
+	if p.Enabled != nil {
+		ep.Enabled = *p.Enabled
+	}
+	if p.Secret != nil {
+		ep.Secret = *p.Secret
+	} else {
+		secret, err := signature.NewSecret()
+		if err != nil {
+			return nil, err
+		}
+		ep.Secret = secret
+	}
+	if err := s.db.WithContext(ctx).Create(ep).Error; err != nil {
+		return nil, fmt.Errorf("create endpoint: %w", err)
+	}
+	return ep, nil
+}
+
+// GetEndpoint finds a tenant's endpoint.
+func (s *Store) GetEndpoint(ctx context.Context, tenantID, id string) (*Endpoint, error) {
+	var ep Endpoint
+	if err := s.db.WithContext(ctx).Take(&ep, "id = ? AND tenant_id = ?", id, tenantID).Error; err != nil {
+		return nil, notFound(err, "endpoint %q not found", id)
+	}
+	return &ep, nil
+}
+
+// ListEndpoints pages through a tenant's endpoints, newest first.
+func (s *Store) ListEndpoints(ctx context.Context, tenantID string, p ListParams) ([]Endpoint, string, error) {
+	q := s.db.Model(&Endpoint{}).Where("tenant_id = ?", tenantID)
+	return page(ctx, q, p, func(e *Endpoint) string { return e.ID })
+}
+
+// UpdateEndpoint changes an endpoint. Enabling it clears the reason it was disabled.
+func (s *Store) UpdateEndpoint(ctx context.Context, tenantID, id string, p EndpointParams) (*Endpoint, error) {
+	if err := s.validateEndpoint(ctx, p, false); err != nil {
+		return nil, err
+	}
+	ep, err := s.GetEndpoint(ctx, tenantID, id)
+	if err != nil {
+		return nil, err
+	}
+	if p.URL != nil {
+		ep.URL = *p.URL
+	}
+	if p.Description != nil {
+		ep.Description = *p.Description
+	}
+	if p.EventTypes != nil {
+		ep.EventTypes = p.EventTypes
+	}
+	if p.Secret != nil {
+		ep.Secret = *p.Secret
+	}
+	if p.Enabled != nil && *p.Enabled != ep.Enabled {
+		ep.Enabled = *p.Enabled
+		ep.DisabledReason = ""
+		if !ep.Enabled {
+			ep.DisabledReason = "disabled through the API"
+		}
+	}
+	err = s.db.WithContext(ctx).
+		Select("url", "description", "event_types", "secret", "enabled", "disabled_reason", "updated_at").
+		Save(ep).Error
+	if err != nil {
+		return nil, fmt.Errorf("update endpoint %s: %w", id, err)
+	}
+	return ep, nil
+}
+
+// DeleteEndpoint removes an endpoint with its deliveries and their attempts.
+func (s *Store) DeleteEndpoint(ctx context.Context, tenantID, id string) error {
+	res := s.db.WithContext(ctx).Delete(&Endpoint{}, "id = ? AND tenant_id = ?", id, tenantID)
+	if res.Error != nil {
+		return fmt.Errorf("delete endpoint %s: %w", id, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return Errorf(CodeNotFound, "endpoint %q not found", id)
+	}
+	return nil
+}
+
+// disableEndpoint turns an endpoint off with a reason the tenant can read.
+func disableEndpoint(tx *gorm.DB, id, reason string, at time.Time) error {
+	return tx.Model(&Endpoint{}).Where("id = ?", id).
+		Updates(map[string]any{"enabled": false, "disabled_reason": reason, "updated_at": at}).Error
+}

@@ -1,0 +1,81 @@
+package models
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"time"
+)
+
+// keyPrefix starts every API key, so that leaked keys are easy to scan for.
+const keyPrefix = "hk_"
+
+// NewKey returns a fresh random API key. Only its hash is stored.
+func NewKey() string {
+	b := make([]byte, 24)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms
+	return keyPrefix + base64.RawURLEncoding.EncodeToString(b)
+}
+
+// HashKey is the stored form of a key.
+func HashKey(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(sum[:])
+}
+
+// CreateAPIKey stores a new key for a tenant (tenantID nil: an admin key) and
+// returns the key itself, which is shown once and never again.
+func (s *Store) CreateAPIKey(ctx context.Context, tenantID *string, name string) (string, *APIKey, error) {
+	return s.createAPIKey(ctx, tenantID, name, NewKey())
+}
+
+func (s *Store) createAPIKey(ctx context.Context, tenantID *string, name, key string) (string, *APIKey, error) {
+	if len(name) > 256 {
+		return "", nil, Errorf(CodeInvalid, "name must be at most 256 characters")
+	}
+	k := &APIKey{
+		ID:       NewID(PrefixAPIKey),
+		TenantID: tenantID,
+		Name:     name,
+		Prefix:   key[:min(len(key), 8)],
+		Hash:     HashKey(key),
+	}
+	if err := s.db.WithContext(ctx).Create(k).Error; err != nil {
+		return "", nil, fmt.Errorf("create api key: %w", err)
+	}
+	return key, k, nil
+}
+
+// EnsureAdminKey creates an admin key if none exists and returns it; it
+// returns "" when one exists already (it was printed when it was made).
+func (s *Store) EnsureAdminKey(ctx context.Context) (string, error) {
+	var n int64
+	if err := s.db.WithContext(ctx).Model(&APIKey{}).
+		Where("tenant_id IS NULL AND revoked_at IS NULL").Count(&n).Error; err != nil {
+		return "", fmt.Errorf("count admin keys: %w", err)
+	}
+	if n > 0 {
+		return "", nil
+	}
+	key, _, err := s.CreateAPIKey(ctx, nil, "generated on first start")
+	return key, err
+}
+
+// Authenticate returns the live key that matches, or a not_found error.
+func (s *Store) Authenticate(ctx context.Context, key string) (*APIKey, error) {
+	var k APIKey
+	err := s.db.WithContext(ctx).Take(&k, "hash = ? AND revoked_at IS NULL", HashKey(key)).Error
+	if err != nil {
+		return nil, notFound(err, "unknown api key")
+	}
+	// Record use at most once a minute, so that reads do not all become writes.
+	t := s.now()
+	if k.LastUsedAt == nil || t.Sub(*k.LastUsedAt) > time.Minute {
+		k.LastUsedAt = &t
+		s.db.WithContext(ctx).Model(&APIKey{}).Where("id = ?", k.ID).Update("last_used_at", t)
+	}
+	return &k, nil
+}

@@ -1,0 +1,138 @@
+package models
+
+import (
+	"time"
+)
+
+// Delivery statuses.
+const (
+	StatusPending   = "pending"   // waiting for its next attempt (next_attempt_at)
+	StatusInflight  = "inflight"  // claimed by a worker until locked_until
+	StatusSucceeded = "succeeded" // a 2xx was received
+	StatusFailed    = "failed"    // the schedule is exhausted, or the endpoint is gone or disabled
+)
+
+// Attempt triggers.
+const (
+	TriggerScheduled = "scheduled"
+	TriggerManual    = "manual"
+)
+
+// AllEventTypes subscribes an endpoint to every event type.
+const AllEventTypes = "*"
+
+// RawJSON is JSON stored and sent byte for byte as it was received: payloads
+// are signed, so they are never decoded and re-encoded.
+type RawJSON string
+
+// MarshalJSON writes the stored bytes unchanged.
+func (r RawJSON) MarshalJSON() ([]byte, error) {
+	if r == "" {
+		return []byte("null"), nil
+	}
+	return []byte(r), nil
+}
+
+// Tenant owns endpoints and receives messages: one of the app's customers.
+type Tenant struct {
+	ID        string    `json:"id" gorm:"primaryKey"`
+	UID       *string   `json:"uid" gorm:"column:uid"` // the app's own key for this tenant
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// APIKey authenticates a caller. The key itself is never stored, only its hash.
+type APIKey struct {
+	ID         string     `json:"id" gorm:"primaryKey"`
+	TenantID   *string    `json:"tenant_id"` // nil: an admin key
+	Name       string     `json:"name"`
+	Prefix     string     `json:"prefix"`
+	Hash       string     `json:"-"`
+	CreatedAt  time.Time  `json:"created_at"`
+	LastUsedAt *time.Time `json:"last_used_at"`
+	RevokedAt  *time.Time `json:"revoked_at"`
+}
+
+// IsAdmin reports whether the key may act on every tenant.
+func (k *APIKey) IsAdmin() bool { return k.TenantID == nil }
+
+// EventType is a kind of message (invoice.paid) that endpoints subscribe to.
+type EventType struct {
+	Name        string     `json:"name" gorm:"primaryKey"`
+	Description string     `json:"description"`
+	ArchivedAt  *time.Time `json:"archived_at"`
+	CreatedAt   time.Time  `json:"created_at"`
+	UpdatedAt   time.Time  `json:"updated_at"`
+}
+
+// Endpoint is a tenant's callback URL and what it subscribes to.
+type Endpoint struct {
+	ID             string    `json:"id" gorm:"primaryKey"`
+	TenantID       string    `json:"tenant_id"`
+	URL            string    `json:"url" gorm:"column:url"`
+	Description    string    `json:"description"`
+	EventTypes     []string  `json:"event_types" gorm:"serializer:json"`
+	Enabled        bool      `json:"enabled"`
+	DisabledReason string    `json:"disabled_reason"`
+	Secret         string    `json:"-"`
+	CreatedAt      time.Time `json:"created_at"`
+	UpdatedAt      time.Time `json:"updated_at"`
+}
+
+// Subscribes reports whether the endpoint wants messages of this event type.
+func (e *Endpoint) Subscribes(eventType string) bool {
+	for _, t := range e.EventTypes {
+		if t == AllEventTypes || t == eventType {
+			return true
+		}
+	}
+	return false
+}
+
+// Message is one emitted event, with its payload exactly as emitted.
+type Message struct {
+	ID             string     `json:"id" gorm:"primaryKey"`
+	TenantID       string     `json:"tenant_id"`
+	EventType      string     `json:"event_type"`
+	Payload        RawJSON    `json:"payload"`
+	IdempotencyKey *string    `json:"idempotency_key"`
+	CreatedAt      time.Time  `json:"created_at"`
+	Deliveries     []Delivery `json:"deliveries,omitempty" gorm:"-"`
+}
+
+// Delivery is a message on its way to one endpoint.
+type Delivery struct {
+	ID             string     `json:"id" gorm:"primaryKey"`
+	TenantID       string     `json:"tenant_id"`
+	MessageID      string     `json:"message_id"`
+	EndpointID     string     `json:"endpoint_id"`
+	EventType      string     `json:"event_type"`
+	Status         string     `json:"status"`
+	AttemptCount   int        `json:"attempt_count"`
+	NextAttemptAt  *time.Time `json:"next_attempt_at"`
+	NextTrigger    string     `json:"-"` // what the next attempt is: scheduled or manual
+	LockedUntil    *time.Time `json:"-"`
+	LockToken      *string    `json:"-"`
+	LastStatusCode *int       `json:"last_status_code"`
+	LastError      string     `json:"last_error"`
+	CreatedAt      time.Time  `json:"created_at"`
+	UpdatedAt      time.Time  `json:"updated_at"`
+	Attempts       []Attempt  `json:"attempts,omitempty" gorm:"-"`
+}
+
+// Attempt is one HTTP request of a delivery and what came back.
+type Attempt struct {
+	ID                 string            `json:"id" gorm:"primaryKey"`
+	DeliveryID         string            `json:"delivery_id"`
+	Number             int               `json:"number"`
+	Trigger            string            `json:"trigger" gorm:"column:trigger_type"`
+	URL                string            `json:"url" gorm:"column:url"`
+	RequestHeaders     map[string]string `json:"request_headers" gorm:"serializer:json"`
+	ResponseStatusCode *int              `json:"response_status_code"`
+	ResponseHeaders    map[string]string `json:"response_headers" gorm:"serializer:json"`
+	ResponseBody       string            `json:"response_body"`
+	DurationMS         int64             `json:"duration_ms" gorm:"column:duration_ms"`
+	Error              string            `json:"error"`
+	CreatedAt          time.Time         `json:"created_at"`
+}
