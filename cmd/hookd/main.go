@@ -100,9 +100,6 @@ type Main struct {
 	addrOnce sync.Once
 	addrCh   chan string
 	addr     string
-
-	// Flush empties the in-process Redis; nil unless serve runs one (for tests).
-	Flush func()
 }
 
 // Addr waits until the API listens and returns its address.
@@ -232,7 +229,6 @@ func (m *Main) openRedis() (asynq.RedisConnOpt, func(), error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("start in-process Redis: %w", err)
 	}
-	m.Flush = srv.FlushAll
 	return asynq.RedisClientOpt{Addr: srv.Addr()}, srv.Close, nil
 }
 

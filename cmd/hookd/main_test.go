@@ -1,0 +1,498 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/oklog/ulid/v2"
+
+	"hookd.dev/hookd/dispatcher/embedredis"
+	"hookd.dev/hookd/dispatcher/signature"
+	"hookd.dev/hookd/models/storetest"
+)
+
+// End-to-end tests: real hookd processes (in-process Main on port 0), real
+// HTTP, receivers that verify signatures. They run on PostgreSQL and Redis
+// when HOOKD_TEST_DATABASE_URL and HOOKD_TEST_REDIS_URL are set, else on
+// SQLite and an in-process Redis.
+
+// backends returns the database and Redis settings a test's hookd uses: its
+// own database, and its own queue on the shared Redis.
+func backends(t *testing.T) map[string]string {
+	t.Helper()
+	db := storetest.New(t)
+	env := map[string]string{
+		"HOOKD_DATABASE_URL":           db.URL,
+		"HOOKD_QUEUE":                  "test_" + strings.ToLower(ulid.Make().String()),
+		"HOOKD_LISTEN":                 "127.0.0.1:0",
+		"HOOKD_ADMIN_KEY":              "hk_test_admin",
+		"HOOKD_ALLOW_PRIVATE_NETWORKS": "true",
+		"HOOKD_SWEEP_INTERVAL":         "200ms",
+		"HOOKD_DELIVERY_TIMEOUT":       "5s",
+		"HOOKD_LOG_LEVEL":              "warn",
+	}
+	if db.URL == "" {
+		// Split processes share the SQLite file through its directory.
+		env["HOOKD_DATA_DIR"] = strings.TrimSuffix(db.Path, "/hookd.db")
+	}
+	env["HOOKD_REDIS_URL"] = os.Getenv("HOOKD_TEST_REDIS_URL")
+	if env["HOOKD_REDIS_URL"] == "" {
+		r, err := embedredis.Start()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(r.Close)
+		env["HOOKD_REDIS_URL"] = "redis://" + r.Addr()
+	}
+	return env
+}
+
+// start runs hookd in the given mode until the test ends.
+func start(t *testing.T, mode string, env map[string]string) *Main {
+	t.Helper()
+	cfg, err := LoadConfig(mode, nil, func(k string) string { return env[k] }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &Main{Config: cfg, Mode: mode, Stdout: io.Discard, Logger: newLogger(cfg, os.Stderr)}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	stopped := false
+	stop := func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("hookd %s: %v", mode, err)
+		}
+	}
+	t.Cleanup(stop)
+	if mode != "worker" {
+		select {
+		case <-readyChan(m):
+		case err := <-done:
+			t.Fatalf("hookd %s exited: %v", mode, err)
+		}
+	}
+	return m
+}
+
+func readyChan(m *Main) <-chan struct{} {
+	ch := make(chan struct{})
+	go func() { m.Addr(); close(ch) }()
+	return ch
+}
+
+// client talks to a hookd API as one key.
+type client struct {
+	t   *testing.T
+	url string
+	key string
+}
+
+func newClient(t *testing.T, m *Main, key string) *client {
+	return &client{t: t, url: "http://" + m.Addr(), key: key}
+}
+
+// do sends a request and decodes the answer into out; it returns the status.
+func (c *client) do(method, path string, body any, out any) int {
+	c.t.Helper()
+	var r io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string: // sent as it is, spacing and all
+		r = strings.NewReader(b)
+	default:
+		raw, _ := json.Marshal(b)
+		r = bytes.NewReader(raw)
+	}
+	req, _ := http.NewRequest(method, c.url+path, r)
+	req.Header.Set("Authorization", "Bearer "+c.key)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if out != nil && len(raw) > 0 {
+		if err := json.Unmarshal(raw, out); err != nil {
+			c.t.Fatalf("%s %s: decode %q: %v", method, path, raw, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+func (c *client) must(status int, method, path string, body any, out any) {
+	c.t.Helper()
+	if got := c.do(method, path, body, out); got != status {
+		c.t.Fatalf("%s %s = %d, want %d", method, path, got, status)
+	}
+}
+
+// receiver is a webhook endpoint that verifies every request's signature.
+type receiver struct {
+	*httptest.Server
+	secret string
+
+	mu       sync.Mutex
+	received map[string]int // webhook-id -> requests
+	bodies   map[string]string
+	answer   func(n int) int // status for the n-th request (1-based)
+	requests int
+	badSigs  int
+}
+
+func newReceiver(t *testing.T, answer func(n int) int) *receiver {
+	secret, err := signature.NewSecret()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &receiver{secret: secret, received: map[string]int{}, bodies: map[string]string{}, answer: answer}
+	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body, err := signature.VerifyRequest(r.secret, req, 1<<20)
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if err != nil || req.Header.Get("Content-Type") != "application/json" {
+			r.badSigs++
+			http.Error(w, "bad signature", http.StatusUnauthorized)
+			return
+		}
+		r.requests++
+		id := req.Header.Get(signature.HeaderID)
+		r.received[id]++
+		r.bodies[id] = string(body)
+		status := http.StatusOK
+		if r.answer != nil {
+			status = r.answer(r.requests)
+		}
+		w.WriteHeader(status)
+		fmt.Fprintf(w, "answer %d", status)
+	}))
+	t.Cleanup(r.Close)
+	return r
+}
+
+func (r *receiver) snapshot() (received map[string]int, badSigs int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make(map[string]int, len(r.received))
+	for k, v := range r.received {
+		out[k] = v
+	}
+	return out, r.badSigs
+}
+
+func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+type delivery struct {
+	ID             string    `json:"id"`
+	MessageID      string    `json:"message_id"`
+	Status         string    `json:"status"`
+	AttemptCount   int       `json:"attempt_count"`
+	LastStatusCode *int      `json:"last_status_code"`
+	Attempts       []attempt `json:"attempts"`
+}
+
+type attempt struct {
+	Number             int               `json:"number"`
+	Trigger            string            `json:"trigger"`
+	ResponseStatusCode *int              `json:"response_status_code"`
+	RequestHeaders     map[string]string `json:"request_headers"`
+	ResponseBody       string            `json:"response_body"`
+}
+
+type message struct {
+	ID         string     `json:"id"`
+	Deliveries []delivery `json:"deliveries"`
+}
+
+// setupTenant creates an event type, a tenant and an endpoint at the receiver.
+func setupTenant(c *client, r *receiver) (tenant string) {
+	c.must(201, "POST", "/v1/event-types", map[string]any{"name": "invoice.paid"}, nil)
+	var ten struct{ ID string }
+	c.must(201, "POST", "/v1/tenants", map[string]any{"uid": "acme", "name": "Acme"}, &ten)
+	c.must(201, "POST", "/v1/tenants/acme/endpoints", map[string]any{
+		"url": r.URL + "/hook", "event_types": []string{"invoice.paid"}, "secret": r.secret,
+	}, nil)
+	return ten.ID
+}
+
+func (c *client) delivery(id string) delivery {
+	var d delivery
+	c.must(200, "GET", "/v1/tenants/acme/deliveries/"+id, nil, &d)
+	return d
+}
+
+func TestServeDeliversEachMessageWithValidSignatures(t *testing.T) {
+	t.Parallel()
+	m := start(t, "serve", backends(t))
+	c := newClient(t, m, "hk_test_admin")
+	r := newReceiver(t, nil)
+	setupTenant(c, r)
+
+	const n = 25
+	sent := map[string]string{}
+	for i := range n {
+		var msg message
+		payload := fmt.Sprintf(`{"invoice": %d,  "note": "kept byte for byte"}`, i)
+		c.must(201, "POST", "/v1/tenants/acme/messages",
+			`{"event_type": "invoice.paid", "payload": `+payload+`}`, &msg)
+		if len(msg.Deliveries) != 1 {
+			t.Fatalf("message has %d deliveries, want 1", len(msg.Deliveries))
+		}
+		sent[msg.ID] = payload
+	}
+	eventually(t, 20*time.Second, "every message received", func() bool {
+		got, _ := r.snapshot()
+		return len(got) == n
+	})
+	got, bad := r.snapshot()
+	if bad != 0 {
+		t.Fatalf("%d requests had bad signatures", bad)
+	}
+	r.mu.Lock()
+	for id, payload := range sent {
+		if got[id] != 1 || r.bodies[id] != payload {
+			t.Errorf("message %s: received %d times, body %q, want once with %q", id, got[id], r.bodies[id], payload)
+		}
+	}
+	r.mu.Unlock()
+	var list struct {
+		Data []delivery `json:"data"`
+	}
+	eventually(t, 5*time.Second, "all deliveries succeeded", func() bool {
+		c.must(200, "GET", "/v1/tenants/acme/deliveries?status=succeeded&limit=250", nil, &list)
+		return len(list.Data) == n
+	})
+	d := c.delivery(list.Data[0].ID)
+	if len(d.Attempts) != 1 || *d.Attempts[0].ResponseStatusCode != 200 || d.Attempts[0].ResponseBody != "answer 200" {
+		t.Fatalf("attempts = %+v", d.Attempts)
+	}
+	if d.Attempts[0].RequestHeaders["webhook-id"] != d.MessageID {
+		t.Fatalf("webhook-id %q, want the message id %s", d.Attempts[0].RequestHeaders["webhook-id"], d.MessageID)
+	}
+}
+
+func TestRetriesUntilTheReceiverRecovers(t *testing.T) {
+	t.Parallel()
+	env := backends(t)
+	env["HOOKD_RETRY_SCHEDULE"] = "1s,1s,1s"
+	m := start(t, "serve", env)
+	c := newClient(t, m, "hk_test_admin")
+	r := newReceiver(t, func(n int) int {
+		if n <= 2 {
+			return http.StatusInternalServerError
+		}
+		return http.StatusOK
+	})
+	setupTenant(c, r)
+	var msg message
+	c.must(201, "POST", "/v1/tenants/acme/messages", map[string]any{"event_type": "invoice.paid", "payload": map[string]int{"n": 1}}, &msg)
+	id := msg.Deliveries[0].ID
+	var d delivery
+	eventually(t, 20*time.Second, "the third attempt to succeed", func() bool {
+		d = c.delivery(id)
+		return d.Status == "succeeded"
+	})
+	codes := []int{}
+	for _, a := range d.Attempts {
+		codes = append(codes, *a.ResponseStatusCode)
+	}
+	if fmt.Sprint(codes) != "[500 500 200]" || d.AttemptCount != 3 {
+		t.Fatalf("attempt statuses %v (count %d), want [500 500 200]", codes, d.AttemptCount)
+	}
+	got, _ := r.snapshot()
+	if got[msg.ID] != 3 {
+		t.Fatalf("receiver saw webhook-id %s %d times, want 3 (same id on every retry)", msg.ID, got[msg.ID])
+	}
+}
+
+func TestExhaustedScheduleFailsAndManualRetrySucceeds(t *testing.T) {
+	t.Parallel()
+	env := backends(t)
+	env["HOOKD_RETRY_SCHEDULE"] = "1s"
+	m := start(t, "serve", env)
+	c := newClient(t, m, "hk_test_admin")
+	healthy := false
+	var mu sync.Mutex
+	r := newReceiver(t, func(int) int {
+		mu.Lock()
+		defer mu.Unlock()
+		if healthy {
+			return http.StatusNoContent
+		}
+		return http.StatusServiceUnavailable
+	})
+	setupTenant(c, r)
+	var msg message
+	c.must(201, "POST", "/v1/tenants/acme/messages", map[string]any{"event_type": "invoice.paid", "payload": []int{1}}, &msg)
+	id := msg.Deliveries[0].ID
+	eventually(t, 15*time.Second, "the delivery to fail", func() bool { return c.delivery(id).Status == "failed" })
+	if d := c.delivery(id); len(d.Attempts) != 2 {
+		t.Fatalf("%d attempts, want 2 (first try and one retry)", len(d.Attempts))
+	}
+	mu.Lock()
+	healthy = true
+	mu.Unlock()
+	c.must(202, "POST", "/v1/tenants/acme/deliveries/"+id+"/retry", nil, nil)
+	var d delivery
+	eventually(t, 10*time.Second, "the manual retry to succeed", func() bool {
+		d = c.delivery(id)
+		return d.Status == "succeeded"
+	})
+	if last := d.Attempts[len(d.Attempts)-1]; last.Trigger != "manual" || *last.ResponseStatusCode != 204 {
+		t.Fatalf("last attempt = %+v, want a manual 204", last)
+	}
+}
+
+func TestSplitAPIAndWorkerProcesses(t *testing.T) {
+	t.Parallel()
+	env := backends(t)
+	apiProc := start(t, "api", env)
+	start(t, "worker", env)
+	start(t, "worker", env)
+	c := newClient(t, apiProc, "hk_test_admin")
+	r := newReceiver(t, nil)
+	setupTenant(c, r)
+	for range 10 {
+		c.must(201, "POST", "/v1/tenants/acme/messages", map[string]any{"event_type": "invoice.paid", "payload": map[string]any{}}, nil)
+	}
+	eventually(t, 20*time.Second, "ten messages through two workers", func() bool {
+		got, _ := r.snapshot()
+		return len(got) == 10
+	})
+	got, _ := r.snapshot()
+	for id, n := range got {
+		if n != 1 {
+			t.Errorf("message %s received %d times, want once", id, n)
+		}
+	}
+}
+
+func TestLostQueueIsRecoveredBySweeper(t *testing.T) {
+	t.Parallel()
+	env := backends(t)
+	env["HOOKD_RETRY_SCHEDULE"] = "2s"
+	m := start(t, "serve", env)
+	c := newClient(t, m, "hk_test_admin")
+	r := newReceiver(t, func(n int) int {
+		if n == 1 {
+			return http.StatusInternalServerError
+		}
+		return http.StatusOK
+	})
+	setupTenant(c, r)
+	var msg message
+	c.must(201, "POST", "/v1/tenants/acme/messages", map[string]any{"event_type": "invoice.paid", "payload": map[string]any{}}, &msg)
+	id := msg.Deliveries[0].ID
+	eventually(t, 10*time.Second, "the first attempt", func() bool { return c.delivery(id).AttemptCount == 1 })
+
+	// Lose the scheduled retry, as a Redis restart without persistence would.
+	opt, err := asynq.ParseRedisURI(env["HOOKD_REDIS_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	insp := asynq.NewInspector(opt)
+	defer insp.Close()
+	n, err := insp.DeleteAllScheduledTasks(env["HOOKD_QUEUE"])
+	if err != nil || n != 1 {
+		t.Fatalf("deleted %d scheduled tasks, %v; want the one retry", n, err)
+	}
+	eventually(t, 15*time.Second, "the sweeper to bring the retry back", func() bool {
+		return c.delivery(id).Status == "succeeded"
+	})
+}
+
+func TestEmbeddedDefaultSurvivesRestart(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	env := map[string]string{
+		"HOOKD_DATA_DIR": dir, "HOOKD_LISTEN": "127.0.0.1:0", "HOOKD_ALLOW_PRIVATE_NETWORKS": "true",
+		"HOOKD_RETRY_SCHEDULE": "2s", "HOOKD_SWEEP_INTERVAL": "200ms", "HOOKD_LOG_LEVEL": "warn",
+	}
+	// No admin key configured: the first start generates and prints one.
+	cfg, err := LoadConfig("serve", nil, func(k string) string { return env[k] }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := &syncWriter{}
+	first := &Main{Config: cfg, Mode: "serve", Stdout: out, Logger: newLogger(cfg, os.Stderr)}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- first.Run(ctx) }()
+	first.Addr()
+	key := ""
+	for _, line := range strings.Split(out.String(), "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "hk_") {
+			key = strings.TrimSpace(line)
+		}
+	}
+	if key == "" {
+		cancel()
+		t.Fatalf("no admin key printed on first start:\n%s", out.String())
+	}
+	c := newClient(t, first, key)
+	r := newReceiver(t, func(n int) int {
+		if n == 1 {
+			return http.StatusInternalServerError
+		}
+		return http.StatusOK
+	})
+	setupTenant(c, r)
+	var msg message
+	c.must(201, "POST", "/v1/tenants/acme/messages", map[string]any{"event_type": "invoice.paid", "payload": map[string]any{}}, &msg)
+	id := msg.Deliveries[0].ID
+	eventually(t, 10*time.Second, "the first attempt", func() bool { return c.delivery(id).AttemptCount == 1 })
+	cancel() // the retry was only in the in-process Redis, which is now gone
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+
+	second := start(t, "serve", env)
+	c2 := newClient(t, second, key)
+	eventually(t, 15*time.Second, "the retry after the restart", func() bool {
+		return c2.delivery(id).Status == "succeeded"
+	})
+}
+
+// syncWriter lets a test read what hookd prints while it runs.
+type syncWriter struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.Write(p)
+}
+
+func (s *syncWriter) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.String()
+}
