@@ -1,0 +1,317 @@
+package hookd
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Client calls hookd's REST API. It is safe for concurrent use.
+type Client struct {
+	baseURL string
+	apiKey  string
+	http    *http.Client
+}
+
+// ClientOpts are the optional settings of a Client.
+type ClientOpts struct {
+	HTTPClient *http.Client // default: a client with a 30 s timeout
+}
+
+// NewClient returns a Client for the hookd at baseURL (like
+// "http://localhost:8080"), authenticated by an admin or tenant API key.
+func NewClient(baseURL, apiKey string, opts ...ClientOpts) *Client {
+	c := &Client{baseURL: strings.TrimRight(baseURL, "/"), apiKey: apiKey, http: &http.Client{Timeout: 30 * time.Second}}
+	for _, o := range opts {
+		if o.HTTPClient != nil {
+			c.http = o.HTTPClient
+		}
+	}
+	return c
+}
+
+// Error is an error answered by hookd.
+type Error struct {
+	StatusCode int    // the HTTP status
+	Code       string // not_found, invalid, conflict, unauthorized, …
+	Message    string
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("hookd: %s (%d %s)", e.Message, e.StatusCode, e.Code)
+}
+
+// IsNotFound reports whether err is hookd's 404.
+func IsNotFound(err error) bool { return statusOf(err) == http.StatusNotFound }
+
+// IsConflict reports whether err is hookd's 409.
+func IsConflict(err error) bool { return statusOf(err) == http.StatusConflict }
+
+func statusOf(err error) int {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.StatusCode
+	}
+	return 0
+}
+
+// do sends a request and decodes a JSON answer into out (if not nil).
+func (c *Client) do(ctx context.Context, method, path string, header http.Header, body, out any) (int, error) {
+	var r io.Reader
+	if raw, ok := body.(json.RawMessage); ok {
+		r = bytes.NewReader(raw) // already encoded, and must stay byte for byte
+	} else if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return 0, fmt.Errorf("hookd: encode request: %w", err)
+		}
+		r = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.baseURL+path, r)
+	if err != nil {
+		return 0, fmt.Errorf("hookd: %w", err)
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	req.Header.Set("Authorization", "Bearer "+c.apiKey)
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("hookd: %s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
+	if err != nil {
+		return resp.StatusCode, fmt.Errorf("hookd: read response: %w", err)
+	}
+	if resp.StatusCode >= 300 {
+		var eb struct {
+			Error struct{ Code, Message string } `json:"error"`
+		}
+		_ = json.Unmarshal(raw, &eb)
+		if eb.Error.Message == "" {
+			eb.Error.Message = http.StatusText(resp.StatusCode)
+		}
+		return resp.StatusCode, &Error{StatusCode: resp.StatusCode, Code: eb.Error.Code, Message: eb.Error.Message}
+	}
+	if out != nil && len(raw) > 0 {
+		if err := json.Unmarshal(raw, out); err != nil {
+			return resp.StatusCode, fmt.Errorf("hookd: decode response: %w", err)
+		}
+	}
+	return resp.StatusCode, nil
+}
+
+func get[T any](ctx context.Context, c *Client, path string) (*T, error) {
+	var out T
+	if _, err := c.do(ctx, http.MethodGet, path, nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+func send[T any](ctx context.Context, c *Client, method, path string, body any) (*T, error) {
+	var out T
+	if _, err := c.do(ctx, method, path, nil, body, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+func query(p ListParams, extra map[string]string) string {
+	q := url.Values{}
+	if p.Limit > 0 {
+		q.Set("limit", strconv.Itoa(p.Limit))
+	}
+	if p.Cursor != "" {
+		q.Set("cursor", p.Cursor)
+	}
+	for k, v := range extra {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	if len(q) == 0 {
+		return ""
+	}
+	return "?" + q.Encode()
+}
+
+func tenantPath(tenant string, parts ...string) string {
+	p := "/v1/tenants/" + url.PathEscape(tenant)
+	for _, part := range parts {
+		p += "/" + url.PathEscape(part)
+	}
+	return p
+}
+
+// ---- messages
+
+// Emit sends an event to every endpoint of the tenant (its id or uid) that
+// subscribes to eventType. payload is encoded with encoding/json, unless it
+// is a json.RawMessage or []byte, which is sent byte for byte.
+func (c *Client) Emit(ctx context.Context, tenant, eventType string, payload any, opts *EmitOpts) (*Message, error) {
+	raw, err := encodePayload(payload)
+	if err != nil {
+		return nil, err
+	}
+	header := http.Header{}
+	if opts != nil && opts.IdempotencyKey != "" {
+		header.Set("Idempotency-Key", opts.IdempotencyKey)
+	}
+	// Built by hand: json.Marshal would compact the payload, and the
+	// receiver must get exactly the bytes the app emitted.
+	typ, _ := json.Marshal(eventType)
+	body := json.RawMessage(`{"event_type":` + string(typ) + `,"payload":` + string(raw) + `}`)
+	var msg Message
+	if _, err := c.do(ctx, http.MethodPost, tenantPath(tenant, "messages"), header, body, &msg); err != nil {
+		return nil, err
+	}
+	return &msg, nil
+}
+
+func encodePayload(payload any) (json.RawMessage, error) {
+	switch p := payload.(type) {
+	case json.RawMessage:
+		return p, nil
+	case []byte:
+		return json.RawMessage(p), nil
+	}
+	b, err := json.Marshal(payload)
+	if err != nil {
+		return nil, fmt.Errorf("hookd: encode payload: %w", err)
+	}
+	return b, nil
+}
+
+// GetMessage returns a message with its deliveries.
+func (c *Client) GetMessage(ctx context.Context, tenant, id string) (*Message, error) {
+	return get[Message](ctx, c, tenantPath(tenant, "messages", id))
+}
+
+// ListMessages lists a tenant's messages, newest first.
+func (c *Client) ListMessages(ctx context.Context, tenant string, p ListParams) (*Page[Message], error) {
+	return get[Page[Message]](ctx, c, tenantPath(tenant, "messages")+query(p, nil))
+}
+
+// ---- deliveries
+
+// ListDeliveries lists a tenant's deliveries, newest first.
+func (c *Client) ListDeliveries(ctx context.Context, tenant string, p DeliveryParams) (*Page[Delivery], error) {
+	q := query(p.ListParams, map[string]string{
+		"status": p.Status, "endpoint_id": p.EndpointID, "event_type": p.EventType, "message_id": p.MessageID,
+	})
+	return get[Page[Delivery]](ctx, c, tenantPath(tenant, "deliveries")+q)
+}
+
+// GetDelivery returns a delivery with its attempts.
+func (c *Client) GetDelivery(ctx context.Context, tenant, id string) (*Delivery, error) {
+	return get[Delivery](ctx, c, tenantPath(tenant, "deliveries", id))
+}
+
+// RetryDelivery asks for a new attempt now, whatever the delivery's status.
+func (c *Client) RetryDelivery(ctx context.Context, tenant, id string) (*Delivery, error) {
+	return send[Delivery](ctx, c, http.MethodPost, tenantPath(tenant, "deliveries", id, "retry"), nil)
+}
+
+// ---- endpoints
+
+// CreateEndpoint adds an endpoint to a tenant. URL and EventTypes are required.
+func (c *Client) CreateEndpoint(ctx context.Context, tenant string, p EndpointParams) (*Endpoint, error) {
+	return send[Endpoint](ctx, c, http.MethodPost, tenantPath(tenant, "endpoints"), p)
+}
+
+// GetEndpoint returns one endpoint.
+func (c *Client) GetEndpoint(ctx context.Context, tenant, id string) (*Endpoint, error) {
+	return get[Endpoint](ctx, c, tenantPath(tenant, "endpoints", id))
+}
+
+// ListEndpoints lists a tenant's endpoints, newest first.
+func (c *Client) ListEndpoints(ctx context.Context, tenant string, p ListParams) (*Page[Endpoint], error) {
+	return get[Page[Endpoint]](ctx, c, tenantPath(tenant, "endpoints")+query(p, nil))
+}
+
+// UpdateEndpoint changes the given fields of an endpoint.
+func (c *Client) UpdateEndpoint(ctx context.Context, tenant, id string, p EndpointParams) (*Endpoint, error) {
+	return send[Endpoint](ctx, c, http.MethodPatch, tenantPath(tenant, "endpoints", id), p)
+}
+
+// DeleteEndpoint removes an endpoint and its delivery history.
+func (c *Client) DeleteEndpoint(ctx context.Context, tenant, id string) error {
+	_, err := c.do(ctx, http.MethodDelete, tenantPath(tenant, "endpoints", id), nil, nil, nil)
+	return err
+}
+
+// EndpointSecret returns the endpoint's signing secret (whsec_…), for its receiver.
+func (c *Client) EndpointSecret(ctx context.Context, tenant, id string) (string, error) {
+	out, err := get[struct{ Key string }](ctx, c, tenantPath(tenant, "endpoints", id, "secret"))
+	if err != nil {
+		return "", err
+	}
+	return out.Key, nil
+}
+
+// ---- tenants, keys and event types (admin key)
+
+// CreateTenant adds a tenant.
+func (c *Client) CreateTenant(ctx context.Context, p TenantParams) (*Tenant, error) {
+	return send[Tenant](ctx, c, http.MethodPost, "/v1/tenants", p)
+}
+
+// GetTenant returns a tenant by id or uid.
+func (c *Client) GetTenant(ctx context.Context, tenant string) (*Tenant, error) {
+	return get[Tenant](ctx, c, tenantPath(tenant))
+}
+
+// ListTenants lists tenants, newest first.
+func (c *Client) ListTenants(ctx context.Context, p ListParams) (*Page[Tenant], error) {
+	return get[Page[Tenant]](ctx, c, "/v1/tenants"+query(p, nil))
+}
+
+// UpdateTenant changes the given fields of a tenant.
+func (c *Client) UpdateTenant(ctx context.Context, tenant string, p TenantParams) (*Tenant, error) {
+	return send[Tenant](ctx, c, http.MethodPatch, tenantPath(tenant), p)
+}
+
+// DeleteTenant removes a tenant and everything it owns.
+func (c *Client) DeleteTenant(ctx context.Context, tenant string) error {
+	_, err := c.do(ctx, http.MethodDelete, tenantPath(tenant), nil, nil, nil)
+	return err
+}
+
+// CreateAPIKey makes a key for a tenant and returns it; hookd shows it only once.
+func (c *Client) CreateAPIKey(ctx context.Context, tenant, name string) (string, error) {
+	out, err := send[struct{ Key string }](ctx, c, http.MethodPost, tenantPath(tenant, "api-keys"), map[string]string{"name": name})
+	if err != nil {
+		return "", err
+	}
+	return out.Key, nil
+}
+
+// CreateEventType registers an event type.
+func (c *Client) CreateEventType(ctx context.Context, p EventTypeParams) (*EventType, error) {
+	return send[EventType](ctx, c, http.MethodPost, "/v1/event-types", p)
+}
+
+// ListEventTypes lists the live event types by name.
+func (c *Client) ListEventTypes(ctx context.Context, p ListParams) (*Page[EventType], error) {
+	return get[Page[EventType]](ctx, c, "/v1/event-types"+query(p, nil))
+}
+
+// ArchiveEventType stops new messages of an event type; history stays.
+func (c *Client) ArchiveEventType(ctx context.Context, name string) error {
+	_, err := c.do(ctx, http.MethodDelete, "/v1/event-types/"+url.PathEscape(name), nil, nil, nil)
+	return err
+}

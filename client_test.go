@@ -1,0 +1,103 @@
+package hookd_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"testing"
+
+	"hookd.dev/hookd"
+)
+
+func TestClientRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	admin := hookd.NewClient(hookdURL, adminKey)
+	if _, err := admin.CreateEventType(ctx, hookd.EventTypeParams{Name: "sdk.test"}); err != nil && !hookd.IsConflict(err) {
+		t.Fatal(err)
+	}
+	ten, err := admin.CreateTenant(ctx, hookd.TenantParams{UID: hookd.String("sdk-roundtrip"), Name: hookd.String("SDK")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := admin.CreateAPIKey(ctx, ten.ID, "test")
+	if err != nil || key == "" {
+		t.Fatalf("api key = %q, %v", key, err)
+	}
+
+	// The tenant's own key manages its endpoints and sees only its tenant.
+	tenant := hookd.NewClient(hookdURL, key)
+	ep, err := tenant.CreateEndpoint(ctx, "sdk-roundtrip", hookd.EndpointParams{
+		URL: hookd.String("https://example.com/hook"), EventTypes: []string{"sdk.test"}, Enabled: hookd.Bool(false),
+	})
+	if err != nil || ep.Enabled {
+		t.Fatalf("create endpoint = %+v, %v", ep, err)
+	}
+	secret, err := tenant.EndpointSecret(ctx, "sdk-roundtrip", ep.ID)
+	if err != nil || len(secret) < 10 {
+		t.Fatalf("secret = %q, %v", secret, err)
+	}
+	if _, err := tenant.ListTenants(ctx, hookd.ListParams{}); statusOf(err) != 403 {
+		t.Fatalf("tenant key listing tenants: %v, want 403", err)
+	}
+
+	raw := json.RawMessage(`{"b":2,  "a":1}`)
+	msg, err := tenant.Emit(ctx, "sdk-roundtrip", "sdk.test", raw, &hookd.EmitOpts{IdempotencyKey: "once"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := tenant.Emit(ctx, "sdk-roundtrip", "sdk.test", raw, &hookd.EmitOpts{IdempotencyKey: "once"})
+	if err != nil || again.ID != msg.ID {
+		t.Fatalf("idempotent emit = %v, %v; want %s", again, err, msg.ID)
+	}
+	got, err := tenant.GetMessage(ctx, "sdk-roundtrip", msg.ID)
+	// JSON answers are compacted; the keys keep their order (receivers get the exact bytes).
+	if err != nil || string(got.Payload) != `{"b":2,"a":1}` {
+		t.Fatalf("payload = %s, %v; want the emitted object, keys in order", got.Payload, err)
+	}
+	if len(got.Deliveries) != 0 {
+		t.Fatalf("a disabled endpoint got %d deliveries", len(got.Deliveries))
+	}
+
+	_, err = tenant.Emit(ctx, "sdk-roundtrip", "no.such.type", map[string]int{}, nil)
+	var apiErr *hookd.Error
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 422 || apiErr.Code != "invalid" {
+		t.Fatalf("unknown event type: %v, want a 422 invalid", err)
+	}
+	page, err := tenant.ListMessages(ctx, "sdk-roundtrip", hookd.ListParams{Limit: 10})
+	if err != nil || len(page.Data) != 1 || page.NextCursor != "" {
+		t.Fatalf("messages = %+v, %v", page, err)
+	}
+}
+
+func TestHookDoesNotEmitWhenFnFails(t *testing.T) {
+	rec := &recordingEmitter{}
+	boom := errors.New("boom")
+	h := hookd.Hook(rec, "x.y", func(context.Context, int) (int, error) { return 0, boom })
+	if _, err := h(context.Background(), "acme", 1); !errors.Is(err, boom) {
+		t.Fatalf("err = %v", err)
+	}
+	ok := hookd.Hook(rec, "x.y", func(_ context.Context, n int) (int, error) { return n * 2, nil })
+	if v, err := ok(context.Background(), "acme", 21); v != 42 || err != nil {
+		t.Fatalf("hook = %d, %v", v, err)
+	}
+	if len(rec.calls) != 1 || rec.calls[0] != "acme x.y 42" {
+		t.Fatalf("emits = %v, want one for acme", rec.calls)
+	}
+}
+
+type recordingEmitter struct{ calls []string }
+
+func (r *recordingEmitter) Emit(_ context.Context, tenant, eventType string, payload any, _ *hookd.EmitOpts) (*hookd.Message, error) {
+	r.calls = append(r.calls, tenant+" "+eventType+" "+jsonString(payload))
+	return &hookd.Message{}, nil
+}
+
+func jsonString(v any) string { b, _ := json.Marshal(v); return string(b) }
+
+func statusOf(err error) int {
+	var e *hookd.Error
+	if errors.As(err, &e) {
+		return e.StatusCode
+	}
+	return 0
+}

@@ -1,0 +1,18 @@
+// Package hookd is the Go SDK of hookd, the webhook delivery platform.
+//
+// Apps emit events to their customers' (tenants') endpoints through a
+// Client, which speaks hookd's REST API:
+//
+//	client := hookd.NewClient("http://localhost:8080", os.Getenv("HOOKD_API_KEY"))
+//	msg, err := client.Emit(ctx, "acme", "invoice.paid", invoice, nil)
+//
+// Hook turns a function that builds a payload into one that also emits it,
+// the Go form of dj-webhooks' @hook decorator:
+//
+//	pay := hookd.Hook(client, "invoice.paid", func(ctx context.Context, id string) (Invoice, error) {
+//		return markPaid(ctx, id)
+//	})
+//	invoice, err := pay(ctx, "acme", "inv_42") // emits invoice.paid to acme's endpoints
+//
+// Receivers verify what they get with hookd.dev/hookd/dispatcher/signature.
+package hookd

@@ -1,0 +1,96 @@
+package hookd_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+
+	"hookd.dev/hookd"
+	"hookd.dev/hookd/dispatcher/signature"
+)
+
+// A tenant's receiver: it verifies the signature and hands the body on.
+func newReceiver(secret string, got chan<- string) *httptest.Server {
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := signature.VerifyRequest(secret, r, 1<<20)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusUnauthorized)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+		got <- fmt.Sprintf("%s %s", r.Header.Get("webhook-id")[:4], body)
+	}))
+}
+
+func Example() {
+	ctx := context.Background()
+	admin := hookd.NewClient(hookdURL, adminKey)
+
+	// Once: an event type and a tenant (one of your customers).
+	_, _ = admin.CreateEventType(ctx, hookd.EventTypeParams{Name: "invoice.paid"})
+	_, _ = admin.CreateTenant(ctx, hookd.TenantParams{UID: hookd.String("example-acme")})
+
+	// The tenant registers its endpoint (with its own key, or you on its behalf).
+	secret, _ := signature.NewSecret()
+	got := make(chan string, 1)
+	receiver := newReceiver(secret, got)
+	defer receiver.Close()
+	_, err := admin.CreateEndpoint(ctx, "example-acme", hookd.EndpointParams{
+		URL: hookd.String(receiver.URL), EventTypes: []string{"invoice.paid"}, Secret: &secret,
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	// Your app emits; hookd signs, delivers and retries.
+	msg, err := admin.Emit(ctx, "example-acme", "invoice.paid", map[string]any{"id": "inv_42", "amount": 1200}, nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("deliveries:", len(msg.Deliveries))
+	fmt.Println("received:", <-got)
+	// Output:
+	// deliveries: 1
+	// received: msg_ {"amount":1200,"id":"inv_42"}
+}
+
+func ExampleHook() {
+	ctx := context.Background()
+	client := hookd.NewClient(hookdURL, adminKey)
+	_, _ = client.CreateEventType(ctx, hookd.EventTypeParams{Name: "user.signed_up"})
+	_, _ = client.CreateTenant(ctx, hookd.TenantParams{UID: hookd.String("example-hook")})
+	secret, _ := signature.NewSecret()
+	got := make(chan string, 1)
+	receiver := newReceiver(secret, got)
+	defer receiver.Close()
+	_, _ = client.CreateEndpoint(ctx, "example-hook", hookd.EndpointParams{
+		URL: hookd.String(receiver.URL), EventTypes: []string{"*"}, Secret: &secret,
+	})
+
+	type User struct {
+		Email string `json:"email"`
+	}
+	// signUp builds the payload; Hook emits it to the owner's endpoints.
+	signUp := hookd.Hook(client, "user.signed_up", func(ctx context.Context, email string) (User, error) {
+		return User{Email: email}, nil
+	})
+	user, err := signUp(ctx, "example-hook", "ada@example.com")
+	fmt.Println(user.Email, err)
+	fmt.Println("received:", <-got)
+	// Output:
+	// ada@example.com <nil>
+	// received: msg_ {"email":"ada@example.com"}
+}
+
+func ExampleIsNotFound() {
+	client := hookd.NewClient(hookdURL, adminKey)
+	_, err := client.GetTenant(context.Background(), "nobody")
+	fmt.Println(hookd.IsNotFound(err))
+	fmt.Println(err)
+	// Output:
+	// true
+	// hookd: tenant "nobody" not found (404 not_found)
+}

@@ -1,0 +1,77 @@
+package hookd_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"hookd.dev/hookd/api"
+	"hookd.dev/hookd/dispatcher"
+	"hookd.dev/hookd/dispatcher/embedredis"
+	"hookd.dev/hookd/migrations"
+	"hookd.dev/hookd/models"
+)
+
+// hookdURL and adminKey address the hookd that TestMain runs for the tests
+// and examples of this package: API, worker and sweeper on SQLite and an
+// in-process Redis, as `hookd serve` runs them.
+var (
+	hookdURL string
+	adminKey = "hk_sdk_test_admin"
+)
+
+func TestMain(m *testing.M) {
+	stop, err := runHookd()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "start hookd:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	stop()
+	os.Exit(code)
+}
+
+func runHookd() (stop func(), err error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	dir, err := os.MkdirTemp("", "hookd-sdk-test")
+	if err != nil {
+		return nil, err
+	}
+	db, err := models.Open(ctx, models.OpenOpts{SQLitePath: dir + "/hookd.db"})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := migrations.Apply(ctx, db); err != nil {
+		return nil, err
+	}
+	redis, err := embedredis.Start()
+	if err != nil {
+		return nil, err
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	store := models.NewStore(db, models.StoreOpts{})
+	redisOpt := asynq.RedisClientOpt{Addr: redis.Addr()}
+	queue := dispatcher.NewQueue(redisOpt, "")
+	worker := dispatcher.NewWorker(store, queue, dispatcher.Config{
+		AllowPrivateNetworks: true, Schedule: dispatcher.Schedule{time.Second}, Logger: log,
+	})
+	done := make(chan struct{})
+	go func() { _ = worker.Run(ctx, redisOpt); close(done) }()
+	srv := httptest.NewServer(api.New(api.Config{Store: store, Queue: queue, AdminKey: adminKey, Logger: log}).Handler())
+	hookdURL = srv.URL
+	return func() {
+		srv.Close()
+		cancel()
+		<-done
+		_ = queue.Close()
+		redis.Close()
+		_ = os.RemoveAll(dir)
+	}, nil
+}

@@ -1,0 +1,144 @@
+package hookd
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Tenant owns endpoints and receives messages: one of your customers.
+type Tenant struct {
+	ID        string    `json:"id"`
+	UID       *string   `json:"uid"`
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// EventType is a kind of message, like invoice.paid.
+type EventType struct {
+	Name        string     `json:"name"`
+	Description string     `json:"description"`
+	ArchivedAt  *time.Time `json:"archived_at"`
+	CreatedAt   time.Time  `json:"created_at"`
+	UpdatedAt   time.Time  `json:"updated_at"`
+}
+
+// Endpoint is a tenant's callback URL and the event types it subscribes to.
+type Endpoint struct {
+	ID             string    `json:"id"`
+	TenantID       string    `json:"tenant_id"`
+	URL            string    `json:"url"`
+	Description    string    `json:"description"`
+	EventTypes     []string  `json:"event_types"`
+	Enabled        bool      `json:"enabled"`
+	DisabledReason string    `json:"disabled_reason"`
+	CreatedAt      time.Time `json:"created_at"`
+	UpdatedAt      time.Time `json:"updated_at"`
+}
+
+// Message is one emitted event.
+type Message struct {
+	ID             string          `json:"id"`
+	TenantID       string          `json:"tenant_id"`
+	EventType      string          `json:"event_type"`
+	Payload        json.RawMessage `json:"payload"`
+	IdempotencyKey *string         `json:"idempotency_key"`
+	CreatedAt      time.Time       `json:"created_at"`
+	Deliveries     []Delivery      `json:"deliveries"`
+}
+
+// Delivery statuses.
+const (
+	StatusPending   = "pending"
+	StatusInflight  = "inflight"
+	StatusSucceeded = "succeeded"
+	StatusFailed    = "failed"
+)
+
+// Delivery is a message on its way to one endpoint.
+type Delivery struct {
+	ID             string     `json:"id"`
+	TenantID       string     `json:"tenant_id"`
+	MessageID      string     `json:"message_id"`
+	EndpointID     string     `json:"endpoint_id"`
+	EventType      string     `json:"event_type"`
+	Status         string     `json:"status"`
+	AttemptCount   int        `json:"attempt_count"`
+	NextAttemptAt  *time.Time `json:"next_attempt_at"`
+	LastStatusCode *int       `json:"last_status_code"`
+	LastError      string     `json:"last_error"`
+	CreatedAt      time.Time  `json:"created_at"`
+	UpdatedAt      time.Time  `json:"updated_at"`
+	Attempts       []Attempt  `json:"attempts"` // filled by GetDelivery
+}
+
+// Attempt is one HTTP request of a delivery and what came back.
+type Attempt struct {
+	ID                 string            `json:"id"`
+	DeliveryID         string            `json:"delivery_id"`
+	Number             int               `json:"number"`
+	Trigger            string            `json:"trigger"` // scheduled or manual
+	URL                string            `json:"url"`
+	RequestHeaders     map[string]string `json:"request_headers"`
+	ResponseStatusCode *int              `json:"response_status_code"`
+	ResponseHeaders    map[string]string `json:"response_headers"`
+	ResponseBody       string            `json:"response_body"`
+	DurationMS         int64             `json:"duration_ms"`
+	Error              string            `json:"error"`
+	CreatedAt          time.Time         `json:"created_at"`
+}
+
+// Page is one page of a list; pass NextCursor as ListParams.Cursor for the next.
+type Page[T any] struct {
+	Data       []T    `json:"data"`
+	NextCursor string `json:"next_cursor"`
+}
+
+// ListParams pages through a list, newest first.
+type ListParams struct {
+	Limit  int    // 1 to 250; 0 = 50
+	Cursor string // NextCursor of the previous page
+}
+
+// TenantParams creates or updates a tenant; nil fields are left alone.
+type TenantParams struct {
+	UID  *string `json:"uid,omitempty"`
+	Name *string `json:"name,omitempty"`
+}
+
+// EventTypeParams creates an event type.
+type EventTypeParams struct {
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+}
+
+// EndpointParams creates or updates an endpoint; nil fields are left alone.
+type EndpointParams struct {
+	URL         *string  `json:"url,omitempty"`
+	Description *string  `json:"description,omitempty"`
+	EventTypes  []string `json:"event_types,omitempty"` // names, or ["*"] for all
+	Enabled     *bool    `json:"enabled,omitempty"`
+	Secret      *string  `json:"secret,omitempty"` // whsec_…; generated when absent
+}
+
+// DeliveryParams filters a list of deliveries.
+type DeliveryParams struct {
+	ListParams
+	Status     string
+	EndpointID string
+	EventType  string
+	MessageID  string
+}
+
+// EmitOpts are the optional settings of an emit.
+type EmitOpts struct {
+	// IdempotencyKey makes retries of the same emit safe: the same key again
+	// returns the first message instead of creating another.
+	IdempotencyKey string
+}
+
+// String returns a pointer to s, for the optional fields of params.
+func String(s string) *string { return &s }
+
+// Bool returns a pointer to b, for the optional fields of params.
+func Bool(b bool) *bool { return &b }
