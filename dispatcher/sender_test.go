@@ -1,0 +1,124 @@
+package dispatcher
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestSenderNeverFollowsRedirects(t *testing.T) {
+	t.Parallel()
+	hits := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits++
+		http.Redirect(w, r, "/elsewhere", http.StatusFound)
+	}))
+	defer srv.Close()
+	resp := NewSender(SenderOpts{AllowPrivateNetworks: true}).Send(context.Background(), Request{URL: srv.URL, Body: []byte("{}")})
+	if resp.StatusCode != http.StatusFound || hits != 1 {
+		t.Fatalf("status %d after %d requests, want 302 after 1", resp.StatusCode, hits)
+	}
+}
+
+func TestSenderReadsAtMostTheLimit(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		chunk := []byte(strings.Repeat("x", 1<<20))
+		for range 100 { // 100 MiB, if anyone read it all
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+	}))
+	defer srv.Close()
+	resp := NewSender(SenderOpts{AllowPrivateNetworks: true, MaxResponseBytes: 64 << 10}).
+		Send(context.Background(), Request{URL: srv.URL})
+	if resp.StatusCode != 200 || len(resp.Body) != 64<<10 {
+		t.Fatalf("status %d, body %d bytes; want 200 and 64 KiB", resp.StatusCode, len(resp.Body))
+	}
+}
+
+func TestSenderTimesOut(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { <-release }))
+	defer srv.Close()
+	defer close(release)
+	start := time.Now()
+	resp := NewSender(SenderOpts{AllowPrivateNetworks: true, Timeout: 300 * time.Millisecond}).
+		Send(context.Background(), Request{URL: srv.URL})
+	if resp.Err == nil || !strings.Contains(resp.Err.Error(), "timed out") || time.Since(start) > 3*time.Second {
+		t.Fatalf("err %v after %s, want a timeout after ~300ms", resp.Err, time.Since(start))
+	}
+}
+
+func TestSenderTimesOutOnATrickle(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(200)
+		for {
+			if _, err := w.Write([]byte("x")); err != nil {
+				return
+			}
+			w.(http.Flusher).Flush()
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}))
+	defer srv.Close()
+	start := time.Now()
+	resp := NewSender(SenderOpts{AllowPrivateNetworks: true, Timeout: 500 * time.Millisecond}).
+		Send(context.Background(), Request{URL: srv.URL})
+	if elapsed := time.Since(start); elapsed > 3*time.Second {
+		t.Fatalf("a trickling body held the sender %s", elapsed)
+	}
+	if !strings.Contains(resp.Body, "reading the body failed") {
+		t.Fatalf("body %q does not say it was cut short", resp.Body)
+	}
+}
+
+func TestSenderRefusesPrivateAddresses(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(200) }))
+	defer srv.Close()
+	port := srv.URL[strings.LastIndex(srv.URL, ":"):]
+	s := NewSender(SenderOpts{})
+	for _, host := range []string{"127.0.0.1", "localhost", "[::1]", "0.0.0.0", "[::ffff:127.0.0.1]"} {
+		resp := s.Send(context.Background(), Request{URL: "http://" + host + port})
+		if resp.StatusCode != 0 || resp.Err == nil || !strings.Contains(resp.Err.Error(), "private or reserved") {
+			t.Errorf("%s: status %d, err %v; want refused", host, resp.StatusCode, resp.Err)
+		}
+	}
+}
+
+func TestRetryAfter(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	cases := map[string]struct {
+		d  time.Duration
+		ok bool
+	}{
+		"":                              {0, false},
+		"30":                            {30 * time.Second, true},
+		"-5":                            {0, false},
+		"soon":                          {0, false},
+		"Thu, 01 Jan 2026 00:01:00 GMT": {time.Minute, true},
+		"Wed, 31 Dec 2025 00:00:00 GMT": {0, true}, // in the past: now
+	}
+	for v, want := range cases {
+		h := http.Header{}
+		if v != "" {
+			h.Set("Retry-After", v)
+		}
+		d, ok := RetryAfter(h, now)
+		if d != want.d || ok != want.ok {
+			t.Errorf("Retry-After %q = %s, %v; want %s, %v", v, d, ok, want.d, want.ok)
+		}
+	}
+}

@@ -1,0 +1,71 @@
+package dispatcher
+
+import (
+	"errors"
+	"net/http"
+	"testing"
+	"time"
+
+	"hookd.dev/hookd/models"
+)
+
+func TestDecide(t *testing.T) {
+	t.Parallel()
+	w := NewWorker(nil, nil, Config{Schedule: Schedule{time.Minute, time.Hour}, Jitter: -1, MaxRetryAfter: 2 * time.Hour})
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	hdr := func(k, v string) http.Header { h := http.Header{}; h.Set(k, v); return h }
+	cases := []struct {
+		name     string
+		attempts int
+		resp     Response
+		status   string
+		delay    time.Duration
+		disables bool
+	}{
+		{"200 succeeds", 1, Response{StatusCode: 200}, models.StatusSucceeded, 0, false},
+		{"204 succeeds", 1, Response{StatusCode: 204}, models.StatusSucceeded, 0, false},
+		{"301 is a failure, never followed", 1, Response{StatusCode: 301}, models.StatusPending, time.Minute, false},
+		{"410 disables the endpoint", 1, Response{StatusCode: 410}, models.StatusFailed, 0, true},
+		{"500 retries on schedule", 1, Response{StatusCode: 500}, models.StatusPending, time.Minute, false},
+		{"second failure takes the second delay", 2, Response{StatusCode: 500}, models.StatusPending, time.Hour, false},
+		{"schedule exhausted", 3, Response{StatusCode: 500}, models.StatusFailed, 0, false},
+		{"timeout retries", 1, Response{Err: errors.New("timed out")}, models.StatusPending, time.Minute, false},
+		{"429 honours Retry-After seconds", 1, Response{StatusCode: 429, Headers: hdr("Retry-After", "120")}, models.StatusPending, 2 * time.Minute, false},
+		{"503 honours Retry-After date", 1, Response{StatusCode: 503, Headers: hdr("Retry-After", now.Add(90*time.Second).Format(http.TimeFormat))}, models.StatusPending, 90 * time.Second, false},
+		{"Retry-After is capped", 1, Response{StatusCode: 429, Headers: hdr("Retry-After", "999999")}, models.StatusPending, 2 * time.Hour, false},
+		{"Retry-After ignored on 500", 1, Response{StatusCode: 500, Headers: hdr("Retry-After", "120")}, models.StatusPending, time.Minute, false},
+		{"unreadable Retry-After falls back", 1, Response{StatusCode: 502, Headers: hdr("Retry-After", "soon")}, models.StatusPending, time.Minute, false},
+	}
+	for _, c := range cases {
+		o := w.decide(c.attempts, c.resp, now)
+		if o.Status != c.status || (o.DisableEndpoint != "") != c.disables {
+			t.Errorf("%s: outcome %+v, want %s (disable %v)", c.name, o, c.status, c.disables)
+			continue
+		}
+		if c.status == models.StatusPending && o.NextAttemptAt.Sub(now) != c.delay {
+			t.Errorf("%s: next attempt in %s, want %s", c.name, o.NextAttemptAt.Sub(now), c.delay)
+		}
+	}
+}
+
+func TestSchedule(t *testing.T) {
+	t.Parallel()
+	s, err := ParseSchedule("1s, 5m,2h")
+	if err != nil || s.String() != "1s,5m0s,2h0m0s" {
+		t.Fatalf("ParseSchedule = %v, %v", s, err)
+	}
+	for _, bad := range []string{"", "1s,,2s", "-1s", "0s", "soon"} {
+		if _, err := ParseSchedule(bad); err == nil {
+			t.Errorf("ParseSchedule(%q) accepted", bad)
+		}
+	}
+	for range 1000 {
+		d, ok := DefaultSchedule.Next(2, 0.2)
+		if !ok || d < 4*time.Minute || d > 6*time.Minute {
+			t.Fatalf("second retry delay %s outside 5m ±20%%", d)
+		}
+	}
+	if _, ok := DefaultSchedule.Next(len(DefaultSchedule)+1, 0.2); ok {
+		t.Fatal("schedule not exhausted after its last delay")
+	}
+}
