@@ -92,6 +92,11 @@ func (w *Worker) Run(ctx context.Context, redis asynq.RedisConnOpt) error {
 		Concurrency:     w.cfg.Concurrency,
 		Queues:          map[string]int{w.cfg.Queue: 1},
 		ShutdownTimeout: w.cfg.ShutdownTimeout,
+		// asynq's defaults (1 s idle poll, 5 s for scheduled tasks) would add
+		// seconds to every first attempt and retry; these cost a few Redis
+		// calls a second per worker process.
+		TaskCheckInterval:        100 * time.Millisecond,
+		DelayedTaskCheckInterval: time.Second,
 		Logger:          asynqLogger{w.log},
 		LogLevel:        asynq.WarnLevel,
 		RetryDelayFunc: func(n int, _ error, _ *asynq.Task) time.Duration {
@@ -147,7 +152,7 @@ func (w *Worker) HandleDeliverySend(ctx context.Context, t *asynq.Task) error {
 	}
 	w.log.Info("attempt",
 		"delivery_id", d.ID, "endpoint_id", claim.Endpoint.ID, "attempt", attempt.Number,
-		"status_code", attempt.ResponseStatusCode, "duration_ms", attempt.DurationMS,
+		"status_code", statusCode(attempt), "duration_ms", attempt.DurationMS,
 		"outcome", d.Status, "error", attempt.Error)
 	if d.Status == models.StatusPending {
 		if err := w.queue.Enqueue(recordCtx, *d); err != nil {
@@ -215,6 +220,14 @@ func (w *Worker) decide(attemptsMade int, resp Response, now time.Time) models.O
 	}
 	next := now.Add(delay).UTC()
 	return models.Outcome{Status: models.StatusPending, NextAttemptAt: &next}
+}
+
+// statusCode is the attempt's response status, or 0 when none came.
+func statusCode(a *models.Attempt) int {
+	if a.ResponseStatusCode == nil {
+		return 0
+	}
+	return *a.ResponseStatusCode
 }
 
 // throttled reports the statuses whose Retry-After hookd honours.

@@ -170,7 +170,7 @@ func (m *Main) Run(ctx context.Context) error {
 			return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 		}
 		m.addrCh <- ln.Addr().String()
-		fmt.Fprintf(m.Stdout, "hookd %s: API on http://%s (%s)\n", m.Mode, ln.Addr(), describeDB)
+		fmt.Fprintf(m.Stdout, "hookd %s: API on %s (%s)\n", m.Mode, displayURL(ln.Addr()), describeDB)
 		httpSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 		g.Go(func() error {
 			if err := httpSrv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
@@ -245,6 +245,18 @@ func (m *Main) printAdminKey(ctx context.Context, store *models.Store) error {
 		fmt.Fprintf(m.Stdout, "hookd: generated an admin API key; it is shown only this once:\n\n    %s\n\n", key)
 	}
 	return nil
+}
+
+// displayURL is the URL to print for a listener: localhost for "all interfaces".
+func displayURL(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return "http://" + addr.String()
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 func closeDB(db *gorm.DB) {
