@@ -37,9 +37,21 @@ func ParseSchedule(s string) (Schedule, error) {
 func (s Schedule) String() string {
 	parts := make([]string, len(s))
 	for i, d := range s {
-		parts[i] = d.String()
+		parts[i] = short(d)
 	}
 	return strings.Join(parts, ",")
+}
+
+// short writes 2h rather than time.Duration's 2h0m0s.
+func short(d time.Duration) string {
+	out := d.String()
+	if strings.HasSuffix(out, "m0s") {
+		out = strings.TrimSuffix(out, "0s")
+	}
+	if strings.HasSuffix(out, "h0m") {
+		out = strings.TrimSuffix(out, "0m")
+	}
+	return out
 }
 
 // Next returns the delay before the next attempt once attemptsMade attempts

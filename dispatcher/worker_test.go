@@ -51,13 +51,16 @@ func TestDecide(t *testing.T) {
 func TestSchedule(t *testing.T) {
 	t.Parallel()
 	s, err := ParseSchedule("1s, 5m,2h")
-	if err != nil || s.String() != "1s,5m0s,2h0m0s" {
+	if err != nil || s.String() != "1s,5m,2h" {
 		t.Fatalf("ParseSchedule = %v, %v", s, err)
 	}
 	for _, bad := range []string{"", "1s,,2s", "-1s", "0s", "soon"} {
 		if _, err := ParseSchedule(bad); err == nil {
 			t.Errorf("ParseSchedule(%q) accepted", bad)
 		}
+	}
+	if got := DefaultSchedule.String(); got != "5s,5m,30m,2h,5h,10h,14h,20h,24h" {
+		t.Fatalf("default schedule renders as %q", got)
 	}
 	for range 1000 {
 		d, ok := DefaultSchedule.Next(2, 0.2)
