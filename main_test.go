@@ -39,7 +39,7 @@ func TestMain(m *testing.M) {
 }
 
 func runHookd() (stop func(), err error) {
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx := context.Background()
 	dir, err := os.MkdirTemp("", "hookd-sdk-test")
 	if err != nil {
 		return nil, err
@@ -62,8 +62,9 @@ func runHookd() (stop func(), err error) {
 	worker := dispatcher.NewWorker(store, queue, dispatcher.Config{
 		AllowPrivateNetworks: true, Schedule: dispatcher.Schedule{time.Second}, Logger: log,
 	})
+	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
-	go func() { _ = worker.Run(ctx, redisOpt); close(done) }()
+	go func() { _ = worker.Run(runCtx, redisOpt); close(done) }()
 	srv := httptest.NewServer(api.New(api.Config{Store: store, Queue: queue, AdminKey: adminKey, Logger: log}).Handler())
 	hookdURL = srv.URL
 	return func() {

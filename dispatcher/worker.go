@@ -97,8 +97,8 @@ func (w *Worker) Run(ctx context.Context, redis asynq.RedisConnOpt) error {
 		// calls a second per worker process.
 		TaskCheckInterval:        100 * time.Millisecond,
 		DelayedTaskCheckInterval: time.Second,
-		Logger:          asynqLogger{w.log},
-		LogLevel:        asynq.WarnLevel,
+		Logger:                   asynqLogger{w.log},
+		LogLevel:                 asynq.WarnLevel,
 		RetryDelayFunc: func(n int, _ error, _ *asynq.Task) time.Duration {
 			return min(time.Duration(1<<min(n, 6))*time.Second, time.Minute)
 		},

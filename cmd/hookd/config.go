@@ -33,7 +33,7 @@ type Config struct {
 // setting is one configurable value: its variable, flag and default.
 type setting struct {
 	env, flag, def, usage string
-	set               func(c *Config, v string) error
+	set                   func(c *Config, v string) error
 }
 
 var settings = []setting{

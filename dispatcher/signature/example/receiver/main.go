@@ -7,6 +7,7 @@ package main
 import (
 	"flag"
 	"log"
+	"log/slog"
 	"net/http"
 	"os"
 
@@ -23,12 +24,12 @@ func main() {
 	http.HandleFunc("POST /", func(w http.ResponseWriter, r *http.Request) {
 		body, err := signature.VerifyRequest(secret, r, 1<<20)
 		if err != nil {
-			log.Printf("refused %s: %v", r.Header.Get(signature.HeaderID), err)
+			slog.Warn("refused a webhook", "id", r.Header.Get(signature.HeaderID), "error", err)
 			http.Error(w, "invalid signature", http.StatusUnauthorized)
 			return
 		}
 		// Receivers dedupe on webhook-id: a retry carries the same one.
-		log.Printf("webhook %s: %s", r.Header.Get(signature.HeaderID), body)
+		slog.Info("webhook", "id", r.Header.Get(signature.HeaderID), "body", string(body))
 		w.WriteHeader(http.StatusNoContent)
 	})
 	log.Printf("receiving webhooks on %s", *listen)
