@@ -315,3 +315,34 @@ func (c *Client) ArchiveEventType(ctx context.Context, name string) error {
 	_, err := c.do(ctx, http.MethodDelete, "/v1/event-types/"+url.PathEscape(name), nil, nil, nil)
 	return err
 }
+
+// RotateEndpointSecret replaces the endpoint's secret with newSecret (or a
+// generated one when empty) and returns it. The old secret keeps signing
+// beside it for the rotation grace period (24 h by default).
+func (c *Client) RotateEndpointSecret(ctx context.Context, tenant, id, newSecret string) (string, error) {
+	var body any
+	if newSecret != "" {
+		body = map[string]string{"key": newSecret}
+	}
+	out, err := send[struct{ Key string }](ctx, c, http.MethodPost, tenantPath(tenant, "endpoints", id, "secret", "rotate"), body)
+	if err != nil {
+		return "", err
+	}
+	return out.Key, nil
+}
+
+// TestEndpoint sends a signed hookd.ping message to one endpoint.
+func (c *Client) TestEndpoint(ctx context.Context, tenant, id string) (*Message, error) {
+	return send[Message](ctx, c, http.MethodPost, tenantPath(tenant, "endpoints", id, "test"), nil)
+}
+
+// RecoverEndpoint resends the endpoint's failed deliveries created since a
+// time and returns how many it resends (at most 10,000 per call).
+func (c *Client) RecoverEndpoint(ctx context.Context, tenant, id string, since time.Time) (int, error) {
+	out, err := send[struct{ Recovered int }](ctx, c, http.MethodPost, tenantPath(tenant, "endpoints", id, "recover"),
+		map[string]time.Time{"since": since})
+	if err != nil {
+		return 0, err
+	}
+	return out.Recovered, nil
+}

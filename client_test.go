@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"testing"
+	"time"
 
 	"hookd.dev/hookd"
 )
@@ -35,6 +36,16 @@ func TestClientRoundTrip(t *testing.T) {
 	secret, err := tenant.EndpointSecret(ctx, "sdk-roundtrip", ep.ID)
 	if err != nil || len(secret) < 10 {
 		t.Fatalf("secret = %q, %v", secret, err)
+	}
+	rotated, err := tenant.RotateEndpointSecret(ctx, "sdk-roundtrip", ep.ID, "")
+	if err != nil || rotated == secret {
+		t.Fatalf("rotate = %q, %v", rotated, err)
+	}
+	if _, err := tenant.TestEndpoint(ctx, "sdk-roundtrip", ep.ID); !hookd.IsConflict(err) {
+		t.Fatalf("testing a disabled endpoint: %v, want a conflict", err)
+	}
+	if n, err := tenant.RecoverEndpoint(ctx, "sdk-roundtrip", ep.ID, time.Now().Add(-time.Hour)); n != 0 || err != nil {
+		t.Fatalf("recover = %d, %v", n, err)
 	}
 	if _, err := tenant.ListTenants(ctx, hookd.ListParams{}); statusOf(err) != 403 {
 		t.Fatalf("tenant key listing tenants: %v, want 403", err)

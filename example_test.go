@@ -5,10 +5,21 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"time"
 
 	"hookd.dev/hookd"
 	"hookd.dev/hookd/dispatcher/signature"
 )
+
+// wait returns what the receiver got, or gives up after 10 s.
+func wait(got <-chan string) string {
+	select {
+	case s := <-got:
+		return s
+	case <-time.After(10 * time.Second):
+		return "nothing after 10s"
+	}
+}
 
 // A tenant's receiver: it verifies the signature and hands the body on.
 func newReceiver(secret string, got chan<- string) *httptest.Server {
@@ -51,7 +62,7 @@ func Example() {
 		return
 	}
 	fmt.Println("deliveries:", len(msg.Deliveries))
-	fmt.Println("received:", <-got)
+	fmt.Println("received:", wait(got))
 	// Output:
 	// deliveries: 1
 	// received: msg_ {"amount":1200,"id":"inv_42"}
@@ -66,9 +77,12 @@ func ExampleHook() {
 	got := make(chan string, 1)
 	receiver := newReceiver(secret, got)
 	defer receiver.Close()
-	_, _ = client.CreateEndpoint(ctx, "example-hook", hookd.EndpointParams{
+	if _, err := client.CreateEndpoint(ctx, "example-hook", hookd.EndpointParams{
 		URL: hookd.String(receiver.URL), EventTypes: []string{"*"}, Secret: &secret,
-	})
+	}); err != nil {
+		fmt.Println(err)
+		return
+	}
 
 	type User struct {
 		Email string `json:"email"`
@@ -79,7 +93,7 @@ func ExampleHook() {
 	})
 	user, err := signUp(ctx, "example-hook", "ada@example.com")
 	fmt.Println(user.Email, err)
-	fmt.Println("received:", <-got)
+	fmt.Println("received:", wait(got))
 	// Output:
 	// ada@example.com <nil>
 	// received: msg_ {"email":"ada@example.com"}

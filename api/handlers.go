@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -220,7 +221,76 @@ func (s *Server) getEndpointSecret(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{"key": ep.Secret})
 }
 
+type secretResponse struct {
+	Key                  string     `json:"key"`
+	PreviousKeyExpiresAt *time.Time `json:"previous_key_expires_at,omitempty"`
+}
+
+// rotateEndpointSecret sets a new secret ({"key": "whsec_…"}, or generated);
+// the old one keeps signing beside it for the rotation grace period.
+func (s *Server) rotateEndpointSecret(c echo.Context) error {
+	var req struct {
+		Key string `json:"key"`
+	}
+	if c.Request().ContentLength != 0 {
+		if err := decode(c, &req); err != nil {
+			return err
+		}
+	}
+	ep, err := s.store.RotateSecret(c.Request().Context(), tenantOf(c).ID, c.Param("id"), req.Key, s.cfg.RotationGrace)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, secretResponse{Key: ep.Secret, PreviousKeyExpiresAt: ep.PreviousSecretExpiresAt})
+}
+
+// testEndpoint sends a signed hookd.ping message to one endpoint.
+func (s *Server) testEndpoint(c echo.Context) error {
+	ctx := c.Request().Context()
+	msg, err := s.store.SendTest(ctx, tenantOf(c).ID, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if err := s.queue.Enqueue(ctx, msg.Deliveries...); err != nil {
+		s.log.Warn("enqueue test; the sweeper will retry", "message_id", msg.ID, "error", err)
+	}
+	return c.JSON(http.StatusCreated, detailOf(msg))
+}
+
+// recoverEndpoint resends an endpoint's failed deliveries created since a time.
+func (s *Server) recoverEndpoint(c echo.Context) error {
+	var req struct {
+		Since time.Time `json:"since"`
+	}
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	ds, err := s.store.RecoverEndpoint(ctx, tenantOf(c).ID, c.Param("id"), req.Since)
+	if err != nil {
+		return err
+	}
+	if err := s.queue.Enqueue(ctx, ds...); err != nil {
+		s.log.Warn("enqueue recovered deliveries; the sweeper will retry", "endpoint_id", c.Param("id"), "error", err)
+	}
+	return c.JSON(http.StatusAccepted, map[string]int{"recovered": len(ds)})
+}
+
 // ---- messages
+
+// messageDetail is a message with its deliveries, as emit and get show it.
+type messageDetail struct {
+	*models.Message
+	Deliveries []models.Delivery `json:"deliveries"`
+}
+
+func detailOf(m *models.Message) messageDetail { return messageDetail{m, m.Deliveries} }
+
+// deliveryDetail is a delivery with its attempts, oldest first.
+type deliveryDetail struct {
+	*models.Delivery
+	Attempts []models.Attempt `json:"attempts"`
+}
 
 type emitRequest struct {
 	EventType string          `json:"event_type"`
@@ -251,12 +321,12 @@ func (s *Server) emit(c echo.Context) error {
 		return err
 	}
 	if !created {
-		return c.JSON(http.StatusOK, msg)
+		return c.JSON(http.StatusOK, detailOf(msg))
 	}
 	if err := s.queue.Enqueue(ctx, msg.Deliveries...); err != nil {
 		s.log.Warn("enqueue after emit; the sweeper will retry", "message_id", msg.ID, "error", err)
 	}
-	return c.JSON(http.StatusCreated, msg)
+	return c.JSON(http.StatusCreated, detailOf(msg))
 }
 
 func (s *Server) listMessages(c echo.Context) error {
@@ -286,7 +356,7 @@ func (s *Server) getMessage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, msg)
+	return c.JSON(http.StatusOK, detailOf(msg))
 }
 
 // ---- deliveries
@@ -325,7 +395,7 @@ func (s *Server) getDelivery(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, d)
+	return c.JSON(http.StatusOK, deliveryDetail{d, d.Attempts})
 }
 
 // retryDelivery makes a delivery due now and enqueues it; the new attempt is
@@ -339,5 +409,5 @@ func (s *Server) retryDelivery(c echo.Context) error {
 	if err := s.queue.Enqueue(ctx, *d); err != nil {
 		s.log.Warn("enqueue retry; the sweeper will retry", "delivery_id", d.ID, "error", err)
 	}
-	return c.JSON(http.StatusAccepted, d)
+	return c.JSON(http.StatusAccepted, deliveryDetail{d, d.Attempts})
 }

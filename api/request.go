@@ -24,6 +24,7 @@ func decode(c echo.Context, v any) error {
 		syntaxErr *json.SyntaxError
 		typeErr   *json.UnmarshalTypeError
 		maxErr    *http.MaxBytesError
+		timeErr   *time.ParseError
 	)
 	switch {
 	case err == nil:
@@ -37,6 +38,8 @@ func decode(c echo.Context, v any) error {
 		return apiError(models.CodeTooLarge, "request body over %d bytes", maxErr.Limit)
 	case errors.As(err, &syntaxErr), errors.Is(err, io.ErrUnexpectedEOF):
 		return apiError(codeBadRequest, "malformed JSON: %v", err)
+	case errors.As(err, &timeErr):
+		return apiError(models.CodeInvalid, "times must be RFC 3339, like 2026-01-02T15:04:05Z; got %s", timeErr.Value)
 	case errors.As(err, &typeErr):
 		if typeErr.Field == "" {
 			return apiError(codeBadRequest, "the body must be a JSON object")

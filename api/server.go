@@ -27,6 +27,8 @@ type Config struct {
 	Queue Enqueuer
 	// AdminKey, when set, is accepted as an admin key besides those in the database.
 	AdminKey string
+	// RotationGrace is how long a rotated-out secret keeps signing (default 24h).
+	RotationGrace time.Duration
 	// ReadyFunc reports whether the dependencies answer (for /readyz). Default: the database ping.
 	ReadyFunc func(ctx context.Context) error
 	Logger    *slog.Logger // default slog.Default()
@@ -48,6 +50,9 @@ const maxBodyBytes = models.MaxPayloadBytes + 64<<10
 func New(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.RotationGrace <= 0 {
+		cfg.RotationGrace = 24 * time.Hour
 	}
 	if cfg.ReadyFunc == nil {
 		cfg.ReadyFunc = cfg.Store.Ping
@@ -84,6 +89,9 @@ func New(cfg Config) *Server {
 	tenant.PATCH("/endpoints/:id", s.updateEndpoint)
 	tenant.DELETE("/endpoints/:id", s.deleteEndpoint)
 	tenant.GET("/endpoints/:id/secret", s.getEndpointSecret)
+	tenant.POST("/endpoints/:id/secret/rotate", s.rotateEndpointSecret)
+	tenant.POST("/endpoints/:id/test", s.testEndpoint)
+	tenant.POST("/endpoints/:id/recover", s.recoverEndpoint)
 	tenant.POST("/messages", s.emit)
 	tenant.GET("/messages", s.listMessages)
 	tenant.GET("/messages/:id", s.getMessage)

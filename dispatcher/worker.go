@@ -173,7 +173,7 @@ func (w *Worker) attempt(ctx context.Context, c *models.Claim) (*models.Attempt,
 	a := &models.Attempt{Number: number, Trigger: trigger, URL: c.Endpoint.URL}
 	body := []byte(c.Message.Payload)
 	sentAt := time.Now()
-	headers, err := signature.Headers([]string{c.Endpoint.Secret}, c.Message.ID, sentAt, body)
+	headers, err := signature.Headers(c.Endpoint.SigningSecrets(sentAt), c.Message.ID, sentAt, body)
 	if err != nil {
 		// A secret that cannot sign will never sign: fail now, do not retry.
 		a.Error = "cannot sign: " + err.Error()

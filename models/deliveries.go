@@ -81,6 +81,45 @@ func (s *Store) RetryDelivery(ctx context.Context, tenantID, id string) (*Delive
 	return s.GetDelivery(ctx, tenantID, id)
 }
 
+// maxRecover bounds one recover call; call again for more.
+const maxRecover = 10_000
+
+// RecoverEndpoint makes an endpoint's failed deliveries created since a time
+// due now for a manual attempt, oldest first, and returns them for the caller
+// to enqueue (at most 10,000 per call).
+func (s *Store) RecoverEndpoint(ctx context.Context, tenantID, endpointID string, since time.Time) ([]Delivery, error) {
+	if since.IsZero() {
+		return nil, Errorf(CodeInvalid, "since is required: resend failed deliveries created since this time")
+	}
+	if _, err := s.GetEndpoint(ctx, tenantID, endpointID); err != nil {
+		return nil, err
+	}
+	var ds []Delivery
+	t := s.now()
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		err := tx.Where("endpoint_id = ? AND status = ? AND created_at >= ?", endpointID, StatusFailed, since.UTC()).
+			Order("id").Limit(maxRecover).Find(&ds).Error
+		if err != nil || len(ds) == 0 {
+			return err
+		}
+		ids := make([]string, len(ds))
+		for i := range ds {
+			ids[i] = ds[i].ID
+			ds[i].Status, ds[i].NextAttemptAt, ds[i].NextTrigger = StatusPending, &t, TriggerManual
+		}
+		return tx.Model(&Delivery{}).Where("id IN ? AND status = ?", ids, StatusFailed).Updates(map[string]any{
+			"status": StatusPending, "next_attempt_at": t, "next_trigger": TriggerManual, "updated_at": t,
+		}).Error
+	})
+	if err != nil {
+		return nil, fmt.Errorf("recover endpoint %s: %w", endpointID, err)
+	}
+	if ds == nil {
+		ds = []Delivery{}
+	}
+	return ds, nil
+}
+
 // Claim is a delivery a worker holds, with what it needs to send it.
 type Claim struct {
 	Delivery Delivery

@@ -71,12 +71,14 @@ func (s *Store) validateEndpoint(ctx context.Context, p EndpointParams, create b
 		return Errorf(CodeInvalid, "description must be at most 1024 characters")
 	}
 	if p.Secret != nil {
-		if _, err := signature.Sign(*p.Secret, "msg_check", time.Unix(0, 0), nil); err != nil {
-			return Errorf(CodeInvalid, "secret must be whsec_ followed by base64 of 24 to 64 random bytes")
-		}
-		if key, _ := signature.DecodeSecret(*p.Secret); len(key) < 24 || len(key) > 64 {
-			return Errorf(CodeInvalid, "secret must be whsec_ followed by base64 of 24 to 64 random bytes")
-		}
+		return validateSecret(*p.Secret)
+	}
+	return nil
+}
+
+func validateSecret(secret string) error {
+	if key, err := signature.DecodeSecret(secret); err != nil || len(key) < 24 || len(key) > 64 {
+		return Errorf(CodeInvalid, "secret must be whsec_ followed by base64 of 24 to 64 random bytes")
 	}
 	return nil
 }
@@ -156,6 +158,32 @@ func (s *Store) UpdateEndpoint(ctx context.Context, tenantID, id string, p Endpo
 		Save(ep).Error
 	if err != nil {
 		return nil, fmt.Errorf("update endpoint %s: %w", id, err)
+	}
+	return ep, nil
+}
+
+// RotateSecret makes newSecret (generated when empty) the endpoint's secret.
+// The old one keeps signing beside it for grace, so receivers can switch
+// without refusing a webhook.
+func (s *Store) RotateSecret(ctx context.Context, tenantID, id, newSecret string, grace time.Duration) (*Endpoint, error) {
+	if newSecret == "" {
+		var err error
+		if newSecret, err = signature.NewSecret(); err != nil {
+			return nil, err
+		}
+	} else if err := validateSecret(newSecret); err != nil {
+		return nil, err
+	}
+	ep, err := s.GetEndpoint(ctx, tenantID, id)
+	if err != nil {
+		return nil, err
+	}
+	expires := s.now().Add(grace)
+	previous := ep.Secret
+	ep.PreviousSecret, ep.PreviousSecretExpiresAt, ep.Secret = &previous, &expires, newSecret
+	err = s.db.WithContext(ctx).Select("secret", "previous_secret", "previous_secret_expires_at", "updated_at").Save(ep).Error
+	if err != nil {
+		return nil, fmt.Errorf("rotate secret of %s: %w", id, err)
 	}
 	return ep, nil
 }

@@ -126,6 +126,42 @@ func (s *Store) EmitTx(ctx context.Context, tx *gorm.DB, p EmitParams) (*Message
 	return msg, true, nil
 }
 
+// PingEventType is the event type of test messages. It needs no registration.
+const PingEventType = "hookd.ping"
+
+// SendTest stores a ping message with one delivery to one endpoint, whatever
+// it subscribes to, so a tenant can check its receiver. The caller enqueues it.
+func (s *Store) SendTest(ctx context.Context, tenantID, endpointID string) (*Message, error) {
+	ep, err := s.GetEndpoint(ctx, tenantID, endpointID)
+	if err != nil {
+		return nil, err
+	}
+	if !ep.Enabled {
+		return nil, Errorf(CodeConflict, "endpoint %s is disabled; enable it before testing it", ep.ID)
+	}
+	t := s.now()
+	msg := &Message{ID: NewID(PrefixMessage), TenantID: tenantID, EventType: PingEventType, CreatedAt: t}
+	payload, err := json.Marshal(map[string]string{"type": PingEventType, "endpoint_id": ep.ID, "sent_at": t.Format(time.RFC3339)})
+	if err != nil {
+		return nil, err
+	}
+	msg.Payload = RawJSON(payload)
+	msg.Deliveries = []Delivery{{
+		ID: NewID(PrefixDelivery), TenantID: tenantID, MessageID: msg.ID, EndpointID: ep.ID, EventType: PingEventType,
+		Status: StatusPending, NextAttemptAt: &t, NextTrigger: TriggerManual, CreatedAt: t, UpdatedAt: t,
+	}}
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Create(msg).Error; err != nil {
+			return err
+		}
+		return tx.Create(&msg.Deliveries).Error
+	})
+	if err != nil {
+		return nil, fmt.Errorf("send test to %s: %w", ep.ID, err)
+	}
+	return msg, nil
+}
+
 func (s *Store) messageByIdempotencyKey(ctx context.Context, db *gorm.DB, tenantID, key string) (*Message, error) {
 	var msg Message
 	err := db.WithContext(ctx).Take(&msg, "tenant_id = ? AND idempotency_key = ?", tenantID, key).Error

@@ -68,16 +68,29 @@ type EventType struct {
 
 // Endpoint is a tenant's callback URL and what it subscribes to.
 type Endpoint struct {
-	ID             string    `json:"id" gorm:"primaryKey"`
-	TenantID       string    `json:"tenant_id"`
-	URL            string    `json:"url" gorm:"column:url"`
-	Description    string    `json:"description"`
-	EventTypes     []string  `json:"event_types" gorm:"serializer:json"`
-	Enabled        bool      `json:"enabled"`
-	DisabledReason string    `json:"disabled_reason"`
-	Secret         string    `json:"-"`
-	CreatedAt      time.Time `json:"created_at"`
-	UpdatedAt      time.Time `json:"updated_at"`
+	ID             string   `json:"id" gorm:"primaryKey"`
+	TenantID       string   `json:"tenant_id"`
+	URL            string   `json:"url" gorm:"column:url"`
+	Description    string   `json:"description"`
+	EventTypes     []string `json:"event_types" gorm:"serializer:json"`
+	Enabled        bool     `json:"enabled"`
+	DisabledReason string   `json:"disabled_reason"`
+	Secret         string   `json:"-"`
+	// PreviousSecret signs beside Secret until PreviousSecretExpiresAt, after a rotation.
+	PreviousSecret          *string    `json:"-"`
+	PreviousSecretExpiresAt *time.Time `json:"-"`
+	CreatedAt               time.Time  `json:"created_at"`
+	UpdatedAt               time.Time  `json:"updated_at"`
+}
+
+// SigningSecrets returns the secrets to sign with at a moment: the current
+// one, and the previous one while its grace period lasts.
+func (e *Endpoint) SigningSecrets(at time.Time) []string {
+	secrets := []string{e.Secret}
+	if e.PreviousSecret != nil && e.PreviousSecretExpiresAt != nil && at.Before(*e.PreviousSecretExpiresAt) {
+		secrets = append(secrets, *e.PreviousSecret)
+	}
+	return secrets
 }
 
 // Subscribes reports whether the endpoint wants messages of this event type.
@@ -98,7 +111,7 @@ type Message struct {
 	Payload        RawJSON    `json:"payload"`
 	IdempotencyKey *string    `json:"idempotency_key"`
 	CreatedAt      time.Time  `json:"created_at"`
-	Deliveries     []Delivery `json:"deliveries,omitempty" gorm:"-"`
+	Deliveries     []Delivery `json:"-" gorm:"-"` // loaded by GetMessage and Emit
 }
 
 // Delivery is a message on its way to one endpoint.
@@ -118,7 +131,7 @@ type Delivery struct {
 	LastError      string     `json:"last_error"`
 	CreatedAt      time.Time  `json:"created_at"`
 	UpdatedAt      time.Time  `json:"updated_at"`
-	Attempts       []Attempt  `json:"attempts,omitempty" gorm:"-"`
+	Attempts       []Attempt  `json:"-" gorm:"-"` // loaded by GetDelivery
 }
 
 // Attempt is one HTTP request of a delivery and what came back.

@@ -496,3 +496,103 @@ func (s *syncWriter) String() string {
 	defer s.mu.Unlock()
 	return s.buf.String()
 }
+
+func TestGoneDisablesTheEndpoint(t *testing.T) {
+	t.Parallel()
+	m := start(t, "serve", backends(t))
+	c := newClient(t, m, "hk_test_admin")
+	r := newReceiver(t, func(int) int { return http.StatusGone })
+	setupTenant(c, r)
+	var msg message
+	c.must(201, "POST", "/v1/tenants/acme/messages", map[string]any{"event_type": "invoice.paid", "payload": map[string]any{}}, &msg)
+	eventually(t, 10*time.Second, "the delivery to fail", func() bool { return c.delivery(msg.Deliveries[0].ID).Status == "failed" })
+	var eps struct {
+		Data []struct {
+			Enabled        bool   `json:"enabled"`
+			DisabledReason string `json:"disabled_reason"`
+		} `json:"data"`
+	}
+	c.must(200, "GET", "/v1/tenants/acme/endpoints", nil, &eps)
+	if eps.Data[0].Enabled || !strings.Contains(eps.Data[0].DisabledReason, "410") {
+		t.Fatalf("endpoint after a 410: %+v", eps.Data[0])
+	}
+	// A disabled endpoint gets no new deliveries.
+	c.must(201, "POST", "/v1/tenants/acme/messages", map[string]any{"event_type": "invoice.paid", "payload": map[string]any{}}, &msg)
+	if len(msg.Deliveries) != 0 {
+		t.Fatalf("a disabled endpoint got %d deliveries", len(msg.Deliveries))
+	}
+}
+
+func TestRotateTestAndRecover(t *testing.T) {
+	t.Parallel()
+	env := backends(t)
+	env["HOOKD_RETRY_SCHEDULE"] = "1s"
+	m := start(t, "serve", env)
+	c := newClient(t, m, "hk_test_admin")
+	var mu sync.Mutex
+	healthy := false
+	r := newReceiver(t, func(int) int {
+		mu.Lock()
+		defer mu.Unlock()
+		if healthy {
+			return http.StatusOK
+		}
+		return http.StatusInternalServerError
+	})
+	setupTenant(c, r)
+	var eps struct{ Data []struct{ ID string } }
+	c.must(200, "GET", "/v1/tenants/acme/endpoints", nil, &eps)
+	ep := "/v1/tenants/acme/endpoints/" + eps.Data[0].ID
+
+	// Two messages fail for good while the receiver is down.
+	since := time.Now().Add(-time.Minute).UTC().Format(time.RFC3339)
+	var ids []string
+	for range 2 {
+		var msg message
+		c.must(201, "POST", "/v1/tenants/acme/messages", map[string]any{"event_type": "invoice.paid", "payload": map[string]any{}}, &msg)
+		ids = append(ids, msg.Deliveries[0].ID)
+	}
+	for _, id := range ids {
+		eventually(t, 15*time.Second, "the delivery to fail", func() bool { return c.delivery(id).Status == "failed" })
+	}
+	mu.Lock()
+	healthy = true
+	mu.Unlock()
+
+	// Rotate: the receiver still holds the old secret, which keeps signing during the grace period.
+	var rotated struct {
+		Key                  string     `json:"key"`
+		PreviousKeyExpiresAt *time.Time `json:"previous_key_expires_at"`
+	}
+	c.must(200, "POST", ep+"/secret/rotate", nil, &rotated)
+	if rotated.Key == r.secret || rotated.PreviousKeyExpiresAt == nil {
+		t.Fatalf("rotation = %+v", rotated)
+	}
+	c.must(422, "POST", ep+"/recover", map[string]any{"since": "last week"}, nil)
+	var recovered struct{ Recovered int }
+	c.must(202, "POST", ep+"/recover", map[string]any{"since": since}, &recovered)
+	if recovered.Recovered != 2 {
+		t.Fatalf("recovered %d, want 2", recovered.Recovered)
+	}
+	for _, id := range ids {
+		eventually(t, 10*time.Second, "the recovered delivery to succeed", func() bool { return c.delivery(id).Status == "succeeded" })
+	}
+	d := c.delivery(ids[0])
+	if sig := d.Attempts[len(d.Attempts)-1].RequestHeaders["webhook-signature"]; len(strings.Fields(sig)) != 2 {
+		t.Fatalf("signature after rotation %q, want the new and the old secret's", sig)
+	}
+
+	// The receiver switches to the new secret; a test ping verifies with it.
+	r.mu.Lock()
+	r.secret = rotated.Key
+	r.mu.Unlock()
+	var ping message
+	c.must(201, "POST", ep+"/test", nil, &ping)
+	eventually(t, 10*time.Second, "the ping", func() bool {
+		got, _ := r.snapshot()
+		return got[ping.ID] == 1
+	})
+	if _, bad := r.snapshot(); bad != 0 {
+		t.Fatalf("%d requests failed verification", bad)
+	}
+}
