@@ -323,6 +323,9 @@ func (s *Server) emit(c echo.Context) error {
 	if !created {
 		return c.JSON(http.StatusOK, detailOf(msg))
 	}
+	if s.emitted != nil {
+		s.emitted.Inc()
+	}
 	if err := s.queue.Enqueue(ctx, msg.Deliveries...); err != nil {
 		s.log.Warn("enqueue after emit; the sweeper will retry", "message_id", msg.ID, "error", err)
 	}

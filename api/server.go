@@ -12,6 +12,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"hookd.dev/hookd/models"
 )
@@ -32,15 +34,18 @@ type Config struct {
 	// ReadyFunc reports whether the dependencies answer (for /readyz). Default: the database ping.
 	ReadyFunc func(ctx context.Context) error
 	Logger    *slog.Logger // default slog.Default()
+	// Metrics, when set, is served at /metrics and counts emitted messages.
+	Metrics *prometheus.Registry
 }
 
 // Server is the REST API.
 type Server struct {
-	echo  *echo.Echo
-	store *models.Store
-	queue Enqueuer
-	cfg   Config
-	log   *slog.Logger
+	emitted prometheus.Counter // nil without metrics
+	echo    *echo.Echo
+	store   *models.Store
+	queue   Enqueuer
+	cfg     Config
+	log     *slog.Logger
 }
 
 // maxBodyBytes bounds request bodies: the payload limit plus room for the envelope.
@@ -66,6 +71,13 @@ func New(cfg Config) *Server {
 
 	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
 	e.GET("/readyz", s.ready)
+	if cfg.Metrics != nil {
+		s.emitted = prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "hookd_messages_emitted_total", Help: "Messages accepted by the API (idempotent replays not counted).",
+		})
+		cfg.Metrics.MustRegister(s.emitted)
+		e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(cfg.Metrics, promhttp.HandlerOpts{})))
+	}
 
 	v1 := e.Group("/v1", s.authenticate)
 	v1.Use(middleware.BodyLimit(byteSize(maxBodyBytes)))

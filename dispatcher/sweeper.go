@@ -13,6 +13,7 @@ type SweeperConfig struct {
 	Interval time.Duration // between sweeps (default 5s)
 	Batch    int           // deliveries read per query (default 500)
 	Logger   *slog.Logger  // default slog.Default()
+	Metrics  *Metrics      // nil: not measured
 }
 
 // Sweeper puts back on the queue what the queue lost: pending deliveries that
@@ -57,6 +58,7 @@ func (s *Sweeper) Run(ctx context.Context) error {
 			s.log.Warn("sweep failed", "error", err, "next_in", wait)
 		case err == nil:
 			wait = s.cfg.Interval
+			s.cfg.Metrics.observeSwept(n)
 			if n > 0 {
 				s.log.Info("sweep re-enqueued deliveries", "count", n)
 			}

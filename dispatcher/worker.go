@@ -28,6 +28,7 @@ type Config struct {
 	AllowPrivateNetworks bool          // deliver to loopback and private addresses (default false)
 	ShutdownTimeout      time.Duration // wait for in-flight attempts on shutdown (default Timeout + 5s)
 	Logger               *slog.Logger  // default slog.Default()
+	Metrics              *Metrics      // nil: not measured
 }
 
 func (c *Config) setDefaults() {
@@ -141,7 +142,7 @@ func (w *Worker) HandleDeliverySend(ctx context.Context, t *asynq.Task) error {
 		return w.store.FailClaim(recordCtx, claim, reason)
 	}
 
-	attempt, outcome := w.attempt(ctx, claim)
+	attempt, resp, outcome := w.attempt(ctx, claim)
 	d, err := w.store.RecordAttempt(recordCtx, claim, attempt, outcome)
 	if models.ErrorCode(err) == models.CodeConflict {
 		w.log.Warn("claim expired before the attempt was recorded", "delivery_id", claim.Delivery.ID)
@@ -150,6 +151,7 @@ func (w *Worker) HandleDeliverySend(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return fmt.Errorf("record attempt of %s: %w", claim.Delivery.ID, err)
 	}
+	w.cfg.Metrics.observeAttempt(resp, d.Status)
 	w.log.Info("attempt",
 		"delivery_id", d.ID, "endpoint_id", claim.Endpoint.ID, "attempt", attempt.Number,
 		"status_code", statusCode(attempt), "duration_ms", attempt.DurationMS,
@@ -164,7 +166,7 @@ func (w *Worker) HandleDeliverySend(ctx context.Context, t *asynq.Task) error {
 }
 
 // attempt signs and sends the claimed delivery and decides what comes next.
-func (w *Worker) attempt(ctx context.Context, c *models.Claim) (*models.Attempt, models.Outcome) {
+func (w *Worker) attempt(ctx context.Context, c *models.Claim) (*models.Attempt, Response, models.Outcome) {
 	number := c.Delivery.AttemptCount + 1
 	trigger := c.Delivery.NextTrigger
 	if trigger == "" {
@@ -177,7 +179,7 @@ func (w *Worker) attempt(ctx context.Context, c *models.Claim) (*models.Attempt,
 	if err != nil {
 		// A secret that cannot sign will never sign: fail now, do not retry.
 		a.Error = "cannot sign: " + err.Error()
-		return a, models.Outcome{Status: models.StatusFailed}
+		return a, Response{Err: err}, models.Outcome{Status: models.StatusFailed}
 	}
 	headers.Set("Content-Type", "application/json")
 	headers.Set("User-Agent", userAgent)
@@ -194,7 +196,7 @@ func (w *Worker) attempt(ctx context.Context, c *models.Claim) (*models.Attempt,
 	if resp.Err != nil {
 		a.Error = resp.Err.Error()
 	}
-	return a, w.decide(number, resp, time.Now())
+	return a, resp, w.decide(number, resp, time.Now())
 }
 
 // decide applies the sender rules of Standard Webhooks to a response.

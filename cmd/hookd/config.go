@@ -16,6 +16,7 @@ import (
 // override HOOKD_* variables; the defaults are in setting below and in the README.
 type Config struct {
 	Listen               string              // HOOKD_LISTEN: API address of serve and api
+	MetricsListen        string              // HOOKD_METRICS_LISTEN: /metrics and /healthz of a worker
 	DatabaseURL          string              // HOOKD_DATABASE_URL: postgres://…; empty = SQLite in DataDir
 	DataDir              string              // HOOKD_DATA_DIR: where the embedded mode keeps its SQLite file
 	RedisURL             string              // HOOKD_REDIS_URL: redis://…; empty = in-process Redis (serve only)
@@ -39,6 +40,8 @@ type setting struct {
 var settings = []setting{
 	{"HOOKD_LISTEN", "listen", ":8080", "address the API listens on (serve, api)",
 		func(c *Config, v string) error { c.Listen = v; return nil }},
+	{"HOOKD_METRICS_LISTEN", "metrics-listen", "", "address of a worker's /metrics and /healthz; empty: none (serve and api serve /metrics on the API)",
+		func(c *Config, v string) error { c.MetricsListen = v; return nil }},
 	{"HOOKD_DATABASE_URL", "database-url", "", "PostgreSQL URL; empty: a SQLite file in the data dir",
 		func(c *Config, v string) error { c.DatabaseURL = v; return nil }},
 	{"HOOKD_DATA_DIR", "data-dir", "./data", "directory of the embedded SQLite database",

@@ -26,6 +26,9 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/errgroup"
 	"gorm.io/gorm"
 
@@ -154,13 +157,17 @@ func (m *Main) Run(ctx context.Context) error {
 	queue := dispatcher.NewQueue(redisOpt, cfg.Queue)
 	defer queue.Close()
 
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := dispatcher.NewMetrics(registry)
+
 	g, ctx := errgroup.WithContext(ctx)
 	if m.Mode == "serve" || m.Mode == "api" {
 		if err := m.printAdminKey(ctx, store); err != nil {
 			return err
 		}
 		srv := api.New(api.Config{
-			Store: store, Queue: queue, AdminKey: cfg.AdminKey, Logger: log,
+			Store: store, Queue: queue, AdminKey: cfg.AdminKey, Logger: log, Metrics: registry,
 			ReadyFunc: func(ctx context.Context) error {
 				return errors.Join(store.Ping(ctx), queue.Ping(ctx))
 			},
@@ -188,18 +195,48 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.Mode == "serve" || m.Mode == "worker" {
 		worker := dispatcher.NewWorker(store, queue, dispatcher.Config{
 			Queue: cfg.Queue, Concurrency: cfg.Concurrency, Schedule: cfg.RetrySchedule,
-			Timeout: cfg.DeliveryTimeout, AllowPrivateNetworks: cfg.AllowPrivateNetworks, Logger: log,
+			Timeout: cfg.DeliveryTimeout, AllowPrivateNetworks: cfg.AllowPrivateNetworks, Logger: log, Metrics: metrics,
 		})
-		sweeper := dispatcher.NewSweeper(store, queue, dispatcher.SweeperConfig{Interval: cfg.SweepInterval, Logger: log})
+		sweeper := dispatcher.NewSweeper(store, queue, dispatcher.SweeperConfig{
+			Interval: cfg.SweepInterval, Logger: log, Metrics: metrics,
+		})
 		g.Go(func() error { return worker.Run(ctx, redisOpt) })
 		g.Go(func() error { return sweeper.Run(ctx) })
 		if m.Mode == "worker" {
 			fmt.Fprintf(m.Stdout, "hookd worker: delivering from queue %q (%s)\n", cfg.Queue, describeDB)
+			if cfg.MetricsListen != "" {
+				if err := serveMetrics(ctx, g, cfg.MetricsListen, registry); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	err = g.Wait()
 	log.Info("hookd stopped")
 	return err
+}
+
+// serveMetrics serves a worker's /metrics and /healthz until ctx is done.
+func serveMetrics(ctx context.Context, g *errgroup.Group, addr string, reg *prometheus.Registry) error {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte(`{"status":"ok"}`)) })
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	g.Go(func() error {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-ctx.Done()
+		return srv.Close()
+	})
+	return nil
 }
 
 // openDB opens PostgreSQL when a URL is set, else the embedded SQLite file.

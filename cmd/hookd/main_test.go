@@ -295,6 +295,23 @@ func TestServeDeliversEachMessageWithValidSignatures(t *testing.T) {
 	if d.Attempts[0].RequestHeaders["webhook-id"] != d.MessageID {
 		t.Fatalf("webhook-id %q, want the message id %s", d.Attempts[0].RequestHeaders["webhook-id"], d.MessageID)
 	}
+
+	resp, err := http.Get(c.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	metrics, _ := io.ReadAll(resp.Body)
+	for _, want := range []string{
+		fmt.Sprintf("hookd_messages_emitted_total %d", n),
+		fmt.Sprintf(`hookd_attempts_total{result="success"} %d`, n),
+		fmt.Sprintf(`hookd_deliveries_finished_total{status="succeeded"} %d`, n),
+		"hookd_attempt_duration_seconds_count",
+	} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
 }
 
 func TestRetriesUntilTheReceiverRecovers(t *testing.T) {
