@@ -25,6 +25,7 @@ type Config struct {
 	RetrySchedule        dispatcher.Schedule // HOOKD_RETRY_SCHEDULE: delays after the first attempt
 	DeliveryTimeout      time.Duration       // HOOKD_DELIVERY_TIMEOUT: per attempt
 	SweepInterval        time.Duration       // HOOKD_SWEEP_INTERVAL
+	RotationGrace        time.Duration       // HOOKD_ROTATION_GRACE: how long a rotated-out secret still signs
 	Concurrency          int                 // HOOKD_CONCURRENCY: attempts in flight per worker process
 	Queue                string              // HOOKD_QUEUE: asynq queue name
 	LogLevel             slog.Level          // HOOKD_LOG_LEVEL: debug, info, warn, error
@@ -56,6 +57,8 @@ var settings = []setting{
 		func(c *Config, v string) (err error) { c.DeliveryTimeout, err = positiveDuration(v); return err }},
 	{"HOOKD_SWEEP_INTERVAL", "sweep-interval", "5s", "how often lost or overdue deliveries are re-enqueued",
 		func(c *Config, v string) (err error) { c.SweepInterval, err = positiveDuration(v); return err }},
+	{"HOOKD_ROTATION_GRACE", "rotation-grace", "24h", "how long a rotated-out endpoint secret keeps signing",
+		func(c *Config, v string) (err error) { c.RotationGrace, err = positiveDuration(v); return err }},
 	{"HOOKD_CONCURRENCY", "concurrency", "50", "attempts in flight per worker process",
 		func(c *Config, v string) (err error) { c.Concurrency, err = positiveInt(v); return err }},
 	{"HOOKD_QUEUE", "queue", dispatcher.DefaultQueue, "asynq queue name (to share one Redis between installations)",

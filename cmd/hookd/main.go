@@ -168,6 +168,7 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 		srv := api.New(api.Config{
 			Store: store, Queue: queue, AdminKey: cfg.AdminKey, Logger: log, Metrics: registry,
+			RotationGrace: cfg.RotationGrace,
 			ReadyFunc: func(ctx context.Context) error {
 				return errors.Join(store.Ping(ctx), queue.Ping(ctx))
 			},
