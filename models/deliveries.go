@@ -13,7 +13,7 @@ import (
 // DeliveryParams filters a list of deliveries.
 type DeliveryParams struct {
 	ListParams
-	TenantID   string
+	TenantID   string // "" lists every tenant's (admin UI)
 	Status     string
 	EndpointID string
 	EventType  string
@@ -36,9 +36,9 @@ func (s *Store) ListDeliveries(ctx context.Context, p DeliveryParams) ([]Deliver
 	if p.Status != "" && !ValidStatus(p.Status) {
 		return nil, "", Errorf(CodeInvalid, "status must be pending, inflight, succeeded or failed")
 	}
-	q := s.db.Model(&Delivery{}).Where("tenant_id = ?", p.TenantID)
+	q := s.db.Model(&Delivery{})
 	for column, value := range map[string]string{
-		"status": p.Status, "endpoint_id": p.EndpointID, "event_type": p.EventType, "message_id": p.MessageID,
+		"tenant_id": p.TenantID, "status": p.Status, "endpoint_id": p.EndpointID, "event_type": p.EventType, "message_id": p.MessageID,
 	} {
 		if value != "" {
 			q = q.Where(column+" = ?", value)
@@ -49,9 +49,14 @@ func (s *Store) ListDeliveries(ctx context.Context, p DeliveryParams) ([]Deliver
 }
 
 // GetDelivery finds a tenant's delivery, with its attempts, oldest first.
+// tenantID "" finds any tenant's, for the admin UI.
 func (s *Store) GetDelivery(ctx context.Context, tenantID, id string) (*Delivery, error) {
 	var d Delivery
-	if err := s.db.WithContext(ctx).Take(&d, "id = ? AND tenant_id = ?", id, tenantID).Error; err != nil {
+	q := s.db.WithContext(ctx).Where("id = ?", id)
+	if tenantID != "" {
+		q = q.Where("tenant_id = ?", tenantID)
+	}
+	if err := q.Take(&d).Error; err != nil {
 		return nil, notFound(err, "delivery %q not found", id)
 	}
 	d.Attempts = []Attempt{}

@@ -110,6 +110,29 @@ func (s *Store) CreateEndpoint(ctx context.Context, tenantID string, p EndpointP
 	return ep, nil
 }
 
+// EndpointsByID loads endpoints by id, whoever owns them (admin UI).
+func (s *Store) EndpointsByID(ctx context.Context, ids []string) (map[string]Endpoint, error) {
+	out := make(map[string]Endpoint, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var eps []Endpoint
+	if err := s.db.WithContext(ctx).Where("id IN ?", ids).Find(&eps).Error; err != nil {
+		return nil, err
+	}
+	for _, ep := range eps {
+		out[ep.ID] = ep
+	}
+	return out, nil
+}
+
+// DisabledEndpoints lists disabled endpoints, most recently changed first.
+func (s *Store) DisabledEndpoints(ctx context.Context, limit int) ([]Endpoint, error) {
+	var eps []Endpoint
+	err := s.db.WithContext(ctx).Where("NOT enabled").Order("updated_at DESC").Limit(limit).Find(&eps).Error
+	return eps, err
+}
+
 // GetEndpoint finds a tenant's endpoint.
 func (s *Store) GetEndpoint(ctx context.Context, tenantID, id string) (*Endpoint, error) {
 	var ep Endpoint
@@ -119,9 +142,12 @@ func (s *Store) GetEndpoint(ctx context.Context, tenantID, id string) (*Endpoint
 	return &ep, nil
 }
 
-// ListEndpoints pages through a tenant's endpoints, newest first.
+// ListEndpoints pages through a tenant's endpoints ("": every tenant's), newest first.
 func (s *Store) ListEndpoints(ctx context.Context, tenantID string, p ListParams) ([]Endpoint, string, error) {
-	q := s.db.Model(&Endpoint{}).Where("tenant_id = ?", tenantID)
+	q := s.db.Model(&Endpoint{})
+	if tenantID != "" {
+		q = q.Where("tenant_id = ?", tenantID)
+	}
 	return page(ctx, q, p, func(e *Endpoint) string { return e.ID })
 }
 

@@ -176,10 +176,15 @@ func (s *Store) loadDeliveries(ctx context.Context, db *gorm.DB, msg *Message) e
 	return db.WithContext(ctx).Where("message_id = ?", msg.ID).Order("id").Find(&msg.Deliveries).Error
 }
 
-// GetMessage finds a tenant's message, with its deliveries.
+// GetMessage finds a tenant's message, with its deliveries. tenantID ""
+// finds any tenant's, for the admin UI.
 func (s *Store) GetMessage(ctx context.Context, tenantID, id string) (*Message, error) {
 	var msg Message
-	if err := s.db.WithContext(ctx).Take(&msg, "id = ? AND tenant_id = ?", id, tenantID).Error; err != nil {
+	q := s.db.WithContext(ctx).Where("id = ?", id)
+	if tenantID != "" {
+		q = q.Where("tenant_id = ?", tenantID)
+	}
+	if err := q.Take(&msg).Error; err != nil {
 		return nil, notFound(err, "message %q not found", id)
 	}
 	return &msg, s.loadDeliveries(ctx, s.db, &msg)
@@ -188,7 +193,7 @@ func (s *Store) GetMessage(ctx context.Context, tenantID, id string) (*Message, 
 // MessageParams filters a list of messages.
 type MessageParams struct {
 	ListParams
-	TenantID  string
+	TenantID  string // "" lists every tenant's (admin UI)
 	EventType string
 	Since     time.Time // zero: no bound
 	Until     time.Time
@@ -196,7 +201,10 @@ type MessageParams struct {
 
 // ListMessages pages through a tenant's messages, newest first.
 func (s *Store) ListMessages(ctx context.Context, p MessageParams) ([]Message, string, error) {
-	q := s.db.Model(&Message{}).Where("tenant_id = ?", p.TenantID)
+	q := s.db.Model(&Message{})
+	if p.TenantID != "" {
+		q = q.Where("tenant_id = ?", p.TenantID)
+	}
 	if p.EventType != "" {
 		q = q.Where("event_type = ?", p.EventType)
 	}

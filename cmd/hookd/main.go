@@ -37,6 +37,7 @@ import (
 	"hookd.dev/hookd/dispatcher/embedredis"
 	"hookd.dev/hookd/migrations"
 	"hookd.dev/hookd/models"
+	"hookd.dev/hookd/web"
 )
 
 const usage = `usage: hookd <command> [flags]
@@ -173,13 +174,21 @@ func (m *Main) Run(ctx context.Context) error {
 				return errors.Join(store.Ping(ctx), queue.Ping(ctx))
 			},
 		})
+		ui, err := web.New(web.Config{Store: store, Queue: queue, AdminKey: cfg.AdminKey, Logger: log})
+		if err != nil {
+			return err
+		}
+		mux := http.NewServeMux()
+		mux.Handle("/ui", ui.Handler())
+		mux.Handle("/ui/", ui.Handler())
+		mux.Handle("/", srv.Handler())
 		ln, err := net.Listen("tcp", cfg.Listen)
 		if err != nil {
 			return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 		}
 		m.addrCh <- ln.Addr().String()
-		fmt.Fprintf(m.Stdout, "hookd %s: API on %s (%s)\n", m.Mode, displayURL(ln.Addr()), describeDB)
-		httpSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+		fmt.Fprintf(m.Stdout, "hookd %s: API on %s, admin UI on %[2]s/ui (%[3]s)\n", m.Mode, displayURL(ln.Addr()), describeDB)
+		httpSrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 		g.Go(func() error {
 			if err := httpSrv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 				return err

@@ -1,0 +1,351 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"hookd.dev/hookd/models"
+)
+
+// pageSize is the rows of a list page.
+const pageSize = 50
+
+// periods are the time filters of the lists.
+var periods = map[string]time.Duration{"1h": time.Hour, "24h": 24 * time.Hour, "7d": 7 * 24 * time.Hour}
+
+// filters are the query parameters the list pages share.
+type filters struct {
+	Query    url.Values
+	TenantID string // resolved from ?tenant= (id or uid)
+	Since    time.Time
+	Tenants  []models.Tenant // for the tenant menu
+}
+
+func (s *Server) readFilters(c echo.Context) (filters, error) {
+	ctx := c.Request().Context()
+	f := filters{Query: c.QueryParams()}
+	if ref := c.QueryParam("tenant"); ref != "" {
+		t, err := s.store.GetTenant(ctx, ref)
+		if err != nil {
+			return f, err
+		}
+		f.TenantID = t.ID
+	}
+	if d, ok := periods[c.QueryParam("period")]; ok {
+		f.Since = time.Now().Add(-d)
+	}
+	tenants, _, err := s.store.ListTenants(ctx, models.ListParams{Limit: models.MaxLimit})
+	f.Tenants = tenants
+	return f, err
+}
+
+// ---- overview
+
+type overviewData struct {
+	LastHour, LastDay models.StatusCounts
+	Failing           []failingRow
+	Disabled          []models.Endpoint
+	Backlog           int64
+	BacklogCapped     bool
+}
+
+type failingRow struct {
+	models.FailingEndpoint
+	Endpoint models.Endpoint
+}
+
+const backlogCap = 10_000
+
+func (s *Server) overview(c echo.Context) error {
+	ctx := c.Request().Context()
+	now := time.Now()
+	var d overviewData
+	var err error
+	if d.LastHour, err = s.store.DeliveryCounts(ctx, now.Add(-time.Hour), ""); err != nil {
+		return err
+	}
+	if d.LastDay, err = s.store.DeliveryCounts(ctx, now.Add(-24*time.Hour), ""); err != nil {
+		return err
+	}
+	failing, err := s.store.FailingEndpoints(ctx, 10)
+	if err != nil {
+		return err
+	}
+	ids := make([]string, len(failing))
+	for i, f := range failing {
+		ids[i] = f.EndpointID
+	}
+	eps, err := s.store.EndpointsByID(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for _, f := range failing {
+		d.Failing = append(d.Failing, failingRow{f, eps[f.EndpointID]})
+	}
+	if d.Disabled, err = s.store.DisabledEndpoints(ctx, 10); err != nil {
+		return err
+	}
+	if d.Backlog, err = s.store.Backlog(ctx, backlogCap+1); err != nil {
+		return err
+	}
+	d.BacklogCapped = d.Backlog > backlogCap
+	return s.render(c, http.StatusOK, "overview", "Overview", d)
+}
+
+// ---- messages
+
+type messagesData struct {
+	filters
+	Messages []models.Message
+	Next     string
+}
+
+func (s *Server) messages(c echo.Context) error {
+	f, err := s.readFilters(c)
+	if err != nil {
+		return err
+	}
+	rows, next, err := s.store.ListMessages(c.Request().Context(), models.MessageParams{
+		ListParams: models.ListParams{Limit: pageSize, Cursor: c.QueryParam("cursor")},
+		TenantID:   f.TenantID, EventType: c.QueryParam("event_type"), Since: f.Since,
+	})
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "messages", "Messages", messagesData{f, rows, next})
+}
+
+type messageData struct {
+	Message   *models.Message
+	Endpoints map[string]models.Endpoint
+}
+
+func (s *Server) message(c echo.Context) error {
+	ctx := c.Request().Context()
+	msg, err := s.store.GetMessage(ctx, "", c.Param("id"))
+	if err != nil {
+		return err
+	}
+	eps, err := s.store.EndpointsByID(ctx, endpointIDs(msg.Deliveries))
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "message", "Message "+msg.ID, messageData{msg, eps})
+}
+
+// ---- deliveries
+
+type deliveriesData struct {
+	filters
+	Deliveries []models.Delivery
+	Endpoints  map[string]models.Endpoint
+	Next       string
+	Statuses   []string
+}
+
+func (s *Server) deliveries(c echo.Context) error {
+	f, err := s.readFilters(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	rows, next, err := s.store.ListDeliveries(ctx, models.DeliveryParams{
+		ListParams: models.ListParams{Limit: pageSize, Cursor: c.QueryParam("cursor")},
+		TenantID:   f.TenantID,
+		Status:     c.QueryParam("status"),
+		EndpointID: c.QueryParam("endpoint_id"),
+		EventType:  c.QueryParam("event_type"),
+		Since:      f.Since,
+	})
+	if err != nil {
+		return err
+	}
+	eps, err := s.store.EndpointsByID(ctx, endpointIDs(rows))
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "deliveries", "Deliveries", deliveriesData{
+		filters: f, Deliveries: rows, Endpoints: eps, Next: next,
+		Statuses: []string{models.StatusPending, models.StatusInflight, models.StatusSucceeded, models.StatusFailed},
+	})
+}
+
+type deliveryData struct {
+	Delivery *models.Delivery
+	Endpoint models.Endpoint
+	Message  *models.Message
+}
+
+func (s *Server) loadDelivery(c echo.Context) (deliveryData, error) {
+	ctx := c.Request().Context()
+	d, err := s.store.GetDelivery(ctx, "", c.Param("id"))
+	if err != nil {
+		return deliveryData{}, err
+	}
+	eps, err := s.store.EndpointsByID(ctx, []string{d.EndpointID})
+	if err != nil {
+		return deliveryData{}, err
+	}
+	msg, err := s.store.GetMessage(ctx, d.TenantID, d.MessageID)
+	if err != nil {
+		return deliveryData{}, err
+	}
+	return deliveryData{d, eps[d.EndpointID], msg}, nil
+}
+
+func (s *Server) delivery(c echo.Context) error {
+	d, err := s.loadDelivery(c)
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "delivery", "Delivery "+d.Delivery.ID, d)
+}
+
+func (s *Server) confirmRetry(c echo.Context) error {
+	d, err := s.loadDelivery(c)
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "confirm_retry", "Retry delivery?", d)
+}
+
+func (s *Server) retry(c echo.Context) error {
+	ctx := c.Request().Context()
+	d, err := s.store.GetDelivery(ctx, "", c.Param("id"))
+	if err != nil {
+		return err
+	}
+	d, err = s.store.RetryDelivery(ctx, d.TenantID, d.ID)
+	if err != nil {
+		return err
+	}
+	if err := s.cfg.Queue.Enqueue(ctx, *d); err != nil {
+		s.log.Warn("enqueue retry; the sweeper will retry", "delivery_id", d.ID, "error", err)
+	}
+	return redirect(c, "/ui/deliveries/"+d.ID, "Retry queued: the new attempt appears below in a moment.")
+}
+
+// ---- endpoints
+
+type endpointRow struct {
+	models.Endpoint
+	Day         models.StatusCounts
+	LastFailure *models.Delivery
+}
+
+type endpointsData struct {
+	filters
+	Endpoints []endpointRow
+	Next      string
+}
+
+func (s *Server) endpoints(c echo.Context) error {
+	f, err := s.readFilters(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	eps, next, err := s.store.ListEndpoints(ctx, f.TenantID, models.ListParams{Limit: pageSize, Cursor: c.QueryParam("cursor")})
+	if err != nil {
+		return err
+	}
+	dayAgo := time.Now().Add(-24 * time.Hour)
+	rows := make([]endpointRow, len(eps))
+	for i, ep := range eps {
+		rows[i].Endpoint = ep
+		if rows[i].Day, err = s.store.DeliveryCounts(ctx, dayAgo, ep.ID); err != nil {
+			return err
+		}
+		if rows[i].LastFailure, err = s.store.LastFailure(ctx, ep.ID, dayAgo); err != nil {
+			return err
+		}
+	}
+	return s.render(c, http.StatusOK, "endpoints", "Endpoints", endpointsData{f, rows, next})
+}
+
+// endpointActions are the forms an endpoint row offers, with their confirmation text.
+var endpointActions = map[string]string{
+	"enable":  "Enable this endpoint? New messages will be delivered to it again.",
+	"disable": "Disable this endpoint? It gets no new deliveries until it is enabled; retries in progress end failed.",
+	"recover": "Resend this endpoint's failed deliveries created since the time below?",
+}
+
+type confirmEndpointData struct {
+	Endpoint models.Endpoint
+	Action   string
+	Question string
+	Since    string
+}
+
+func (s *Server) findEndpoint(c echo.Context) (models.Endpoint, string, error) {
+	action := c.Param("action")
+	if _, ok := endpointActions[action]; !ok {
+		return models.Endpoint{}, "", echo.NewHTTPError(http.StatusNotFound, "There is no such page.")
+	}
+	eps, err := s.store.EndpointsByID(c.Request().Context(), []string{c.Param("id")})
+	if err != nil {
+		return models.Endpoint{}, "", err
+	}
+	ep, ok := eps[c.Param("id")]
+	if !ok {
+		return ep, "", models.Errorf(models.CodeNotFound, "endpoint %q not found", c.Param("id"))
+	}
+	return ep, action, nil
+}
+
+func (s *Server) confirmEndpointAction(c echo.Context) error {
+	ep, action, err := s.findEndpoint(c)
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "confirm_endpoint", "Confirm", confirmEndpointData{
+		Endpoint: ep, Action: action, Question: endpointActions[action],
+		Since: time.Now().UTC().Add(-24 * time.Hour).Format(time.RFC3339),
+	})
+}
+
+func (s *Server) endpointAction(c echo.Context) error {
+	ep, action, err := s.findEndpoint(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	back := "/ui/endpoints?tenant=" + url.QueryEscape(ep.TenantID)
+	switch action {
+	case "enable", "disable":
+		enabled := action == "enable"
+		if _, err := s.store.UpdateEndpoint(ctx, ep.TenantID, ep.ID, models.EndpointParams{Enabled: &enabled}); err != nil {
+			return err
+		}
+		return redirect(c, back, "Endpoint "+ep.ID+" "+action+"d.")
+	default: // recover
+		since, err := time.Parse(time.RFC3339, c.FormValue("since"))
+		if err != nil {
+			return models.Errorf(models.CodeInvalid, "since must be a time like 2026-01-02T15:04:05Z")
+		}
+		ds, err := s.store.RecoverEndpoint(ctx, ep.TenantID, ep.ID, since)
+		if err != nil {
+			return err
+		}
+		if err := s.cfg.Queue.Enqueue(ctx, ds...); err != nil {
+			s.log.Warn("enqueue recovered deliveries; the sweeper will retry", "endpoint_id", ep.ID, "error", err)
+		}
+		return redirect(c, back, "Resending "+strconv.Itoa(len(ds))+" failed deliveries of "+ep.ID+".")
+	}
+}
+
+func endpointIDs(ds []models.Delivery) []string {
+	ids := make([]string, 0, len(ds))
+	seen := map[string]bool{}
+	for _, d := range ds {
+		if !seen[d.EndpointID] {
+			seen[d.EndpointID] = true
+			ids = append(ids, d.EndpointID)
+		}
+	}
+	return ids
+}

@@ -1,0 +1,240 @@
+// Package web serves hookd's admin UI under /ui: server-rendered pages to
+// inspect messages, deliveries and attempts and to act on them. Assets are
+// embedded; nothing is loaded from elsewhere, and every page works without
+// JavaScript (which only adds live refresh and local times).
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"hookd.dev/hookd/models"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Enqueuer puts deliveries on the queue; the dispatcher implements it.
+type Enqueuer interface {
+	Enqueue(ctx context.Context, deliveries ...models.Delivery) error
+}
+
+// Config configures the UI.
+type Config struct {
+	Store *models.Store
+	Queue Enqueuer
+	// AdminKey, when set, logs in besides the admin keys in the database.
+	AdminKey   string
+	SessionTTL time.Duration // default 12h
+	Logger     *slog.Logger  // default slog.Default()
+}
+
+// Cookie names.
+const (
+	sessionCookie = "hookd_session"
+	csrfCookie    = "hookd_csrf"
+	csrfField     = "csrf"
+)
+
+// Server is the admin UI.
+type Server struct {
+	cfg   Config
+	store *models.Store
+	pages map[string]*template.Template
+	echo  *echo.Echo
+	log   *slog.Logger
+}
+
+// New returns the UI; mount Handler at /ui/.
+func New(cfg Config) (*Server, error) {
+	if cfg.SessionTTL <= 0 {
+		cfg.SessionTTL = 12 * time.Hour
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	pages, err := parsePages()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, store: cfg.Store, pages: pages, echo: echo.New(), log: cfg.Logger}
+	e := s.echo
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.handleError
+	e.Use(middleware.Recover(), securityHeaders, s.csrf)
+
+	static, _ := fs.Sub(staticFS, "static")
+	e.GET("/ui/static/*", echo.WrapHandler(http.StripPrefix("/ui/static/", http.FileServer(http.FS(static)))))
+	e.GET("/ui/login", s.loginPage)
+	e.POST("/ui/login", s.login)
+
+	ui := e.Group("/ui", s.requireSession)
+	ui.POST("/logout", s.logout)
+	ui.GET("", s.overview)
+	ui.GET("/", s.overview)
+	ui.GET("/messages", s.messages)
+	ui.GET("/messages/:id", s.message)
+	ui.GET("/deliveries", s.deliveries)
+	ui.GET("/deliveries/:id", s.delivery)
+	ui.GET("/deliveries/:id/retry", s.confirmRetry)
+	ui.POST("/deliveries/:id/retry", s.retry)
+	ui.GET("/endpoints", s.endpoints)
+	ui.GET("/endpoints/:id/:action", s.confirmEndpointAction)
+	ui.POST("/endpoints/:id/:action", s.endpointAction)
+	return s, nil
+}
+
+// Handler is the UI as an http.Handler.
+func (s *Server) Handler() http.Handler { return s.echo }
+
+// securityHeaders keeps the pages from being framed or sniffed, and their
+// scripts and styles to this origin.
+func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		return next(c)
+	}
+}
+
+// csrf is a double-submit check: every browser gets a random token in a
+// SameSite=Strict cookie, every form sends it back in a hidden field, and a
+// POST whose field does not match the cookie is refused with 403.
+func (s *Server) csrf(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		token := ""
+		if ck, err := c.Cookie(csrfCookie); err == nil && len(ck.Value) == 32 {
+			token = ck.Value
+		} else {
+			b := make([]byte, 16)
+			_, _ = rand.Read(b)
+			token = hex.EncodeToString(b)
+			c.SetCookie(s.cookie(c, csrfCookie, token, 0))
+		}
+		c.Set(csrfField, token)
+		if c.Request().Method == http.MethodPost {
+			sent := c.FormValue(csrfField)
+			if sent == "" || subtle.ConstantTimeCompare([]byte(sent), []byte(token)) != 1 {
+				return echo.NewHTTPError(http.StatusForbidden, "This form has expired or did not come from hookd. Go back, reload the page and try again.")
+			}
+		}
+		return next(c)
+	}
+}
+
+// cookie builds a cookie that scripts cannot read, that other sites never
+// send, and that travels only over TLS when the UI is served over TLS.
+func (s *Server) cookie(c echo.Context, name, value string, maxAge int) *http.Cookie {
+	secure := c.Request().TLS != nil || c.Request().Header.Get("X-Forwarded-Proto") == "https"
+	// Secure follows the request: the embedded mode is often plain HTTP on localhost.
+	return &http.Cookie{ //nolint:gosec // see above
+		Name: name, Value: value, Path: "/ui", MaxAge: maxAge,
+		HttpOnly: true, Secure: secure, SameSite: http.SameSiteStrictMode,
+	}
+}
+
+// requireSession sends visitors without a live session to the login page.
+func (s *Server) requireSession(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ck, err := c.Cookie(sessionCookie)
+		if err != nil {
+			return c.Redirect(http.StatusSeeOther, "/ui/login")
+		}
+		_, err = s.store.GetSession(c.Request().Context(), ck.Value)
+		if models.ErrorCode(err) == models.CodeNotFound {
+			return c.Redirect(http.StatusSeeOther, "/ui/login")
+		}
+		if err != nil {
+			return err
+		}
+		return next(c)
+	}
+}
+
+func (s *Server) loginPage(c echo.Context) error {
+	return s.render(c, http.StatusOK, "login", "Log in", map[string]string{})
+}
+
+func (s *Server) login(c echo.Context) error {
+	key := c.FormValue("key")
+	keyID, ok := s.adminKeyID(c.Request().Context(), key)
+	if !ok {
+		return s.render(c, http.StatusUnauthorized, "login", "Log in",
+			map[string]string{"Error": "That is not an admin API key."})
+	}
+	token, err := s.store.CreateSession(c.Request().Context(), keyID, s.cfg.SessionTTL)
+	if err != nil {
+		return err
+	}
+	c.SetCookie(s.cookie(c, sessionCookie, token, int(s.cfg.SessionTTL.Seconds())))
+	return c.Redirect(http.StatusSeeOther, "/ui")
+}
+
+// adminKeyID checks a key typed into the login form.
+func (s *Server) adminKeyID(ctx context.Context, key string) (string, bool) {
+	if key == "" {
+		return "", false
+	}
+	if s.cfg.AdminKey != "" &&
+		subtle.ConstantTimeCompare([]byte(models.HashKey(key)), []byte(models.HashKey(s.cfg.AdminKey))) == 1 {
+		return "env:HOOKD_ADMIN_KEY", true
+	}
+	k, err := s.store.Authenticate(ctx, key)
+	if err != nil || !k.IsAdmin() {
+		return "", false
+	}
+	return k.ID, true
+}
+
+func (s *Server) logout(c echo.Context) error {
+	if ck, err := c.Cookie(sessionCookie); err == nil {
+		if err := s.store.DeleteSession(c.Request().Context(), ck.Value); err != nil {
+			return err
+		}
+	}
+	c.SetCookie(s.cookie(c, sessionCookie, "", -1))
+	return c.Redirect(http.StatusSeeOther, "/ui/login")
+}
+
+// handleError shows errors as a page; unknown errors are logged, not shown.
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	status, msg := http.StatusInternalServerError, "Something went wrong; it has been logged."
+	if he, ok := err.(*echo.HTTPError); ok { //nolint:errorlint // echo returns it unwrapped
+		status = he.Code
+		msg = fmt.Sprint(he.Message)
+	} else if code := models.ErrorCode(err); code != "" {
+		status, msg = http.StatusBadRequest, models.ErrorMessage(err)
+		switch code {
+		case models.CodeNotFound:
+			status = http.StatusNotFound
+		case models.CodeConflict:
+			status = http.StatusConflict
+		}
+	} else {
+		s.log.Error("ui request failed", "path", c.Path(), "error", err)
+	}
+	if status == http.StatusNotFound && msg == "Not Found" {
+		msg = "There is no such page."
+	}
+	_ = s.render(c, status, "error", http.StatusText(status), map[string]string{"Message": msg})
+}

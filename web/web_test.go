@@ -1,0 +1,293 @@
+package web_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"hookd.dev/hookd/models"
+	"hookd.dev/hookd/models/storetest"
+	"hookd.dev/hookd/web"
+)
+
+const adminKey = "hk_ui_admin_for_tests"
+
+type fakeQueue struct {
+	mu  sync.Mutex
+	ids []string
+}
+
+func (q *fakeQueue) Enqueue(_ context.Context, ds ...models.Delivery) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for _, d := range ds {
+		q.ids = append(q.ids, d.ID)
+	}
+	return nil
+}
+
+type fixture struct {
+	t        *testing.T
+	srv      *httptest.Server
+	store    *models.Store
+	queue    *fakeQueue
+	client   *http.Client
+	tenant   *models.Tenant
+	endpoint *models.Endpoint
+	delivery models.Delivery // failed after one 500
+	ctx      context.Context
+}
+
+func setup(t *testing.T) *fixture {
+	t.Helper()
+	t.Parallel()
+	ctx := context.Background()
+	db := storetest.New(t)
+	store := models.NewStore(db.Gorm, models.StoreOpts{})
+	q := &fakeQueue{}
+	ui, err := web.New(web.Config{Store: store, Queue: q, AdminKey: adminKey, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(ui.Handler())
+	t.Cleanup(srv.Close)
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	f := &fixture{t: t, srv: srv, store: store, queue: q, client: client, ctx: ctx}
+
+	// A tenant, an endpoint, and a message whose delivery failed once for good.
+	f.tenant, _ = store.CreateTenant(ctx, models.TenantParams{UID: ptr("acme"), Name: ptr("Acme")})
+	if _, err := store.CreateEventType(ctx, models.EventTypeParams{Name: "invoice.paid"}); err != nil {
+		t.Fatal(err)
+	}
+	f.endpoint, err = store.CreateEndpoint(ctx, f.tenant.ID, models.EndpointParams{URL: ptr("https://hooks.acme.example/in"), EventTypes: []string{"*"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, _, err := store.Emit(ctx, models.EmitParams{TenantID: f.tenant.ID, EventType: "invoice.paid", Payload: []byte(`{"id":"inv_42","amount":1200}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	claim, err := store.ClaimDelivery(ctx, models.ClaimParams{DeliveryID: msg.Deliveries[0].ID, LockFor: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := store.RecordAttempt(ctx, claim, &models.Attempt{
+		Number: 1, Trigger: models.TriggerScheduled, URL: f.endpoint.URL, ResponseStatusCode: ptr(500),
+		RequestHeaders:  map[string]string{"webhook-id": msg.ID, "content-type": "application/json"},
+		ResponseHeaders: map[string]string{"content-type": "text/plain"}, ResponseBody: "database on fire", DurationMS: 42,
+	}, models.Outcome{Status: models.StatusFailed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.delivery = *d
+	return f
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// get fetches a page and returns its status and body.
+func (f *fixture) get(path string) (int, string) {
+	f.t.Helper()
+	resp, err := f.client.Get(f.srv.URL + path)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode == http.StatusSeeOther {
+		return resp.StatusCode, resp.Header.Get("Location")
+	}
+	return resp.StatusCode, string(b)
+}
+
+var csrfInput = regexp.MustCompile(`name="csrf" value="([0-9a-f]{32})"`)
+
+// post submits a form; csrf "" sends none.
+func (f *fixture) post(path, csrf string, form url.Values) (int, string) {
+	f.t.Helper()
+	if form == nil {
+		form = url.Values{}
+	}
+	if csrf != "" {
+		form.Set("csrf", csrf)
+	}
+	resp, err := f.client.PostForm(f.srv.URL+path, form)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode == http.StatusSeeOther {
+		return resp.StatusCode, resp.Header.Get("Location")
+	}
+	return resp.StatusCode, string(b)
+}
+
+// login logs in and returns the CSRF token of the session's forms.
+func (f *fixture) login() string {
+	f.t.Helper()
+	_, page := f.get("/ui/login")
+	m := csrfInput.FindStringSubmatch(page)
+	if m == nil {
+		f.t.Fatalf("login form has no CSRF token:\n%s", page)
+	}
+	status, loc := f.post("/ui/login", m[1], url.Values{"key": {adminKey}})
+	if status != http.StatusSeeOther || loc != "/ui" {
+		f.t.Fatalf("login = %d %s", status, loc)
+	}
+	return m[1]
+}
+
+func mustContain(t *testing.T, page string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(page, w) {
+			t.Errorf("page lacks %q", w)
+		}
+	}
+}
+
+func TestPagesNeedASession(t *testing.T) {
+	f := setup(t)
+	for _, path := range []string{"/ui", "/ui/deliveries", "/ui/deliveries/" + f.delivery.ID, "/ui/messages", "/ui/endpoints"} {
+		if status, loc := f.get(path); status != http.StatusSeeOther || loc != "/ui/login" {
+			t.Errorf("%s without a session = %d %s, want a redirect to /ui/login", path, status, loc)
+		}
+	}
+	_, page := f.get("/ui/login")
+	csrf := csrfInput.FindStringSubmatch(page)[1]
+	if status, _ := f.post("/ui/login", csrf, url.Values{"key": {"hk_wrong"}}); status != http.StatusUnauthorized {
+		t.Fatalf("wrong key = %d, want 401", status)
+	}
+	tenantKey, _, _ := f.store.CreateAPIKey(f.ctx, &f.tenant.ID, "tenant")
+	if status, _ := f.post("/ui/login", csrf, url.Values{"key": {tenantKey}}); status != http.StatusUnauthorized {
+		t.Fatalf("a tenant key logged in: %d", status)
+	}
+	if status, _ := f.post("/ui/login", "", url.Values{"key": {adminKey}}); status != http.StatusForbidden {
+		t.Fatalf("login without CSRF token = %d, want 403", status)
+	}
+	// An admin key from the database logs in too.
+	dbKey, _, _ := f.store.CreateAPIKey(f.ctx, nil, "ops")
+	if status, loc := f.post("/ui/login", csrf, url.Values{"key": {dbKey}}); status != http.StatusSeeOther || loc != "/ui" {
+		t.Fatalf("database admin key = %d %s", status, loc)
+	}
+}
+
+func TestFormsNeedTheCSRFToken(t *testing.T) {
+	f := setup(t)
+	csrf := f.login()
+	for _, path := range []string{"/ui/deliveries/" + f.delivery.ID + "/retry", "/ui/endpoints/" + f.endpoint.ID + "/disable", "/ui/logout"} {
+		if status, _ := f.post(path, "", nil); status != http.StatusForbidden {
+			t.Errorf("POST %s without a token = %d, want 403", path, status)
+		}
+		if status, _ := f.post(path, strings.Repeat("0", 32), nil); status != http.StatusForbidden {
+			t.Errorf("POST %s with a wrong token = %d, want 403", path, status)
+		}
+	}
+	if len(f.queue.ids) != 0 {
+		t.Fatal("a refused form enqueued a retry")
+	}
+	ep, _ := f.store.GetEndpoint(f.ctx, f.tenant.ID, f.endpoint.ID)
+	if !ep.Enabled {
+		t.Fatal("a refused form disabled the endpoint")
+	}
+	if status, loc := f.post("/ui/logout", csrf, nil); status != http.StatusSeeOther || loc != "/ui/login" {
+		t.Fatalf("logout = %d %s", status, loc)
+	}
+	if status, _ := f.get("/ui"); status != http.StatusSeeOther {
+		t.Fatal("still logged in after logout")
+	}
+}
+
+func TestPages(t *testing.T) {
+	f := setup(t)
+	f.login()
+	d := f.delivery
+	cases := []struct {
+		path  string
+		wants []string
+	}{
+		{"/ui", []string{"Last hour", "0.0%", "Queue backlog", "No endpoint is failing"}},
+		{"/ui/messages", []string{d.MessageID, "invoice.paid"}},
+		{"/ui/messages?tenant=acme&period=1h&event_type=invoice.paid", []string{d.MessageID}},
+		{"/ui/messages/" + d.MessageID, []string{"&#34;amount&#34;: 1200", d.ID, "hooks.acme.example"}},
+		{"/ui/deliveries", []string{d.ID, d.MessageID, "invoice.paid", "https://hooks.acme.example/in", `class="status failed"`, "500"}},
+		{"/ui/deliveries?status=failed&tenant=" + f.tenant.ID + "&endpoint_id=" + f.endpoint.ID, []string{d.ID}},
+		{"/ui/deliveries/" + d.ID, []string{"#1", "database on fire", "webhook-id", "42 ms", "Retry now…", "text/plain"}},
+		{"/ui/deliveries/" + d.ID + "/retry", []string{"Retry delivery?", `action="/ui/deliveries/` + d.ID + `/retry"`}},
+		{"/ui/endpoints", []string{f.endpoint.ID, "0.0%", "Disable…", "Resend failed…"}},
+		{"/ui/endpoints/" + f.endpoint.ID + "/recover", []string{"Failed since", `name="since"`}},
+	}
+	for _, c := range cases {
+		status, page := f.get(c.path)
+		if status != http.StatusOK {
+			t.Errorf("GET %s = %d", c.path, status)
+			continue
+		}
+		mustContain(t, page, c.wants...)
+	}
+	// Filters that match nothing say so, and say what to do.
+	_, page := f.get("/ui/deliveries?status=succeeded")
+	mustContain(t, page, "No deliveries match")
+	if status, _ := f.get("/ui/deliveries/dlv_missing"); status != http.StatusNotFound {
+		t.Errorf("unknown delivery = %d", status)
+	}
+	if status, _ := f.get("/ui/deliveries?tenant=nobody"); status != http.StatusNotFound {
+		t.Errorf("unknown tenant filter = %d", status)
+	}
+}
+
+func TestRetryAndEndpointActions(t *testing.T) {
+	f := setup(t)
+	csrf := f.login()
+	status, loc := f.post("/ui/deliveries/"+f.delivery.ID+"/retry", csrf, nil)
+	if status != http.StatusSeeOther || !strings.HasPrefix(loc, "/ui/deliveries/"+f.delivery.ID+"?notice=") {
+		t.Fatalf("retry = %d %s", status, loc)
+	}
+	if len(f.queue.ids) != 1 || f.queue.ids[0] != f.delivery.ID {
+		t.Fatalf("enqueued %v", f.queue.ids)
+	}
+	_, page := f.get(loc)
+	mustContain(t, page, "Retry queued", `class="status pending"`)
+
+	ep := "/ui/endpoints/" + f.endpoint.ID
+	if status, _ := f.post(ep+"/disable", csrf, nil); status != http.StatusSeeOther {
+		t.Fatalf("disable = %d", status)
+	}
+	_, page = f.get("/ui/endpoints?tenant=" + f.tenant.ID)
+	mustContain(t, page, "disabled through the API", "Enable…")
+	_, page = f.get("/ui")
+	mustContain(t, page, "Disabled endpoints", f.endpoint.ID)
+	if status, _ := f.post(ep+"/enable", csrf, nil); status != http.StatusSeeOther {
+		t.Fatalf("enable = %d", status)
+	}
+
+	// Recover resends the failed delivery (make it fail again first).
+	if err := f.store.DB().Model(&models.Delivery{}).Where("id = ?", f.delivery.ID).Update("status", models.StatusFailed).Error; err != nil {
+		t.Fatal(err)
+	}
+	if status, _ := f.post(ep+"/recover", csrf, url.Values{"since": {"yesterday"}}); status != http.StatusBadRequest {
+		t.Fatalf("recover with a bad time = %d, want 400", status)
+	}
+	since := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
+	status, loc = f.post(ep+"/recover", csrf, url.Values{"since": {since}})
+	if status != http.StatusSeeOther || !strings.Contains(loc, "Resending+1+failed") {
+		t.Fatalf("recover = %d %s", status, loc)
+	}
+	if len(f.queue.ids) != 2 {
+		t.Fatalf("enqueued %v after recover", f.queue.ids)
+	}
+	if status, _ := f.post(ep+"/explode", csrf, nil); status != http.StatusNotFound {
+		t.Fatalf("unknown action = %d", status)
+	}
+}
