@@ -1,0 +1,181 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// chromiumPath finds Debian's chromium. Without it the browser test is
+// skipped on a developer's machine and fails in CI, which installs it.
+func chromiumPath(t *testing.T) string {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("CI needs chromium for the browser test (apt-get install chromium)")
+	}
+	t.Skip("no chromium on this machine: install Debian's chromium package to run the browser test")
+	return ""
+}
+
+// TestAdminUIInABrowser logs in to the admin UI in headless Chromium,
+// filters the deliveries, opens a failed one, retries it and sees the new
+// attempt. It saves screenshots of the main pages to HOOKD_SCREENSHOTS_DIR
+// (web/screenshots in the README) or to a temporary directory.
+func TestAdminUIInABrowser(t *testing.T) {
+	t.Parallel()
+	chromium := chromiumPath(t)
+	shots := os.Getenv("HOOKD_SCREENSHOTS_DIR")
+	if shots == "" {
+		shots = t.TempDir()
+	}
+	env := backends(t)
+	env["HOOKD_RETRY_SCHEDULE"] = "1s"
+	m := start(t, "serve", env)
+	c := newClient(t, m, "hk_test_admin")
+	var mu sync.Mutex
+	healthy := false
+	r := newReceiver(t, func(int) int {
+		mu.Lock()
+		defer mu.Unlock()
+		if healthy {
+			return http.StatusOK
+		}
+		return http.StatusServiceUnavailable
+	})
+	setupTenant(c, r)
+	var failed message
+	c.must(201, "POST", "/v1/tenants/acme/messages", `{"event_type":"invoice.paid","payload":{"id":"inv_42","amount":1200,"currency":"EUR"}}`, &failed)
+	for i := range 3 {
+		c.must(201, "POST", "/v1/tenants/acme/messages", map[string]any{"event_type": "invoice.paid", "payload": map[string]any{"id": i}}, nil)
+	}
+	id := failed.Deliveries[0].ID
+	eventually(t, 15*time.Second, "the deliveries to fail", func() bool {
+		var list struct{ Data []delivery }
+		c.must(200, "GET", "/v1/tenants/acme/deliveries?status=failed", nil, &list)
+		return len(list.Data) == 4
+	})
+	mu.Lock()
+	healthy = true
+	mu.Unlock()
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900))
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+	ctx, cancel := chromedp.NewContext(allocCtx)
+	defer cancel()
+	if err := chromedp.Run(ctx); err != nil { // start the browser outside the steps' time limits
+		t.Fatal(err)
+	}
+
+	base := "http://" + m.Addr()
+	shot := func(name string) chromedp.Action {
+		return chromedp.ActionFunc(func(ctx context.Context) error {
+			var png []byte
+			if err := chromedp.FullScreenshot(&png, 100).Do(ctx); err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(shots, name+".png"), png, 0o600)
+		})
+	}
+	var url, attempts, payload string
+	// Each step runs on its own, so a failure names the step.
+	steps := []struct {
+		name    string
+		actions []chromedp.Action
+	}{
+		{"log in", []chromedp.Action{
+			chromedp.Navigate(base + "/ui/deliveries"), // no session: the login page
+			chromedp.WaitVisible(`#key`, chromedp.ByID),
+			shot("login"),
+			chromedp.SendKeys(`#key`, "hk_test_admin", chromedp.ByID),
+			chromedp.Submit(`#key`, chromedp.ByID),
+			chromedp.WaitVisible(`.cards`),
+			shot("overview"),
+		}},
+		{"filter the deliveries", []chromedp.Action{
+			chromedp.Navigate(base + "/ui/deliveries"),
+			chromedp.WaitVisible(`table.deliveries`),
+			chromedp.SetValue(`select[name=status]`, "failed"),
+			chromedp.Submit(`select[name=status]`),
+			waitURL("status=failed"),
+			chromedp.WaitVisible(`table.deliveries`),
+			chromedp.Location(&url),
+			shot("deliveries"),
+		}},
+		{"open the failed delivery and retry it", []chromedp.Action{
+			chromedp.Click(`a[href="/ui/deliveries/` + id + `"]`),
+			chromedp.WaitVisible(`#attempt-2`),
+			chromedp.Click(`a.button`), // Retry now…
+			chromedp.WaitVisible(`form.confirm button`),
+			chromedp.Click(`form.confirm button`),
+			chromedp.WaitVisible(`#attempt-3`), // recorded by the worker, shown by the live refresh
+			chromedp.Text(`#delivery`, &attempts),
+			shot("delivery"),
+		}},
+		{"see the message and the endpoints", []chromedp.Action{
+			chromedp.Navigate(base + "/ui/messages/" + failed.ID),
+			chromedp.Text(`pre.payload`, &payload),
+			shot("message"),
+			chromedp.Navigate(base + "/ui/endpoints"),
+			chromedp.WaitVisible(`table`),
+			shot("endpoints"),
+		}},
+	}
+	for _, step := range steps {
+		stepCtx, cancelStep := context.WithTimeout(ctx, 20*time.Second)
+		err := chromedp.Run(stepCtx, step.actions...)
+		cancelStep()
+		if err != nil {
+			t.Fatalf("%s: %v", step.name, err)
+		}
+	}
+	if !strings.Contains(url, "status=failed") {
+		t.Errorf("filtered URL %s", url)
+	}
+	if !strings.Contains(attempts, "#3") || !strings.Contains(attempts, "manual") || !strings.Contains(attempts, "succeeded") {
+		t.Errorf("delivery page after retry:\n%s", attempts)
+	}
+	if !strings.Contains(payload, `"currency": "EUR"`) {
+		t.Errorf("payload not pretty-printed:\n%s", payload)
+	}
+	if d := c.delivery(id); d.Status != "succeeded" || d.Attempts[2].Trigger != "manual" {
+		t.Errorf("delivery after the browser's retry: %s, attempts %+v", d.Status, d.Attempts)
+	}
+}
+
+// waitURL waits until the page's URL contains s: a form submitted by a click
+// is a navigation, and the old page's elements must not be mistaken for the new.
+func waitURL(s string) chromedp.Action {
+	return chromedp.ActionFunc(func(ctx context.Context) error {
+		for {
+			var u string
+			if err := chromedp.Location(&u).Do(ctx); err != nil {
+				return err
+			}
+			if strings.Contains(u, s) {
+				return nil
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	})
+}
