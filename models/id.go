@@ -1,7 +1,9 @@
 package models
 
 import (
+	"crypto/rand"
 	"strings"
+	"time"
 
 	"github.com/oklog/ulid/v2"
 )
@@ -20,4 +22,9 @@ const (
 // ordering by id is ordering by age and cursors need no second column.
 func NewID(prefix string) string {
 	return prefix + strings.ToLower(ulid.Make().String())
+}
+
+// NewIDAt returns an ID as if created at t, for importing or seeding history.
+func NewIDAt(prefix string, t time.Time) string {
+	return prefix + strings.ToLower(ulid.MustNew(ulid.Timestamp(t), rand.Reader).String())
 }

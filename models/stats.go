@@ -38,19 +38,15 @@ func (c StatusCounts) SuccessRate() float64 {
 	return float64(c[StatusSucceeded]) / float64(done)
 }
 
-// DeliveryCounts counts deliveries created since a time, by status; endpointID
-// "" counts every endpoint's.
-func (s *Store) DeliveryCounts(ctx context.Context, since time.Time, endpointID string) (StatusCounts, error) {
+// DeliveryCounts counts deliveries created since a time, by status.
+func (s *Store) DeliveryCounts(ctx context.Context, since time.Time) (StatusCounts, error) {
 	var rows []struct {
 		Status string
 		N      int64
 	}
-	q := s.db.WithContext(ctx).Model(&Delivery{}).Select("status, count(*) AS n").
-		Where("id >= ?", IDAt(PrefixDelivery, since))
-	if endpointID != "" {
-		q = q.Where("endpoint_id = ?", endpointID)
-	}
-	if err := q.Group("status").Scan(&rows).Error; err != nil {
+	err := s.db.WithContext(ctx).Model(&Delivery{}).Select("status, count(*) AS n").
+		Where("id >= ?", IDAt(PrefixDelivery, since)).Group("status").Scan(&rows).Error
+	if err != nil {
 		return nil, err
 	}
 	out := StatusCounts{}
@@ -58,6 +54,30 @@ func (s *Store) DeliveryCounts(ctx context.Context, since time.Time, endpointID 
 		out[r.Status] = r.N
 	}
 	return out, nil
+}
+
+// EndpointCounts counts the deliveries of each endpoint created since a
+// time, by status, in one query over the time range of the primary key.
+func (s *Store) EndpointCounts(ctx context.Context, endpointIDs []string, since time.Time) (map[string]StatusCounts, error) {
+	out := make(map[string]StatusCounts, len(endpointIDs))
+	for _, id := range endpointIDs {
+		out[id] = StatusCounts{}
+	}
+	if len(endpointIDs) == 0 {
+		return out, nil
+	}
+	var rows []struct {
+		EndpointID string
+		Status     string
+		N          int64
+	}
+	err := s.db.WithContext(ctx).Model(&Delivery{}).Select("endpoint_id, status, count(*) AS n").
+		Where("id >= ? AND endpoint_id IN ?", IDAt(PrefixDelivery, since), endpointIDs).
+		Group("endpoint_id, status").Scan(&rows).Error
+	for _, r := range rows {
+		out[r.EndpointID][r.Status] = r.N
+	}
+	return out, err
 }
 
 // FailingEndpoint is an endpoint whose deliveries are failing now.
@@ -86,16 +106,27 @@ func (s *Store) Backlog(ctx context.Context, limit int) (int64, error) {
 	return n, err
 }
 
-// LastFailure returns an endpoint's most recent delivery whose last attempt
-// failed, within the given time, or nil.
-func (s *Store) LastFailure(ctx context.Context, endpointID string, since time.Time) (*Delivery, error) {
+// LastFailures returns, for each endpoint that has one, its most recent
+// delivery created since a time whose last attempt failed.
+func (s *Store) LastFailures(ctx context.Context, endpointIDs []string, since time.Time) (map[string]Delivery, error) {
+	out := map[string]Delivery{}
+	if len(endpointIDs) == 0 {
+		return out, nil
+	}
+	var latest []string
+	err := s.db.WithContext(ctx).Model(&Delivery{}).Select("max(id)").
+		Where("id >= ? AND endpoint_id IN ? AND attempt_count > 0 AND status <> ?",
+			IDAt(PrefixDelivery, since), endpointIDs, StatusSucceeded).
+		Group("endpoint_id").Scan(&latest).Error
+	if err != nil || len(latest) == 0 {
+		return out, err
+	}
 	var ds []Delivery
-	err := s.db.WithContext(ctx).
-		Where("endpoint_id = ? AND id >= ? AND attempt_count > 0 AND status <> ?",
-			endpointID, IDAt(PrefixDelivery, since), StatusSucceeded).
-		Order("id DESC").Limit(1).Find(&ds).Error
-	if err != nil || len(ds) == 0 {
+	if err := s.db.WithContext(ctx).Where("id IN ?", latest).Find(&ds).Error; err != nil {
 		return nil, err
 	}
-	return &ds[0], nil
+	for _, d := range ds {
+		out[d.EndpointID] = d
+	}
+	return out, nil
 }

@@ -65,10 +65,10 @@ func (s *Server) overview(c echo.Context) error {
 	now := time.Now()
 	var d overviewData
 	var err error
-	if d.LastHour, err = s.store.DeliveryCounts(ctx, now.Add(-time.Hour), ""); err != nil {
+	if d.LastHour, err = s.store.DeliveryCounts(ctx, now.Add(-time.Hour)); err != nil {
 		return err
 	}
-	if d.LastDay, err = s.store.DeliveryCounts(ctx, now.Add(-24*time.Hour), ""); err != nil {
+	if d.LastDay, err = s.store.DeliveryCounts(ctx, now.Add(-24*time.Hour)); err != nil {
 		return err
 	}
 	failing, err := s.store.FailingEndpoints(ctx, 10)
@@ -254,14 +254,23 @@ func (s *Server) endpoints(c echo.Context) error {
 		return err
 	}
 	dayAgo := time.Now().Add(-24 * time.Hour)
+	ids := make([]string, len(eps))
+	for i, ep := range eps {
+		ids[i] = ep.ID
+	}
+	counts, err := s.store.EndpointCounts(ctx, ids, dayAgo)
+	if err != nil {
+		return err
+	}
+	failures, err := s.store.LastFailures(ctx, ids, dayAgo)
+	if err != nil {
+		return err
+	}
 	rows := make([]endpointRow, len(eps))
 	for i, ep := range eps {
-		rows[i].Endpoint = ep
-		if rows[i].Day, err = s.store.DeliveryCounts(ctx, dayAgo, ep.ID); err != nil {
-			return err
-		}
-		if rows[i].LastFailure, err = s.store.LastFailure(ctx, ep.ID, dayAgo); err != nil {
-			return err
+		rows[i] = endpointRow{Endpoint: ep, Day: counts[ep.ID]}
+		if f, ok := failures[ep.ID]; ok {
+			rows[i].LastFailure = &f
 		}
 	}
 	return s.render(c, http.StatusOK, "endpoints", "Endpoints", endpointsData{f, rows, next})
