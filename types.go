@@ -25,15 +25,18 @@ type EventType struct {
 
 // Endpoint is a tenant's callback URL and the event types it subscribes to.
 type Endpoint struct {
-	ID             string    `json:"id"`
-	TenantID       string    `json:"tenant_id"`
-	URL            string    `json:"url"`
-	Description    string    `json:"description"`
-	EventTypes     []string  `json:"event_types"`
-	Enabled        bool      `json:"enabled"`
-	DisabledReason string    `json:"disabled_reason"`
-	CreatedAt      time.Time `json:"created_at"`
-	UpdatedAt      time.Time `json:"updated_at"`
+	ID             string     `json:"id"`
+	TenantID       string     `json:"tenant_id"`
+	URL            string     `json:"url"`
+	Description    string     `json:"description"`
+	EventTypes     []string   `json:"event_types"`
+	Enabled        bool       `json:"enabled"`
+	DisabledReason string     `json:"disabled_reason"`
+	MaxConcurrency *int       `json:"max_concurrency"`
+	RateLimit      *int       `json:"rate_limit"`
+	FailingSince   *time.Time `json:"failing_since"`
+	CreatedAt      time.Time  `json:"created_at"`
+	UpdatedAt      time.Time  `json:"updated_at"`
 }
 
 // Message is one emitted event.
@@ -119,6 +122,10 @@ type EndpointParams struct {
 	EventTypes  []string `json:"event_types,omitempty"` // names, or ["*"] for all
 	Enabled     *bool    `json:"enabled,omitempty"`
 	Secret      *string  `json:"secret,omitempty"` // whsec_…; generated when absent
+	// MaxConcurrency bounds attempts in flight to the endpoint (0: hookd's default).
+	MaxConcurrency *int `json:"max_concurrency,omitempty"`
+	// RateLimit bounds attempts per second to the endpoint (0: none).
+	RateLimit *int `json:"rate_limit,omitempty"`
 }
 
 // DeliveryParams filters a list of deliveries.
@@ -136,6 +143,9 @@ type EmitOpts struct {
 	// returns the first message instead of creating another.
 	IdempotencyKey string
 }
+
+// Int returns a pointer to n, for the optional fields of params.
+func Int(n int) *int { return &n }
 
 // String returns a pointer to s, for the optional fields of params.
 func String(s string) *string { return &s }

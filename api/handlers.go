@@ -155,11 +155,13 @@ func (s *Server) createAPIKey(c echo.Context) error {
 // ---- endpoints
 
 type endpointRequest struct {
-	URL         *string  `json:"url"`
-	Description *string  `json:"description"`
-	EventTypes  []string `json:"event_types"`
-	Enabled     *bool    `json:"enabled"`
-	Secret      *string  `json:"secret"`
+	URL            *string  `json:"url"`
+	Description    *string  `json:"description"`
+	EventTypes     []string `json:"event_types"`
+	Enabled        *bool    `json:"enabled"`
+	Secret         *string  `json:"secret"`
+	MaxConcurrency *int     `json:"max_concurrency"`
+	RateLimit      *int     `json:"rate_limit"`
 }
 
 func (s *Server) createEndpoint(c echo.Context) error {

@@ -22,13 +22,14 @@ const DefaultQueue = "hookd"
 type deliveryPayload struct {
 	DeliveryID   string `json:"delivery_id"`
 	AttemptCount int    `json:"attempt_count"`
+	EndpointID   string `json:"endpoint_id,omitempty"` // for the per-endpoint limits, checked before the claim
 }
 
 // NewDeliverySendTask returns the task for a delivery's next attempt. Its ID
 // is derived from the delivery, the attempt and the trigger, so enqueueing the
 // same attempt twice (emit and sweeper, two sweepers) is harmless.
 func NewDeliverySendTask(d models.Delivery, queue string) (*asynq.Task, error) {
-	payload, err := json.Marshal(deliveryPayload{DeliveryID: d.ID, AttemptCount: d.AttemptCount})
+	payload, err := json.Marshal(deliveryPayload{DeliveryID: d.ID, AttemptCount: d.AttemptCount, EndpointID: d.EndpointID})
 	if err != nil {
 		return nil, err
 	}

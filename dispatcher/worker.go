@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
 	"hookd.dev/hookd/dispatcher/signature"
 	"hookd.dev/hookd/models"
@@ -20,6 +21,7 @@ import (
 type Config struct {
 	Queue                string        // asynq queue (default "hookd")
 	Concurrency          int           // deliveries in flight per worker process (default 50)
+	EndpointConcurrency  int           // attempts in flight per endpoint across all workers, unless the endpoint sets its own (default 10)
 	Schedule             Schedule      // delays between attempts (default DefaultSchedule)
 	Jitter               float64       // ± fraction applied to each delay (default 0.2; negative: none)
 	Timeout              time.Duration // per attempt, body read included (default 15s)
@@ -37,6 +39,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Concurrency <= 0 {
 		c.Concurrency = 50
+	}
+	if c.EndpointConcurrency <= 0 {
+		c.EndpointConcurrency = 10
 	}
 	if c.Schedule == nil {
 		c.Schedule = DefaultSchedule
@@ -64,11 +69,12 @@ const lockMargin = 15 * time.Second
 
 // Worker makes delivery attempts.
 type Worker struct {
-	cfg    Config
-	store  *models.Store
-	queue  *Queue
-	sender *Sender
-	log    *slog.Logger
+	cfg     Config
+	store   *models.Store
+	queue   *Queue
+	sender  *Sender
+	limiter *limiter // set by Run
+	log     *slog.Logger
 }
 
 // NewWorker returns a Worker that claims deliveries from store, POSTs them,
@@ -88,8 +94,14 @@ func NewWorker(store *models.Store, queue *Queue, cfg Config) *Worker {
 
 // Run processes tasks from redis until ctx is done, then stops taking work
 // and waits up to ShutdownTimeout for attempts in flight.
-func (w *Worker) Run(ctx context.Context, redis asynq.RedisConnOpt) error {
-	srv := asynq.NewServer(redis, asynq.Config{
+func (w *Worker) Run(ctx context.Context, redisOpt asynq.RedisConnOpt) error {
+	rdb, ok := redisOpt.MakeRedisClient().(redis.UniversalClient)
+	if !ok {
+		return fmt.Errorf("unsupported Redis connection %T", redisOpt)
+	}
+	defer rdb.Close()
+	w.limiter = newLimiter(rdb, w.cfg.Queue, w.cfg.EndpointConcurrency, w.cfg.Timeout+lockMargin, w.store)
+	srv := asynq.NewServer(redisOpt, asynq.Config{
 		Concurrency:     w.cfg.Concurrency,
 		Queues:          map[string]int{w.cfg.Queue: 1},
 		ShutdownTimeout: w.cfg.ShutdownTimeout,
@@ -100,7 +112,12 @@ func (w *Worker) Run(ctx context.Context, redis asynq.RedisConnOpt) error {
 		DelayedTaskCheckInterval: time.Second,
 		Logger:                   asynqLogger{w.log},
 		LogLevel:                 asynq.WarnLevel,
-		RetryDelayFunc: func(n int, _ error, _ *asynq.Task) time.Duration {
+		// An endpoint at its limit is not a failure: retry soon, uncounted.
+		IsFailure: func(err error) bool { _, busy := isBusy(err); return !busy },
+		RetryDelayFunc: func(n int, err error, _ *asynq.Task) time.Duration {
+			if b, busy := isBusy(err); busy {
+				return b.after
+			}
 			return min(time.Duration(1<<min(n, 6))*time.Second, time.Minute)
 		},
 	})
@@ -119,8 +136,16 @@ func (w *Worker) Run(ctx context.Context, redis asynq.RedisConnOpt) error {
 func (w *Worker) HandleDeliverySend(ctx context.Context, t *asynq.Task) error {
 	var p deliveryPayload
 	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.DeliveryID == "" {
-		w.log.Error("dropping undecodable task", "type", t.Type(), "error", err)
-		return fmt.Errorf("decode task: %w", asynq.SkipRetry)
+		// Retrying cannot fix it; the sweeper re-enqueues its delivery, if any, from the database.
+		w.log.Error("dropping undecodable task", "type", t.Type(), "payload_bytes", len(t.Payload()), "error", err)
+		return nil
+	}
+	if w.limiter != nil {
+		release, err := w.acquire(ctx, p)
+		if err != nil || release == nil {
+			return err
+		}
+		defer release()
 	}
 	claim, err := w.store.ClaimDelivery(ctx, models.ClaimParams{
 		DeliveryID:   p.DeliveryID,
@@ -163,6 +188,24 @@ func (w *Worker) HandleDeliverySend(ctx context.Context, t *asynq.Task) error {
 		}
 	}
 	return nil
+}
+
+// acquire takes a slot of the delivery's endpoint. A nil release with a nil
+// error means there is nothing to deliver (the delivery or endpoint is gone).
+func (w *Worker) acquire(ctx context.Context, p deliveryPayload) (release func(), err error) {
+	endpointID := p.EndpointID
+	if endpointID == "" { // a task from before endpoint ids were in the payload
+		if endpointID, err = w.store.DeliveryEndpoint(ctx, p.DeliveryID); errors.Is(err, models.ErrNotFound) {
+			return nil, nil
+		} else if err != nil {
+			return nil, err
+		}
+	}
+	release, err = w.limiter.acquire(ctx, endpointID)
+	if errors.Is(err, models.ErrNotFound) {
+		return nil, nil
+	}
+	return release, err
 }
 
 // attempt signs and sends the claimed delivery and decides what comes next.

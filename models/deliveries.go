@@ -64,6 +64,15 @@ func (s *Store) GetDelivery(ctx context.Context, tenantID, id string) (*Delivery
 	return &d, err
 }
 
+// DeliveryEndpoint returns the endpoint of a delivery.
+func (s *Store) DeliveryEndpoint(ctx context.Context, id string) (string, error) {
+	var d Delivery
+	if err := s.db.WithContext(ctx).Select("endpoint_id").Take(&d, "id = ?", id).Error; err != nil {
+		return "", notFound(err, "delivery %q not found", id)
+	}
+	return d.EndpointID, nil
+}
+
 // RetryDelivery makes a delivery due now for a manual attempt, whatever its
 // status, unless a worker holds it right now. The caller enqueues it.
 func (s *Store) RetryDelivery(ctx context.Context, tenantID, id string) (*Delivery, error) {
@@ -269,7 +278,7 @@ type DueParams struct {
 // overdue first, with only the fields needed to enqueue them.
 func (s *Store) DueDeliveries(ctx context.Context, p DueParams) ([]Delivery, error) {
 	q := s.db.WithContext(ctx).
-		Select("id", "attempt_count", "next_attempt_at", "next_trigger").
+		Select("id", "endpoint_id", "attempt_count", "next_attempt_at", "next_trigger").
 		Where("status = ? AND next_attempt_at <= ?", StatusPending, p.Before.UTC())
 	if p.After != nil && p.After.NextAttemptAt != nil {
 		q = q.Where("(next_attempt_at > ? OR (next_attempt_at = ? AND id > ?))",

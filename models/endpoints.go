@@ -15,11 +15,13 @@ import (
 // are (on create: URL and EventTypes are required, Enabled defaults to true,
 // a missing Secret is generated).
 type EndpointParams struct {
-	URL         *string
-	Description *string
-	EventTypes  []string
-	Enabled     *bool
-	Secret      *string
+	URL            *string
+	Description    *string
+	EventTypes     []string
+	Enabled        *bool
+	Secret         *string
+	MaxConcurrency *int // attempts in flight across all workers; 0 resets to the worker default
+	RateLimit      *int // attempts per second; 0 removes the limit
 }
 
 // ValidateURL accepts absolute http and https URLs with a host.
@@ -70,10 +72,24 @@ func (s *Store) validateEndpoint(ctx context.Context, p EndpointParams, create b
 	if p.Description != nil && len(*p.Description) > 1024 {
 		return Errorf(CodeInvalid, "description must be at most 1024 characters")
 	}
+	if p.MaxConcurrency != nil && (*p.MaxConcurrency < 0 || *p.MaxConcurrency > 1000) {
+		return Errorf(CodeInvalid, "max_concurrency must be from 1 to 1000 (0: the default)")
+	}
+	if p.RateLimit != nil && (*p.RateLimit < 0 || *p.RateLimit > 100_000) {
+		return Errorf(CodeInvalid, "rate_limit must be from 1 to 100000 requests per second (0: none)")
+	}
 	if p.Secret != nil {
 		return validateSecret(*p.Secret)
 	}
 	return nil
+}
+
+// zeroIsNil turns the "0 = default" of a limit into NULL.
+func zeroIsNil(p *int) *int {
+	if p == nil || *p == 0 {
+		return nil
+	}
+	return p
 }
 
 func validateSecret(secret string) error {
@@ -95,6 +111,7 @@ func (s *Store) CreateEndpoint(ctx context.Context, tenantID string, p EndpointP
 	if p.Enabled != nil {
 		ep.Enabled = *p.Enabled
 	}
+	ep.MaxConcurrency, ep.RateLimit = zeroIsNil(p.MaxConcurrency), zeroIsNil(p.RateLimit)
 	if p.Secret != nil {
 		ep.Secret = *p.Secret
 	} else {
@@ -131,6 +148,16 @@ func (s *Store) DisabledEndpoints(ctx context.Context, limit int) ([]Endpoint, e
 	var eps []Endpoint
 	err := s.db.WithContext(ctx).Where("NOT enabled").Order("updated_at DESC").Limit(limit).Find(&eps).Error
 	return eps, err
+}
+
+// EndpointLimits loads an endpoint (any tenant's) for the worker's limiter.
+func (s *Store) EndpointLimits(ctx context.Context, id string) (*Endpoint, error) {
+	var ep Endpoint
+	err := s.db.WithContext(ctx).Select("id", "max_concurrency", "rate_limit").Take(&ep, "id = ?", id).Error
+	if err != nil {
+		return nil, notFound(err, "endpoint %q not found", id)
+	}
+	return &ep, nil
 }
 
 // GetEndpoint finds a tenant's endpoint.
@@ -172,6 +199,12 @@ func (s *Store) UpdateEndpoint(ctx context.Context, tenantID, id string, p Endpo
 	if p.Secret != nil {
 		ep.Secret = *p.Secret
 	}
+	if p.MaxConcurrency != nil {
+		ep.MaxConcurrency = zeroIsNil(p.MaxConcurrency)
+	}
+	if p.RateLimit != nil {
+		ep.RateLimit = zeroIsNil(p.RateLimit)
+	}
 	if p.Enabled != nil && *p.Enabled != ep.Enabled {
 		ep.Enabled = *p.Enabled
 		ep.DisabledReason = ""
@@ -180,7 +213,8 @@ func (s *Store) UpdateEndpoint(ctx context.Context, tenantID, id string, p Endpo
 		}
 	}
 	err = s.db.WithContext(ctx).
-		Select("url", "description", "event_types", "secret", "enabled", "disabled_reason", "updated_at").
+		Select("url", "description", "event_types", "secret", "enabled", "disabled_reason",
+			"max_concurrency", "rate_limit", "failing_since", "updated_at").
 		Save(ep).Error
 	if err != nil {
 		return nil, fmt.Errorf("update endpoint %s: %w", id, err)

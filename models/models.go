@@ -79,8 +79,14 @@ type Endpoint struct {
 	// PreviousSecret signs beside Secret until PreviousSecretExpiresAt, after a rotation.
 	PreviousSecret          *string    `json:"-"`
 	PreviousSecretExpiresAt *time.Time `json:"-"`
-	CreatedAt               time.Time  `json:"created_at"`
-	UpdatedAt               time.Time  `json:"updated_at"`
+	// MaxConcurrency bounds attempts in flight to this endpoint across all workers (nil: the worker default).
+	MaxConcurrency *int `json:"max_concurrency"`
+	// RateLimit bounds attempts per second to this endpoint across all workers (nil: none).
+	RateLimit *int `json:"rate_limit"`
+	// FailingSince is when the current run of failed attempts began (nil: the last attempt succeeded).
+	FailingSince *time.Time `json:"failing_since"`
+	CreatedAt    time.Time  `json:"created_at"`
+	UpdatedAt    time.Time  `json:"updated_at"`
 }
 
 // SigningSecrets returns the secrets to sign with at a moment: the current

@@ -27,6 +27,7 @@ type Config struct {
 	SweepInterval        time.Duration       // HOOKD_SWEEP_INTERVAL
 	RotationGrace        time.Duration       // HOOKD_ROTATION_GRACE: how long a rotated-out secret still signs
 	Concurrency          int                 // HOOKD_CONCURRENCY: attempts in flight per worker process
+	EndpointConcurrency  int                 // HOOKD_ENDPOINT_CONCURRENCY: attempts in flight per endpoint, all workers
 	Queue                string              // HOOKD_QUEUE: asynq queue name
 	LogLevel             slog.Level          // HOOKD_LOG_LEVEL: debug, info, warn, error
 	LogFormat            string              // HOOKD_LOG_FORMAT: text or json
@@ -61,6 +62,8 @@ var settings = []setting{
 		func(c *Config, v string) (err error) { c.RotationGrace, err = positiveDuration(v); return err }},
 	{"HOOKD_CONCURRENCY", "concurrency", "50", "attempts in flight per worker process",
 		func(c *Config, v string) (err error) { c.Concurrency, err = positiveInt(v); return err }},
+	{"HOOKD_ENDPOINT_CONCURRENCY", "endpoint-concurrency", "10", "attempts in flight per endpoint across all workers, unless the endpoint sets max_concurrency",
+		func(c *Config, v string) (err error) { c.EndpointConcurrency, err = positiveInt(v); return err }},
 	{"HOOKD_QUEUE", "queue", dispatcher.DefaultQueue, "asynq queue name (to share one Redis between installations)",
 		func(c *Config, v string) error { c.Queue = v; return nil }},
 	{"HOOKD_LOG_LEVEL", "log-level", "info", "debug, info, warn or error",

@@ -204,7 +204,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	if m.Mode == "serve" || m.Mode == "worker" {
 		worker := dispatcher.NewWorker(store, queue, dispatcher.Config{
-			Queue: cfg.Queue, Concurrency: cfg.Concurrency, Schedule: cfg.RetrySchedule,
+			Queue: cfg.Queue, Concurrency: cfg.Concurrency, EndpointConcurrency: cfg.EndpointConcurrency, Schedule: cfg.RetrySchedule,
 			Timeout: cfg.DeliveryTimeout, AllowPrivateNetworks: cfg.AllowPrivateNetworks, Logger: log, Metrics: metrics,
 		})
 		sweeper := dispatcher.NewSweeper(store, queue, dispatcher.SweeperConfig{

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// hangingReceiver accepts requests and never answers until the test ends.
+func hangingReceiver(t *testing.T) (*httptest.Server, *atomic.Int64) {
+	release := make(chan struct{})
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(release) }) // runs first: lets the handlers return
+	return srv, &hits
+}
+
+// TestHangingEndpointDoesNotDelayOthers sends 150 deliveries to an endpoint
+// that hangs until the 15 s timeout and 100 to a healthy one: the healthy
+// ones must all arrive within 10 s, with the default limits.
+func TestHangingEndpointDoesNotDelayOthers(t *testing.T) {
+	t.Parallel()
+	env := backends(t)
+	env["HOOKD_DELIVERY_TIMEOUT"] = "15s"
+	m := start(t, "serve", env)
+	c := newClient(t, m, "hk_test_admin")
+	healthy := newReceiver(t, nil)
+	hanging, hangingHits := hangingReceiver(t)
+
+	c.must(201, "POST", "/v1/event-types", map[string]any{"name": "slow.event"}, nil)
+	c.must(201, "POST", "/v1/event-types", map[string]any{"name": "fast.event"}, nil)
+	c.must(201, "POST", "/v1/tenants", map[string]any{"uid": "acme"}, nil)
+	c.must(201, "POST", "/v1/tenants/acme/endpoints", map[string]any{"url": hanging.URL, "event_types": []string{"slow.event"}}, nil)
+	c.must(201, "POST", "/v1/tenants/acme/endpoints", map[string]any{"url": healthy.URL, "event_types": []string{"fast.event"}, "secret": healthy.secret}, nil)
+
+	emit := func(eventType string, n int) {
+		var wg sync.WaitGroup
+		for range n {
+			wg.Go(func() {
+				c.must(201, "POST", "/v1/tenants/acme/messages", map[string]any{"event_type": eventType, "payload": map[string]any{}}, nil)
+			})
+		}
+		wg.Wait()
+	}
+	emit("slow.event", 150)
+	eventually(t, 5*time.Second, "workers to be stuck on the hanging endpoint", func() bool { return hangingHits.Load() >= 10 })
+	start := time.Now()
+	emit("fast.event", 100)
+	eventually(t, 10*time.Second, "100 deliveries to the healthy endpoint", func() bool {
+		got, _ := healthy.snapshot()
+		return len(got) == 100
+	})
+	t.Logf("100 healthy deliveries in %s beside 150 hanging ones", time.Since(start).Round(time.Millisecond))
+	if n := hangingHits.Load(); n > 10 {
+		t.Errorf("the hanging endpoint got %d requests at once; the default limit is 10", n)
+	}
+}
+
+// TestEndpointLimits: an endpoint's own concurrency limit holds across two
+// workers, and work over it waits without using up attempts.
+func TestEndpointLimits(t *testing.T) {
+	t.Parallel()
+	env := backends(t)
+	apiProc := start(t, "api", env)
+	start(t, "worker", env)
+	start(t, "worker", env)
+	c := newClient(t, apiProc, "hk_test_admin")
+
+	var inflight, peak atomic.Int64
+	var mu sync.Mutex
+	seen := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := inflight.Add(1)
+		defer inflight.Add(-1)
+		for {
+			p := peak.Load()
+			if n <= p || peak.CompareAndSwap(p, n) {
+				break
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+		mu.Lock()
+		seen[r.Header.Get("webhook-id")]++
+		mu.Unlock()
+	}))
+	t.Cleanup(srv.Close)
+	c.must(201, "POST", "/v1/event-types", map[string]any{"name": "invoice.paid"}, nil)
+	c.must(201, "POST", "/v1/tenants", map[string]any{"uid": "acme"}, nil)
+	c.must(422, "POST", "/v1/tenants/acme/endpoints", map[string]any{"url": srv.URL, "event_types": []string{"*"}, "max_concurrency": -1}, nil)
+	c.must(201, "POST", "/v1/tenants/acme/endpoints", map[string]any{"url": srv.URL, "event_types": []string{"*"}, "max_concurrency": 2}, nil)
+	for range 20 {
+		c.must(201, "POST", "/v1/tenants/acme/messages", map[string]any{"event_type": "invoice.paid", "payload": map[string]any{}}, nil)
+	}
+	eventually(t, 30*time.Second, "20 deliveries", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(seen) == 20
+	})
+	if p := peak.Load(); p > 2 {
+		t.Fatalf("%d requests in flight at once across two workers; the endpoint allows 2", p)
+	}
+	var list struct{ Data []delivery }
+	c.must(200, "GET", "/v1/tenants/acme/deliveries?status=succeeded", nil, &list)
+	for _, d := range list.Data {
+		if d.AttemptCount != 1 {
+			t.Fatalf("delivery %s took %d attempts; waiting for a slot must not count", d.ID, d.AttemptCount)
+		}
+	}
+}
