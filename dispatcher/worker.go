@@ -29,6 +29,7 @@ type Config struct {
 	MaxResponseBytes     int64         // response body read and kept (default 64 KiB)
 	AllowPrivateNetworks bool          // deliver to loopback and private addresses (default false)
 	ShutdownTimeout      time.Duration // wait for in-flight attempts on shutdown (default Timeout + 5s)
+	DisableAfter         time.Duration // disable an endpoint failing continuously this long (default 120h; negative: never)
 	Logger               *slog.Logger  // default slog.Default()
 	Metrics              *Metrics      // nil: not measured
 }
@@ -54,6 +55,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.MaxRetryAfter <= 0 {
 		c.MaxRetryAfter = time.Hour
+	}
+	if c.DisableAfter == 0 {
+		c.DisableAfter = 120 * time.Hour
 	}
 	if c.ShutdownTimeout <= 0 {
 		c.ShutdownTimeout = c.Timeout + 5*time.Second
@@ -163,11 +167,12 @@ func (w *Worker) HandleDeliverySend(ctx context.Context, t *asynq.Task) error {
 	// the request may have reached the receiver.
 	recordCtx := context.WithoutCancel(ctx)
 	if !claim.Endpoint.Enabled {
-		reason := "endpoint disabled: " + claim.Endpoint.DisabledReason
-		return w.store.FailClaim(recordCtx, claim, reason)
+		// Kept for when the endpoint is enabled again, which resumes it.
+		return w.store.ParkClaim(recordCtx, claim, "endpoint disabled: "+claim.Endpoint.DisabledReason)
 	}
 
 	attempt, resp, outcome := w.attempt(ctx, claim)
+	outcome.DisableAfter = max(w.cfg.DisableAfter, 0)
 	d, err := w.store.RecordAttempt(recordCtx, claim, attempt, outcome)
 	if models.ErrorCode(err) == models.CodeConflict {
 		w.log.Warn("claim expired before the attempt was recorded", "delivery_id", claim.Delivery.ID)

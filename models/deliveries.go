@@ -188,6 +188,9 @@ type Outcome struct {
 	Status          string     // succeeded, pending (retry at NextAttemptAt) or failed
 	NextAttemptAt   *time.Time // when Status is pending
 	DisableEndpoint string     // non-empty: disable the endpoint with this reason
+	// DisableAfter disables the endpoint once its attempts have failed
+	// continuously for this long (0: never).
+	DisableAfter time.Duration
 }
 
 // RecordAttempt stores an attempt and the delivery's new state in one
@@ -229,7 +232,7 @@ func (s *Store) RecordAttempt(ctx context.Context, c *Claim, a *Attempt, o Outco
 		if o.DisableEndpoint != "" {
 			return disableEndpoint(tx, c.Endpoint.ID, o.DisableEndpoint, t)
 		}
-		return nil
+		return trackHealth(tx, c.Endpoint.ID, o, t)
 	})
 	if err != nil && ErrorCode(err) == CodeConflict {
 		// Keep the attempt: it happened. The delivery belongs to its new claimant.
@@ -244,13 +247,35 @@ func (s *Store) RecordAttempt(ctx context.Context, c *Claim, a *Attempt, o Outco
 	return &d, nil
 }
 
-// FailClaim ends a claimed delivery as failed without an attempt, for
-// deliveries that cannot be sent (their endpoint was disabled meanwhile).
-func (s *Store) FailClaim(ctx context.Context, c *Claim, reason string) error {
+// trackHealth keeps the start of the endpoint's current run of failures, and
+// disables it when that run has lasted longer than o.DisableAfter.
+func trackHealth(tx *gorm.DB, endpointID string, o Outcome, t time.Time) error {
+	ep := tx.Model(&Endpoint{}).Where("id = ?", endpointID)
+	if o.Status == StatusSucceeded {
+		return ep.Where("failing_since IS NOT NULL").Update("failing_since", nil).Error
+	}
+	if err := ep.Where("failing_since IS NULL").Update("failing_since", t).Error; err != nil {
+		return err
+	}
+	if o.DisableAfter <= 0 {
+		return nil
+	}
+	since := t.Add(-o.DisableAfter)
+	return tx.Model(&Endpoint{}).Where("id = ? AND enabled AND failing_since <= ?", endpointID, since).
+		Updates(map[string]any{
+			"enabled": false, "updated_at": t,
+			"disabled_reason": fmt.Sprintf("failing continuously for more than %s", o.DisableAfter),
+		}).Error
+}
+
+// ParkClaim puts a claimed delivery aside without an attempt because its
+// endpoint is disabled: pending, with no time due, until the endpoint is
+// enabled again (which resumes it).
+func (s *Store) ParkClaim(ctx context.Context, c *Claim, reason string) error {
 	t := s.now()
 	return s.db.WithContext(ctx).Model(&Delivery{}).Where("id = ? AND lock_token = ?", c.Delivery.ID, c.token).
 		Updates(map[string]any{
-			"status": StatusFailed, "next_attempt_at": nil, "last_error": reason,
+			"status": StatusPending, "next_attempt_at": nil, "last_error": reason,
 			"locked_until": nil, "lock_token": nil, "updated_at": t,
 		}).Error
 }

@@ -205,17 +205,27 @@ func (s *Store) UpdateEndpoint(ctx context.Context, tenantID, id string, p Endpo
 	if p.RateLimit != nil {
 		ep.RateLimit = zeroIsNil(p.RateLimit)
 	}
+	resume := false
 	if p.Enabled != nil && *p.Enabled != ep.Enabled {
 		ep.Enabled = *p.Enabled
 		ep.DisabledReason = ""
+		ep.FailingSince = nil // a fresh start: failures before the change do not count
 		if !ep.Enabled {
 			ep.DisabledReason = "disabled through the API"
 		}
+		resume = ep.Enabled
 	}
-	err = s.db.WithContext(ctx).
-		Select("url", "description", "event_types", "secret", "enabled", "disabled_reason",
-			"max_concurrency", "rate_limit", "failing_since", "updated_at").
-		Save(ep).Error
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		err := tx.Select("url", "description", "event_types", "secret", "enabled", "disabled_reason",
+			"max_concurrency", "rate_limit", "failing_since", "updated_at").Save(ep).Error
+		if err != nil || !resume {
+			return err
+		}
+		// Deliveries parked while it was disabled are due again; the sweeper enqueues them.
+		return tx.Model(&Delivery{}).
+			Where("endpoint_id = ? AND status = ? AND next_attempt_at IS NULL", ep.ID, StatusPending).
+			Updates(map[string]any{"next_attempt_at": s.now(), "updated_at": s.now()}).Error
+	})
 	if err != nil {
 		return nil, fmt.Errorf("update endpoint %s: %w", id, err)
 	}

@@ -26,6 +26,9 @@ type Config struct {
 	DeliveryTimeout      time.Duration       // HOOKD_DELIVERY_TIMEOUT: per attempt
 	SweepInterval        time.Duration       // HOOKD_SWEEP_INTERVAL
 	RotationGrace        time.Duration       // HOOKD_ROTATION_GRACE: how long a rotated-out secret still signs
+	DisableAfter         time.Duration       // HOOKD_DISABLE_AFTER: disable an endpoint failing continuously this long
+	Retention            time.Duration       // HOOKD_RETENTION: keep messages and attempts this long
+	PurgeInterval        time.Duration       // HOOKD_PURGE_INTERVAL: how often old data is purged
 	Concurrency          int                 // HOOKD_CONCURRENCY: attempts in flight per worker process
 	EndpointConcurrency  int                 // HOOKD_ENDPOINT_CONCURRENCY: attempts in flight per endpoint, all workers
 	Queue                string              // HOOKD_QUEUE: asynq queue name
@@ -60,6 +63,12 @@ var settings = []setting{
 		func(c *Config, v string) (err error) { c.SweepInterval, err = positiveDuration(v); return err }},
 	{"HOOKD_ROTATION_GRACE", "rotation-grace", "24h", "how long a rotated-out endpoint secret keeps signing",
 		func(c *Config, v string) (err error) { c.RotationGrace, err = positiveDuration(v); return err }},
+	{"HOOKD_DISABLE_AFTER", "disable-after", "120h", "disable an endpoint whose attempts have failed continuously this long",
+		func(c *Config, v string) (err error) { c.DisableAfter, err = positiveDuration(v); return err }},
+	{"HOOKD_RETENTION", "retention", "720h", "keep messages and attempts this long, then purge them",
+		func(c *Config, v string) (err error) { c.Retention, err = positiveDuration(v); return err }},
+	{"HOOKD_PURGE_INTERVAL", "purge-interval", "1h", "how often data past the retention is purged",
+		func(c *Config, v string) (err error) { c.PurgeInterval, err = positiveDuration(v); return err }},
 	{"HOOKD_CONCURRENCY", "concurrency", "50", "attempts in flight per worker process",
 		func(c *Config, v string) (err error) { c.Concurrency, err = positiveInt(v); return err }},
 	{"HOOKD_ENDPOINT_CONCURRENCY", "endpoint-concurrency", "10", "attempts in flight per endpoint across all workers, unless the endpoint sets max_concurrency",

@@ -2,11 +2,14 @@ package main
 
 import (
 	"net/http"
+	"strings"
 	"net/http/httptest"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/hibiken/asynq"
 )
 
 // hangingReceiver accepts requests and never answers until the test ends.
@@ -116,4 +119,84 @@ func TestEndpointLimits(t *testing.T) {
 			t.Fatalf("delivery %s took %d attempts; waiting for a slot must not count", d.ID, d.AttemptCount)
 		}
 	}
+}
+
+func TestContinuousFailureDisablesAndEnablingResumes(t *testing.T) {
+	t.Parallel()
+	env := backends(t)
+	env["HOOKD_RETRY_SCHEDULE"] = "1s,1s,1s,1s,1s,1s"
+	env["HOOKD_DISABLE_AFTER"] = "1500ms"
+	m := start(t, "serve", env)
+	c := newClient(t, m, "hk_test_admin")
+	var mu sync.Mutex
+	healthy := false
+	r := newReceiver(t, func(int) int {
+		mu.Lock()
+		defer mu.Unlock()
+		if healthy {
+			return http.StatusOK
+		}
+		return http.StatusInternalServerError
+	})
+	setupTenant(c, r)
+	var msg message
+	c.must(201, "POST", "/v1/tenants/acme/messages", map[string]any{"event_type": "invoice.paid", "payload": map[string]any{}}, &msg)
+	id := msg.Deliveries[0].ID
+	var eps struct {
+		Data []struct {
+			ID             string `json:"id"`
+			Enabled        bool   `json:"enabled"`
+			DisabledReason string `json:"disabled_reason"`
+		} `json:"data"`
+	}
+	eventually(t, 15*time.Second, "the endpoint to be disabled", func() bool {
+		c.must(200, "GET", "/v1/tenants/acme/endpoints", nil, &eps)
+		return !eps.Data[0].Enabled
+	})
+	if !strings.Contains(eps.Data[0].DisabledReason, "failing continuously") {
+		t.Fatalf("disabled reason %q", eps.Data[0].DisabledReason)
+	}
+	// Its delivery waits, parked, without using up attempts.
+	eventually(t, 10*time.Second, "the delivery to be parked", func() bool {
+		d := c.delivery(id)
+		return d.Status == "pending" && strings.Contains(c.deliveryError(id), "endpoint disabled")
+	})
+	parkedAt := c.delivery(id).AttemptCount
+	mu.Lock()
+	healthy = true
+	mu.Unlock()
+	c.must(200, "PATCH", "/v1/tenants/acme/endpoints/"+eps.Data[0].ID, map[string]any{"enabled": true}, nil)
+	eventually(t, 15*time.Second, "the delivery to resume and succeed", func() bool { return c.delivery(id).Status == "succeeded" })
+	if got := c.delivery(id).AttemptCount; got != parkedAt+1 {
+		t.Fatalf("%d attempts after resuming, want %d", got, parkedAt+1)
+	}
+}
+
+func TestUndecodableTaskIsDroppedAndWorkGoesOn(t *testing.T) {
+	t.Parallel()
+	env := backends(t)
+	m := start(t, "serve", env)
+	c := newClient(t, m, "hk_test_admin")
+	r := newReceiver(t, nil)
+	setupTenant(c, r)
+	opt, err := asynq.ParseRedisURI(env["HOOKD_REDIS_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := asynq.NewClient(opt)
+	defer client.Close()
+	for _, payload := range []string{"not json", `{"delivery_id":""}`, `{"delivery_id":"dlv_gone","attempt_count":0}`} {
+		if _, err := client.Enqueue(asynq.NewTask("delivery:send", []byte(payload)), asynq.Queue(env["HOOKD_QUEUE"])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var msg message
+	c.must(201, "POST", "/v1/tenants/acme/messages", map[string]any{"event_type": "invoice.paid", "payload": map[string]any{}}, &msg)
+	eventually(t, 10*time.Second, "the good message", func() bool { got, _ := r.snapshot(); return got[msg.ID] == 1 })
+	insp := asynq.NewInspector(opt)
+	defer insp.Close()
+	eventually(t, 10*time.Second, "the queue to empty", func() bool {
+		info, err := insp.GetQueueInfo(env["HOOKD_QUEUE"])
+		return err == nil && info.Size == 0 && info.Archived == 0
+	})
 }

@@ -206,7 +206,10 @@ func (m *Main) Run(ctx context.Context) error {
 		worker := dispatcher.NewWorker(store, queue, dispatcher.Config{
 			Queue: cfg.Queue, Concurrency: cfg.Concurrency, EndpointConcurrency: cfg.EndpointConcurrency, Schedule: cfg.RetrySchedule,
 			Timeout: cfg.DeliveryTimeout, AllowPrivateNetworks: cfg.AllowPrivateNetworks, Logger: log, Metrics: metrics,
+			DisableAfter: cfg.DisableAfter,
 		})
+		purger := dispatcher.NewPurger(store, dispatcher.PurgerConfig{Retention: cfg.Retention, Interval: cfg.PurgeInterval, Logger: log})
+		g.Go(func() error { return purger.Run(ctx) })
 		sweeper := dispatcher.NewSweeper(store, queue, dispatcher.SweeperConfig{
 			Interval: cfg.SweepInterval, Logger: log, Metrics: metrics,
 		})

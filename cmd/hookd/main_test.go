@@ -241,6 +241,14 @@ func setupTenant(c *client, r *receiver) (tenant string) {
 	return ten.ID
 }
 
+func (c *client) deliveryError(id string) string {
+	var d struct {
+		LastError string `json:"last_error"`
+	}
+	c.must(200, "GET", "/v1/tenants/acme/deliveries/"+id, nil, &d)
+	return d.LastError
+}
+
 func (c *client) delivery(id string) delivery {
 	var d delivery
 	c.must(200, "GET", "/v1/tenants/acme/deliveries/"+id, nil, &d)
