@@ -5,8 +5,8 @@ import (
 	"fmt"
 )
 
-// Emitter emits events; *Client implements it.
-type Emitter interface {
+// EventEmitter emits events: *Client over HTTP, *Emitter in process.
+type EventEmitter interface {
 	Emit(ctx context.Context, tenant, eventType string, payload any, opts *EmitOpts) (*Message, error)
 }
 
@@ -16,7 +16,7 @@ type Emitter interface {
 //
 // If fn fails nothing is emitted. If the emit fails, the wrapped function
 // returns fn's result together with the error, so the caller decides.
-func Hook[A, P any](e Emitter, eventType string, fn func(ctx context.Context, args A) (P, error)) func(ctx context.Context, owner string, args A) (P, error) {
+func Hook[A, P any](e EventEmitter, eventType string, fn func(ctx context.Context, args A) (P, error)) func(ctx context.Context, owner string, args A) (P, error) {
 	return func(ctx context.Context, owner string, args A) (P, error) {
 		payload, err := fn(ctx, args)
 		if err != nil {
