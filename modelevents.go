@@ -146,4 +146,3 @@ func firstErr(errs ...error) error {
 	}
 	return nil
 }
-
