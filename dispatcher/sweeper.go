@@ -2,6 +2,7 @@ package dispatcher
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -68,13 +69,24 @@ func (s *Sweeper) Run(ctx context.Context) error {
 
 // Sweep runs once and returns how many deliveries it newly enqueued.
 func (s *Sweeper) Sweep(ctx context.Context) (int, error) {
-	if _, err := s.store.ReleaseExpired(ctx); err != nil {
+	released, err := s.store.ReleaseExpired(ctx, s.cfg.Batch)
+	if err != nil {
 		return 0, err
+	}
+	// The dead worker's task stays "active" in asynq until its lease runs out
+	// and asynq's recoverer (once a minute) brings it back, and it blocks its
+	// task ID until then. A fresh ID gets the delivery going now; the old task
+	// finds nothing to claim when it comes back.
+	suffix := fmt.Sprintf("-released-%d", time.Now().UnixNano())
+	for _, d := range released {
+		if _, err := s.queue.enqueueAs(ctx, d, suffix); err != nil {
+			return 0, err
+		}
 	}
 	// Deliveries due within the last interval are still on their way through
 	// the queue; older ones may have been lost.
 	before := time.Now().Add(-s.cfg.Interval)
-	enqueued := 0
+	enqueued := len(released)
 	var after *models.Delivery
 	for range 50 { // bounded: at most 50 batches a sweep
 		batch, err := s.store.DueDeliveries(ctx, models.DueParams{Before: before, After: after, Limit: s.cfg.Batch})

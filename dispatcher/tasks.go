@@ -29,13 +29,19 @@ type deliveryPayload struct {
 // is derived from the delivery, the attempt and the trigger, so enqueueing the
 // same attempt twice (emit and sweeper, two sweepers) is harmless.
 func NewDeliverySendTask(d models.Delivery, queue string) (*asynq.Task, error) {
+	return newDeliverySendTask(d, queue, "")
+}
+
+// newDeliverySendTask adds a suffix to the task ID, for a task that must not
+// be mistaken for an earlier one with the same attempt.
+func newDeliverySendTask(d models.Delivery, queue, suffix string) (*asynq.Task, error) {
 	payload, err := json.Marshal(deliveryPayload{DeliveryID: d.ID, AttemptCount: d.AttemptCount, EndpointID: d.EndpointID})
 	if err != nil {
 		return nil, err
 	}
 	opts := []asynq.Option{
 		asynq.Queue(queue),
-		asynq.TaskID(fmt.Sprintf("%s-%d-%s", d.ID, d.AttemptCount, d.NextTrigger)),
+		asynq.TaskID(fmt.Sprintf("%s-%d-%s%s", d.ID, d.AttemptCount, d.NextTrigger, suffix)),
 		// asynq retries only infrastructure errors (database down); the webhook
 		// schedule lives in the database. Past these, the sweeper takes over.
 		asynq.MaxRetry(5),
@@ -74,7 +80,11 @@ func (q *Queue) Enqueue(ctx context.Context, deliveries ...models.Delivery) erro
 
 // enqueue reports whether the task is new.
 func (q *Queue) enqueue(ctx context.Context, d models.Delivery) (bool, error) {
-	task, err := NewDeliverySendTask(d, q.name)
+	return q.enqueueAs(ctx, d, "")
+}
+
+func (q *Queue) enqueueAs(ctx context.Context, d models.Delivery, suffix string) (bool, error) {
+	task, err := newDeliverySendTask(d, q.name, suffix)
 	if err != nil {
 		return false, err
 	}

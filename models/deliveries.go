@@ -280,16 +280,28 @@ func (s *Store) ParkClaim(ctx context.Context, c *Claim, reason string) error {
 		}).Error
 }
 
-// ReleaseExpired returns inflight deliveries whose claim expired (their worker
-// died) to pending, due now, and reports how many.
-func (s *Store) ReleaseExpired(ctx context.Context) (int64, error) {
+// ReleaseExpired returns up to limit inflight deliveries whose claim expired
+// (their worker died) to pending, due now, and returns them.
+func (s *Store) ReleaseExpired(ctx context.Context, limit int) ([]Delivery, error) {
 	t := s.now()
-	res := s.db.WithContext(ctx).Model(&Delivery{}).
-		Where("status = ? AND locked_until < ?", StatusInflight, t).
-		Updates(map[string]any{
-			"status": StatusPending, "next_attempt_at": t, "locked_until": nil, "lock_token": nil, "updated_at": t,
-		})
-	return res.RowsAffected, res.Error
+	var ds []Delivery
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		err := tx.Select("id", "endpoint_id", "attempt_count", "next_trigger").
+			Where("status = ? AND locked_until < ?", StatusInflight, t).Limit(limit).Find(&ds).Error
+		if err != nil || len(ds) == 0 {
+			return err
+		}
+		ids := make([]string, len(ds))
+		for i := range ds {
+			ids[i] = ds[i].ID
+			ds[i].Status, ds[i].NextAttemptAt = StatusPending, &t
+		}
+		return tx.Model(&Delivery{}).Where("id IN ? AND status = ? AND locked_until < ?", ids, StatusInflight, t).
+			Updates(map[string]any{
+				"status": StatusPending, "next_attempt_at": t, "locked_until": nil, "lock_token": nil, "updated_at": t,
+			}).Error
+	})
+	return ds, err
 }
 
 // DueParams pages through pending deliveries that are due.

@@ -349,9 +349,9 @@ func TestExpiredClaimIsReleased(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := f.store.ReleaseExpired(f.ctx)
-	if err != nil || n != 1 {
-		t.Fatalf("released %d, %v", n, err)
+	released, err := f.store.ReleaseExpired(f.ctx, 100)
+	if err != nil || len(released) != 1 || released[0].ID != d.ID {
+		t.Fatalf("released %+v, %v", released, err)
 	}
 	// The released delivery can be claimed again; the old claim cannot record over it.
 	c2, err := f.store.ClaimDelivery(f.ctx, models.ClaimParams{DeliveryID: d.ID, LockFor: time.Minute})

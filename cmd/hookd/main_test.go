@@ -210,6 +210,7 @@ func eventually(t *testing.T, timeout time.Duration, what string, cond func() bo
 
 type delivery struct {
 	ID             string    `json:"id"`
+	EndpointID     string    `json:"endpoint_id"`
 	MessageID      string    `json:"message_id"`
 	Status         string    `json:"status"`
 	AttemptCount   int       `json:"attempt_count"`
@@ -223,6 +224,7 @@ type attempt struct {
 	ResponseStatusCode *int              `json:"response_status_code"`
 	RequestHeaders     map[string]string `json:"request_headers"`
 	ResponseBody       string            `json:"response_body"`
+	Error              string            `json:"error"`
 }
 
 type message struct {

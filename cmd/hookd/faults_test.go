@@ -1,0 +1,523 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"hookd.dev/hookd/dispatcher/embedredis"
+)
+
+// Fault injection: each case breaks something while messages flow and then
+// checks hookd's promise, the invariant that every accepted message ends
+// succeeded or failed and the receiver saw each succeeded one's webhook-id.
+
+var (
+	buildOnce sync.Once
+	binary    string
+	buildErr  error
+)
+
+// hookdBinary builds cmd/hookd once, for the cases that kill a process.
+func hookdBinary(t *testing.T) string {
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "hookd-bin")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binary = filepath.Join(dir, "hookd")
+		out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binary
+}
+
+// process is hookd running as a child process.
+type process struct {
+	cmd *exec.Cmd
+	out *syncWriter
+}
+
+func startProcess(t *testing.T, mode string, env map[string]string) *process {
+	t.Helper()
+	cmd := exec.Command(hookdBinary(t), mode)
+	cmd.Env = os.Environ()
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	out := &syncWriter{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &process{cmd: cmd, out: out}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+		if t.Failed() {
+			t.Logf("hookd %s output:\n%s", mode, out.String())
+		}
+	})
+	return p
+}
+
+// countingReceiver answers 200 after a delay and counts each webhook-id.
+type countingReceiver struct {
+	*httptest.Server
+	mu   sync.Mutex
+	seen map[string]int
+}
+
+func newCountingReceiver(t *testing.T, delay time.Duration) *countingReceiver {
+	r := &countingReceiver{seen: map[string]int{}}
+	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		time.Sleep(delay)
+		r.mu.Lock()
+		r.seen[req.Header.Get("webhook-id")]++
+		r.mu.Unlock()
+	}))
+	t.Cleanup(r.Close)
+	return r
+}
+
+func (r *countingReceiver) distinct() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.seen)
+}
+
+// setupLoad creates a tenant with one endpoint at url.
+func setupLoad(c *client, url string) {
+	c.must(201, "POST", "/v1/event-types", map[string]any{"name": "load.test"}, nil)
+	c.must(201, "POST", "/v1/tenants", map[string]any{"uid": "acme"}, nil)
+	c.must(201, "POST", "/v1/tenants/acme/endpoints", map[string]any{"url": url, "event_types": []string{"*"}}, nil)
+}
+
+// emitN emits n messages and returns the ids of those accepted (201).
+func emitN(c *client, n int) []string {
+	var ids []string
+	for i := range n {
+		var msg message
+		if c.do("POST", "/v1/tenants/acme/messages", map[string]any{"event_type": "load.test", "payload": map[string]int{"n": i}}, &msg) == 201 {
+			ids = append(ids, msg.ID)
+		}
+	}
+	return ids
+}
+
+// assertInvariant waits until every accepted message's deliveries are final,
+// and checks that the receiver saw each succeeded message.
+func assertInvariant(t *testing.T, c *client, seen func(id string) int, ids []string, timeout time.Duration) (succeeded, failed int) {
+	t.Helper()
+	pending := map[string]bool{}
+	for _, id := range ids {
+		pending[id] = true
+	}
+	deadline := time.Now().Add(timeout)
+	for len(pending) > 0 {
+		for id := range pending {
+			var msg message
+			c.must(200, "GET", "/v1/tenants/acme/messages/"+id, nil, &msg)
+			if len(msg.Deliveries) != 1 {
+				t.Fatalf("message %s has %d deliveries", id, len(msg.Deliveries))
+			}
+			switch msg.Deliveries[0].Status {
+			case "succeeded":
+				succeeded++
+				if seen(id) == 0 {
+					t.Errorf("message %s succeeded but the receiver never saw it", id)
+				}
+				delete(pending, id)
+			case "failed":
+				failed++
+				delete(pending, id)
+			}
+		}
+		if len(pending) > 0 {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d of %d accepted messages are still not final after %s", len(pending), len(ids), timeout)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	return succeeded, failed
+}
+
+func TestFaultWorkerKilledMidLoad(t *testing.T) {
+	t.Parallel()
+	env := backends(t)
+	apiProc := start(t, "api", env)
+	c := newClient(t, apiProc, "hk_test_admin")
+	r := newCountingReceiver(t, 20*time.Millisecond)
+	setupLoad(c, r.URL)
+	victim := startProcess(t, "worker", env)
+	startProcess(t, "worker", env)
+
+	ids := emitN(c, 200)
+	eventually(t, 20*time.Second, "deliveries to be under way", func() bool { return r.distinct() >= 30 })
+	if err := victim.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	// Claims of the dead worker expire after the timeout plus 15 s; the sweeper takes them back.
+	ok, failed := assertInvariant(t, c, func(id string) int { r.mu.Lock(); defer r.mu.Unlock(); return r.seen[id] }, ids, 60*time.Second)
+	if ok != len(ids) || failed != 0 {
+		t.Fatalf("%d succeeded, %d failed of %d", ok, failed, len(ids))
+	}
+}
+
+// redisServer is a Redis that a test may flush and restart: a real
+// redis-server when the machine has one, else the in-process one.
+type redisServer struct {
+	url     string
+	flush   func()
+	restart func()
+}
+
+func newRedisServer(t *testing.T) *redisServer {
+	t.Helper()
+	if path, err := exec.LookPath("redis-server"); err == nil {
+		port := freePort(t)
+		run := func() *exec.Cmd {
+			cmd := exec.Command(path, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			return cmd
+		}
+		var mu sync.Mutex
+		cmd := run()
+		url := "redis://127.0.0.1:" + port + "/0"
+		opt, _ := redis.ParseURL(url)
+		rdb := redis.NewClient(opt)
+		eventually(t, 5*time.Second, "redis-server to start", func() bool { return rdb.Ping(context.Background()).Err() == nil })
+		t.Cleanup(func() {
+			_ = rdb.Close()
+			mu.Lock()
+			defer mu.Unlock()
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		})
+		return &redisServer{
+			url:   url,
+			flush: func() { rdb.FlushAll(context.Background()) },
+			restart: func() {
+				mu.Lock()
+				defer mu.Unlock()
+				_ = cmd.Process.Kill()
+				_ = cmd.Wait()
+				cmd = run()
+				eventually(t, 5*time.Second, "redis-server to restart", func() bool { return rdb.Ping(context.Background()).Err() == nil })
+			},
+		}
+	}
+	r, err := embedredis.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.Close)
+	return &redisServer{url: "redis://" + r.Addr(), flush: r.FlushAll, restart: r.FlushAll}
+}
+
+func freePort(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
+}
+
+func TestFaultRedisFlushedAndRestartedMidLoad(t *testing.T) {
+	t.Parallel()
+	env := backends(t)
+	rs := newRedisServer(t) // its own server: flushing the shared one would break other tests
+	env["HOOKD_REDIS_URL"] = rs.url
+	m := start(t, "serve", env)
+	c := newClient(t, m, "hk_test_admin")
+	r := newCountingReceiver(t, 10*time.Millisecond)
+	setupLoad(c, r.URL)
+
+	ids := emitN(c, 150)
+	eventually(t, 20*time.Second, "deliveries to be under way", func() bool { return r.distinct() >= 20 })
+	rs.flush()
+	ids = append(ids, emitN(c, 50)...)
+	rs.restart()
+	ids = append(ids, emitN(c, 50)...)
+	ok, failed := assertInvariant(t, c, func(id string) int { r.mu.Lock(); defer r.mu.Unlock(); return r.seen[id] }, ids, 60*time.Second)
+	if ok != len(ids) || failed != 0 {
+		t.Fatalf("%d succeeded, %d failed of %d", ok, failed, len(ids))
+	}
+}
+
+func TestFaultEnqueueLostAfterCommit(t *testing.T) {
+	t.Parallel()
+	env := backends(t)
+	// The API's Redis is unreachable: every emit commits but its enqueue
+	// fails, as if the API died between the two. The worker's sweeper finds them.
+	apiEnv := map[string]string{}
+	for k, v := range env {
+		apiEnv[k] = v
+	}
+	apiEnv["HOOKD_REDIS_URL"] = "redis://127.0.0.1:" + freePort(t) + "/0"
+	apiProc := start(t, "api", apiEnv)
+	c := newClient(t, apiProc, "hk_test_admin")
+	r := newCountingReceiver(t, 0)
+	setupLoad(c, r.URL)
+	ids := emitN(c, 30)
+	if len(ids) != 30 {
+		t.Fatalf("only %d of 30 emits accepted without Redis", len(ids))
+	}
+	start(t, "worker", env)
+	ok, _ := assertInvariant(t, c, func(id string) int { r.mu.Lock(); defer r.mu.Unlock(); return r.seen[id] }, ids, 30*time.Second)
+	if ok != 30 {
+		t.Fatalf("%d of 30 delivered", ok)
+	}
+}
+
+// tcpProxy forwards to a server until cut, to make it unreachable at will.
+type tcpProxy struct {
+	ln     net.Listener
+	target string
+	mu     sync.Mutex
+	down   bool
+	conns  map[net.Conn]bool
+}
+
+func newTCPProxy(t *testing.T, target string) *tcpProxy {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &tcpProxy{ln: ln, target: target, conns: map[net.Conn]bool{}}
+	t.Cleanup(func() { _ = ln.Close(); p.cut() })
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			p.mu.Lock()
+			if p.down {
+				p.mu.Unlock()
+				_ = conn.Close()
+				continue
+			}
+			up, err := net.Dial("tcp", target)
+			if err != nil {
+				p.mu.Unlock()
+				_ = conn.Close()
+				continue
+			}
+			p.conns[conn], p.conns[up] = true, true
+			p.mu.Unlock()
+			go func() { _, _ = io.Copy(up, conn); _ = up.Close() }()
+			go func() { _, _ = io.Copy(conn, up); _ = conn.Close() }()
+		}
+	}()
+	return p
+}
+
+// cut drops every connection and refuses new ones.
+func (p *tcpProxy) cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.down = true
+	for c := range p.conns {
+		_ = c.Close()
+	}
+	p.conns = map[net.Conn]bool{}
+}
+
+func (p *tcpProxy) restore() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.down = false
+}
+
+func TestFaultDatabaseUnreachable(t *testing.T) {
+	t.Parallel()
+	env := backends(t)
+	if env["HOOKD_DATABASE_URL"] == "" {
+		t.Skip("needs PostgreSQL (HOOKD_TEST_DATABASE_URL): SQLite is a file, it cannot become unreachable")
+	}
+	u := env["HOOKD_DATABASE_URL"]
+	hostStart := strings.Index(u, "@") + 1
+	hostEnd := hostStart + strings.IndexAny(u[hostStart:], "/")
+	proxy := newTCPProxy(t, u[hostStart:hostEnd])
+	env["HOOKD_DATABASE_URL"] = u[:hostStart] + proxy.ln.Addr().String() + u[hostEnd:]
+	m := start(t, "serve", env)
+	c := newClient(t, m, "hk_test_admin")
+	r := newCountingReceiver(t, 0)
+	setupLoad(c, r.URL)
+	ids := emitN(c, 20)
+
+	proxy.cut()
+	var refused, accepted atomic.Int64
+	for range 10 {
+		var body struct{ Error struct{ Code string } }
+		switch c.do("POST", "/v1/tenants/acme/messages", map[string]any{"event_type": "load.test", "payload": map[string]int{}}, &body) {
+		case 503:
+			refused.Add(1)
+		case 201:
+			accepted.Add(1)
+		}
+	}
+	if refused.Load() != 10 {
+		t.Fatalf("with the database down: %d refused with 503, %d accepted; want all 10 refused", refused.Load(), accepted.Load())
+	}
+	time.Sleep(2 * time.Second) // the worker and sweeper meet errors and back off
+	proxy.restore()
+
+	ids = append(ids, emitN(c, 20)...)
+	ok, _ := assertInvariant(t, c, func(id string) int { r.mu.Lock(); defer r.mu.Unlock(); return r.seen[id] }, ids, 60*time.Second)
+	if ok != len(ids) {
+		t.Fatalf("%d of %d delivered after the outage", ok, len(ids))
+	}
+	var list struct{ Data []map[string]any }
+	c.must(200, "GET", "/v1/tenants/acme/messages?limit=250", nil, &list)
+	if len(list.Data) != len(ids) {
+		t.Fatalf("%d messages stored, want the %d accepted (a 503 must store nothing)", len(list.Data), len(ids))
+	}
+}
+
+
+// TestFaultBadReceivers: receivers that hang, trickle, flood, redirect in a
+// loop, or throttle. Each attempt ends within the timeout and is recorded.
+func TestFaultBadReceivers(t *testing.T) {
+	t.Parallel()
+	env := backends(t)
+	env["HOOKD_DELIVERY_TIMEOUT"] = "1s"
+	env["HOOKD_RETRY_SCHEDULE"] = "1s"
+	m := start(t, "serve", env)
+	c := newClient(t, m, "hk_test_admin")
+	release := make(chan struct{})
+	var redirects, throttled atomic.Int64
+	var throttleTimes []time.Time
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/hang":
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+		case "/trickle":
+			w.WriteHeader(200)
+			for {
+				if _, err := w.Write([]byte("x")); err != nil {
+					return
+				}
+				w.(http.Flusher).Flush()
+				select {
+				case <-r.Context().Done():
+					return
+				case <-time.After(100 * time.Millisecond):
+				}
+			}
+		case "/huge": // a 1 GB answer, if anyone read it all
+			w.WriteHeader(500)
+			chunk := bytes.Repeat([]byte("x"), 1<<20)
+			for range 1024 {
+				if _, err := w.Write(chunk); err != nil {
+					return
+				}
+			}
+		case "/loop":
+			redirects.Add(1)
+			http.Redirect(w, r, "/loop", http.StatusFound)
+		case "/throttle":
+			mu.Lock()
+			throttleTimes = append(throttleTimes, time.Now())
+			n := len(throttleTimes)
+			mu.Unlock()
+			throttled.Add(1)
+			if n == 1 {
+				w.Header().Set("Retry-After", "3")
+				w.WriteHeader(http.StatusTooManyRequests)
+				return
+			}
+			w.WriteHeader(204)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(release) })
+
+	c.must(201, "POST", "/v1/event-types", map[string]any{"name": "load.test"}, nil)
+	c.must(201, "POST", "/v1/tenants", map[string]any{"uid": "acme"}, nil)
+	paths := []string{"/hang", "/trickle", "/huge", "/loop", "/throttle"}
+	pathOf := map[string]string{}
+	for _, p := range paths {
+		var ep struct{ ID string }
+		c.must(201, "POST", "/v1/tenants/acme/endpoints", map[string]any{"url": srv.URL + p, "event_types": []string{"*"}}, &ep)
+		pathOf[ep.ID] = p
+	}
+	var msg message
+	start := time.Now()
+	c.must(201, "POST", "/v1/tenants/acme/messages", map[string]any{"event_type": "load.test", "payload": map[string]int{}}, &msg)
+	final := map[string]delivery{}
+	eventually(t, 30*time.Second, "every delivery to end", func() bool {
+		for _, d := range msg.Deliveries {
+			got := c.delivery(d.ID)
+			if got.Status == "succeeded" || got.Status == "failed" {
+				final[pathOf[got.EndpointID]] = got
+			}
+		}
+		return len(final) == len(paths)
+	})
+	if took := time.Since(start); took > 20*time.Second {
+		t.Errorf("bad receivers held deliveries for %s", took)
+	}
+	want := map[string]struct {
+		status   string
+		attempts int
+		check    func(a attempt) bool
+	}{
+		"/hang":     {"failed", 2, func(a attempt) bool { return a.ResponseStatusCode == nil && strings.Contains(a.Error, "timed out") }},
+		"/trickle":  {"succeeded", 1, func(a attempt) bool { return strings.Contains(a.ResponseBody, "reading the body failed") }},
+		"/huge":     {"failed", 2, func(a attempt) bool { return *a.ResponseStatusCode == 500 && len(a.ResponseBody) <= 64<<10 }},
+		"/loop":     {"failed", 2, func(a attempt) bool { return *a.ResponseStatusCode == 302 }},
+		"/throttle": {"succeeded", 2, func(a attempt) bool { return a.ResponseStatusCode != nil }},
+	}
+	for path, w := range want {
+		d := final[path]
+		if d.Status != w.status || len(d.Attempts) != w.attempts || !w.check(d.Attempts[0]) {
+			t.Errorf("%s: %s with %d attempts (first: %+v); want %s with %d", path, d.Status, len(d.Attempts), d.Attempts[0], w.status, w.attempts)
+		}
+	}
+	if n := redirects.Load(); n != 2 { // one per attempt: never followed
+		t.Errorf("the redirect loop was requested %d times, want 2 (one per attempt)", n)
+	}
+	mu.Lock()
+	if len(throttleTimes) != 2 || throttleTimes[1].Sub(throttleTimes[0]) < 2500*time.Millisecond {
+		t.Errorf("throttled attempts at %v: want the second ≥3 s after the first (Retry-After: 3)", throttleTimes)
+	}
+	mu.Unlock()
+}
