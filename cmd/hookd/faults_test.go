@@ -44,7 +44,7 @@ func hookdBinary(t *testing.T) string {
 		binary = filepath.Join(dir, "hookd")
 		out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
 		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+			buildErr = fmt.Errorf("go build: %w\n%s", err, out)
 		}
 	})
 	if buildErr != nil {
@@ -407,7 +407,6 @@ func TestFaultDatabaseUnreachable(t *testing.T) {
 		t.Fatalf("%d messages stored, want the %d accepted (a 503 must store nothing)", len(list.Data), len(ids))
 	}
 }
-
 
 // TestFaultBadReceivers: receivers that hang, trickle, flood, redirect in a
 // loop, or throttle. Each attempt ends within the timeout and is recorded.
