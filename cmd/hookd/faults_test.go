@@ -520,3 +520,50 @@ func TestFaultBadReceivers(t *testing.T) {
 	}
 	mu.Unlock()
 }
+
+// TestGracefulShutdown: on SIGTERM a worker stops taking work, lets the POST
+// in flight finish, records it, and exits within its shutdown bound.
+func TestGracefulShutdown(t *testing.T) {
+	t.Parallel()
+	env := backends(t)
+	env["HOOKD_DELIVERY_TIMEOUT"] = "5s"
+	apiProc := start(t, "api", env)
+	c := newClient(t, apiProc, "hk_test_admin")
+	inFlight := make(chan struct{}, 10)
+	r := newCountingReceiver(t, 0)
+	r.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		inFlight <- struct{}{}
+		time.Sleep(2 * time.Second)
+		r.mu.Lock()
+		r.seen[req.Header.Get("webhook-id")]++
+		r.mu.Unlock()
+	})
+	setupLoad(c, r.URL)
+	worker := startProcess(t, "worker", env)
+	ids := emitN(c, 1)
+	select {
+	case <-inFlight:
+	case <-time.After(15 * time.Second):
+		t.Fatal("the POST never started")
+	}
+	stopped := time.Now()
+	if err := worker.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- worker.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("worker exited with %v", err)
+		}
+	case <-time.After(5*time.Second + 5*time.Second + 5*time.Second): // timeout + shutdown margin + slack
+		t.Fatal("the worker did not stop within its shutdown bound")
+	}
+	t.Logf("worker stopped %s after SIGTERM", time.Since(stopped).Round(time.Millisecond))
+	var msg message
+	c.must(200, "GET", "/v1/tenants/acme/messages/"+ids[0], nil, &msg)
+	if d := msg.Deliveries[0]; d.Status != "succeeded" || d.AttemptCount != 1 {
+		t.Fatalf("after a graceful stop the delivery is %s with %d attempts; want the in-flight one recorded", d.Status, d.AttemptCount)
+	}
+}
