@@ -339,11 +339,7 @@ func (s *Server) listMessages(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	since, err := timeParam(c, "since")
-	if err != nil {
-		return err
-	}
-	until, err := timeParam(c, "until")
+	since, until, err := timeRange(c)
 	if err != nil {
 		return err
 	}
@@ -371,11 +367,7 @@ func (s *Server) listDeliveries(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	since, err := timeParam(c, "since")
-	if err != nil {
-		return err
-	}
-	until, err := timeParam(c, "until")
+	since, until, err := timeRange(c)
 	if err != nil {
 		return err
 	}

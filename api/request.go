@@ -91,6 +91,15 @@ func timeParam(c echo.Context, name string) (time.Time, error) {
 	return t, nil
 }
 
+// timeRange reads ?since= and ?until=.
+func timeRange(c echo.Context) (since, until time.Time, err error) {
+	if since, err = timeParam(c, "since"); err != nil {
+		return since, until, err
+	}
+	until, err = timeParam(c, "until")
+	return since, until, err
+}
+
 // listResponse is the shape of every list.
 type listResponse[T any] struct {
 	Data       []T     `json:"data"`

@@ -73,7 +73,7 @@ func run(o options) error {
 	}
 	defer os.RemoveAll(dir)
 	bin := filepath.Join(dir, "hookd")
-	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/hookd").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/hookd").CombinedOutput(); err != nil { //nolint:gosec // our temp dir
 		return fmt.Errorf("build hookd (run from the repository root): %w\n%s", err, out)
 	}
 	rs, err := startRedis()
@@ -87,7 +87,9 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
-	go func() { _ = http.Serve(recvLn, recv) }()
+	recvSrv := &http.Server{Handler: recv, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = recvSrv.Serve(recvLn) }()
+	defer recvSrv.Close()
 
 	apiPort := freePort()
 	env := []string{
@@ -281,8 +283,12 @@ func (a *apiClient) setup(url string) error {
 		{"/v1/tenants", map[string]any{"uid": "soak"}},
 		{"/v1/tenants/soak/endpoints", map[string]any{"url": url, "event_types": []string{"*"}, "max_concurrency": 40}},
 	} {
-		if status, err := a.call("POST", step.path, step.body, nil); err != nil || status != 201 {
-			return fmt.Errorf("POST %s: %d %v", step.path, status, err)
+		status, err := a.call("POST", step.path, step.body, nil)
+		if err != nil {
+			return fmt.Errorf("POST %s: %w", step.path, err)
+		}
+		if status != http.StatusCreated {
+			return fmt.Errorf("POST %s: status %d", step.path, status)
 		}
 	}
 	return nil
@@ -291,8 +297,11 @@ func (a *apiClient) setup(url string) error {
 func (a *apiClient) emit(i int) (string, error) {
 	var msg struct{ ID string }
 	status, err := a.call("POST", "/v1/tenants/soak/messages", map[string]any{"event_type": "soak.test", "payload": map[string]int{"n": i}}, &msg)
-	if err != nil || status != 201 {
-		return "", fmt.Errorf("emit: %d %v", status, err)
+	if err != nil {
+		return "", fmt.Errorf("emit: %w", err)
+	}
+	if status != http.StatusCreated {
+		return "", fmt.Errorf("emit: status %d", status)
 	}
 	return msg.ID, nil
 }
@@ -310,7 +319,7 @@ func (p *processes) start(mode string) error { _, err := p.startCmd(mode); retur
 func (p *processes) startCmd(mode string) (*exec.Cmd, error) {
 	cmd := exec.Command(p.bin, mode) //nolint:gosec // our own binary
 	cmd.Env = append(os.Environ(), p.env...)
-	log, err := os.OpenFile(filepath.Join(p.dir, mode+".log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	log, err := os.OpenFile(filepath.Join(p.dir, mode+".log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600) //nolint:gosec // our temp dir
 	if err != nil {
 		return nil, err
 	}

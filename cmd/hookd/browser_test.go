@@ -7,7 +7,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -44,16 +43,7 @@ func TestAdminUIInABrowser(t *testing.T) {
 	env["HOOKD_RETRY_SCHEDULE"] = "1s"
 	m := start(t, "serve", env)
 	c := newClient(t, m, "hk_test_admin")
-	var mu sync.Mutex
-	healthy := false
-	r := newReceiver(t, func(int) int {
-		mu.Lock()
-		defer mu.Unlock()
-		if healthy {
-			return http.StatusOK
-		}
-		return http.StatusServiceUnavailable
-	})
+	r, heal := newSwitchableReceiver(t, http.StatusServiceUnavailable)
 	setupTenant(c, r)
 	var failed message
 	c.must(201, "POST", "/v1/tenants/acme/messages", `{"event_type":"invoice.paid","payload":{"id":"inv_42","amount":1200,"currency":"EUR"}}`, &failed)
@@ -66,9 +56,7 @@ func TestAdminUIInABrowser(t *testing.T) {
 		c.must(200, "GET", "/v1/tenants/acme/deliveries?status=failed", nil, &list)
 		return len(list.Data) == 4
 	})
-	mu.Lock()
-	healthy = true
-	mu.Unlock()
+	heal()
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.DisableGPU,

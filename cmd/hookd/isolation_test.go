@@ -128,16 +128,7 @@ func TestContinuousFailureDisablesAndEnablingResumes(t *testing.T) {
 	env["HOOKD_DISABLE_AFTER"] = "1500ms"
 	m := start(t, "serve", env)
 	c := newClient(t, m, "hk_test_admin")
-	var mu sync.Mutex
-	healthy := false
-	r := newReceiver(t, func(int) int {
-		mu.Lock()
-		defer mu.Unlock()
-		if healthy {
-			return http.StatusOK
-		}
-		return http.StatusInternalServerError
-	})
+	r, heal := newSwitchableReceiver(t, http.StatusInternalServerError)
 	setupTenant(c, r)
 	var msg message
 	c.must(201, "POST", "/v1/tenants/acme/messages", map[string]any{"event_type": "invoice.paid", "payload": map[string]any{}}, &msg)
@@ -162,9 +153,7 @@ func TestContinuousFailureDisablesAndEnablingResumes(t *testing.T) {
 		return d.Status == "pending" && strings.Contains(c.deliveryError(id), "endpoint disabled")
 	})
 	parkedAt := c.delivery(id).AttemptCount
-	mu.Lock()
-	healthy = true
-	mu.Unlock()
+	heal()
 	c.must(200, "PATCH", "/v1/tenants/acme/endpoints/"+eps.Data[0].ID, map[string]any{"enabled": true}, nil)
 	eventually(t, 15*time.Second, "the delivery to resume and succeed", func() bool { return c.delivery(id).Status == "succeeded" })
 	if got := c.delivery(id).AttemptCount; got != parkedAt+1 {

@@ -11,6 +11,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -185,6 +186,18 @@ func newReceiver(t *testing.T, answer func(n int) int) *receiver {
 	}))
 	t.Cleanup(r.Close)
 	return r
+}
+
+// newSwitchableReceiver answers failStatus until heal is called, then 200.
+func newSwitchableReceiver(t *testing.T, failStatus int) (r *receiver, heal func()) {
+	var healthy atomic.Bool
+	r = newReceiver(t, func(int) int {
+		if healthy.Load() {
+			return http.StatusOK
+		}
+		return failStatus
+	})
+	return r, func() { healthy.Store(true) }
 }
 
 func (r *receiver) snapshot() (received map[string]int, badSigs int) {
@@ -364,16 +377,7 @@ func TestExhaustedScheduleFailsAndManualRetrySucceeds(t *testing.T) {
 	env["HOOKD_RETRY_SCHEDULE"] = "1s"
 	m := start(t, "serve", env)
 	c := newClient(t, m, "hk_test_admin")
-	healthy := false
-	var mu sync.Mutex
-	r := newReceiver(t, func(int) int {
-		mu.Lock()
-		defer mu.Unlock()
-		if healthy {
-			return http.StatusNoContent
-		}
-		return http.StatusServiceUnavailable
-	})
+	r, heal := newSwitchableReceiver(t, http.StatusServiceUnavailable)
 	setupTenant(c, r)
 	var msg message
 	c.must(201, "POST", "/v1/tenants/acme/messages", map[string]any{"event_type": "invoice.paid", "payload": []int{1}}, &msg)
@@ -382,17 +386,15 @@ func TestExhaustedScheduleFailsAndManualRetrySucceeds(t *testing.T) {
 	if d := c.delivery(id); len(d.Attempts) != 2 {
 		t.Fatalf("%d attempts, want 2 (first try and one retry)", len(d.Attempts))
 	}
-	mu.Lock()
-	healthy = true
-	mu.Unlock()
+	heal()
 	c.must(202, "POST", "/v1/tenants/acme/deliveries/"+id+"/retry", nil, nil)
 	var d delivery
 	eventually(t, 10*time.Second, "the manual retry to succeed", func() bool {
 		d = c.delivery(id)
 		return d.Status == "succeeded"
 	})
-	if last := d.Attempts[len(d.Attempts)-1]; last.Trigger != "manual" || *last.ResponseStatusCode != 204 {
-		t.Fatalf("last attempt = %+v, want a manual 204", last)
+	if last := d.Attempts[len(d.Attempts)-1]; last.Trigger != "manual" || *last.ResponseStatusCode != 200 {
+		t.Fatalf("last attempt = %+v, want a manual 200", last)
 	}
 }
 
@@ -556,16 +558,7 @@ func TestRotateTestAndRecover(t *testing.T) {
 	env["HOOKD_RETRY_SCHEDULE"] = "1s"
 	m := start(t, "serve", env)
 	c := newClient(t, m, "hk_test_admin")
-	var mu sync.Mutex
-	healthy := false
-	r := newReceiver(t, func(int) int {
-		mu.Lock()
-		defer mu.Unlock()
-		if healthy {
-			return http.StatusOK
-		}
-		return http.StatusInternalServerError
-	})
+	r, heal := newSwitchableReceiver(t, http.StatusInternalServerError)
 	setupTenant(c, r)
 	var eps struct{ Data []struct{ ID string } }
 	c.must(200, "GET", "/v1/tenants/acme/endpoints", nil, &eps)
@@ -582,9 +575,7 @@ func TestRotateTestAndRecover(t *testing.T) {
 	for _, id := range ids {
 		eventually(t, 15*time.Second, "the delivery to fail", func() bool { return c.delivery(id).Status == "failed" })
 	}
-	mu.Lock()
-	healthy = true
-	mu.Unlock()
+	heal()
 
 	// Rotate: the receiver still holds the old secret, which keeps signing during the grace period.
 	var rotated struct {
