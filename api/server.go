@@ -5,6 +5,7 @@ package api
 
 import (
 	"context"
+	_ "embed"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -17,6 +18,11 @@ import (
 
 	"hookd.dev/hookd/models"
 )
+
+// OpenAPI is the API's OpenAPI 3.1 description, served at /openapi.json.
+//
+//go:embed openapi.json
+var OpenAPI []byte
 
 // Enqueuer puts deliveries on the queue; the dispatcher implements it.
 type Enqueuer interface {
@@ -71,6 +77,7 @@ func New(cfg Config) *Server {
 
 	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
 	e.GET("/readyz", s.ready)
+	e.GET("/openapi.json", func(c echo.Context) error { return c.JSONBlob(http.StatusOK, OpenAPI) })
 	if cfg.Metrics != nil {
 		s.emitted = prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "hookd_messages_emitted_total", Help: "Messages accepted by the API (idempotent replays not counted).",
@@ -111,6 +118,18 @@ func New(cfg Config) *Server {
 	tenant.GET("/deliveries/:id", s.getDelivery)
 	tenant.POST("/deliveries/:id/retry", s.retryDelivery)
 	return s
+}
+
+// Route is one method and path the API serves.
+type Route struct{ Method, Path string }
+
+// Routes lists what the API serves, for documentation checks.
+func (s *Server) Routes() []Route {
+	var out []Route
+	for _, r := range s.echo.Routes() {
+		out = append(out, Route{Method: r.Method, Path: r.Path})
+	}
+	return out
 }
 
 // Handler is the API as an http.Handler.
