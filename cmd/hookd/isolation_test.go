@@ -189,3 +189,41 @@ func TestUndecodableTaskIsDroppedAndWorkGoesOn(t *testing.T) {
 		return err == nil && info.Size == 0 && info.Archived == 0
 	})
 }
+
+// TestEndpointRateLimit: an endpoint's rate_limit spaces its requests, and
+// the wait uses up no attempt.
+func TestEndpointRateLimit(t *testing.T) {
+	t.Parallel()
+	env := backends(t)
+	m := start(t, "serve", env)
+	c := newClient(t, m, "hk_test_admin")
+	var mu sync.Mutex
+	var times []time.Time
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		mu.Lock()
+		times = append(times, time.Now())
+		mu.Unlock()
+	}))
+	t.Cleanup(srv.Close)
+	c.must(201, "POST", "/v1/event-types", map[string]any{"name": "invoice.paid"}, nil)
+	c.must(201, "POST", "/v1/tenants", map[string]any{"uid": "acme"}, nil)
+	c.must(201, "POST", "/v1/tenants/acme/endpoints", map[string]any{"url": srv.URL, "event_types": []string{"*"}, "rate_limit": 4}, nil)
+	for range 12 {
+		c.must(201, "POST", "/v1/tenants/acme/messages", map[string]any{"event_type": "invoice.paid", "payload": map[string]any{}}, nil)
+	}
+	eventually(t, 20*time.Second, "12 deliveries", func() bool { mu.Lock(); defer mu.Unlock(); return len(times) == 12 })
+	mu.Lock()
+	spread := times[11].Sub(times[0])
+	mu.Unlock()
+	// 12 requests at 4/s: the last no sooner than about 2 s after the first.
+	if spread < 1900*time.Millisecond {
+		t.Fatalf("12 requests within %s at a limit of 4 per second", spread)
+	}
+	var list struct{ Data []delivery }
+	c.must(200, "GET", "/v1/tenants/acme/deliveries?status=succeeded", nil, &list)
+	for _, d := range list.Data {
+		if d.AttemptCount != 1 {
+			t.Fatalf("delivery %s took %d attempts; waiting for the rate limit must not count", d.ID, d.AttemptCount)
+		}
+	}
+}
