@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -16,7 +17,8 @@ func TestClientRoundTrip(t *testing.T) {
 	if _, err := admin.CreateEventType(ctx, hookd.EventTypeParams{Name: "sdk.test"}); err != nil && !hookd.IsConflict(err) {
 		t.Fatal(err)
 	}
-	ten, err := admin.CreateTenant(ctx, hookd.TenantParams{UID: hookd.String("sdk-roundtrip"), Name: hookd.String("SDK")})
+	uid := fmt.Sprintf("sdk-roundtrip-%d", time.Now().UnixNano()) // unique: the hookd of TestMain outlives -count runs
+	ten, err := admin.CreateTenant(ctx, hookd.TenantParams{UID: hookd.String(uid), Name: hookd.String("SDK")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,24 +29,24 @@ func TestClientRoundTrip(t *testing.T) {
 
 	// The tenant's own key manages its endpoints and sees only its tenant.
 	tenant := hookd.NewClient(hookdURL, key)
-	ep, err := tenant.CreateEndpoint(ctx, "sdk-roundtrip", hookd.EndpointParams{
+	ep, err := tenant.CreateEndpoint(ctx, uid, hookd.EndpointParams{
 		URL: hookd.String("https://example.com/hook"), EventTypes: []string{"sdk.test"}, Enabled: hookd.Bool(false),
 	})
 	if err != nil || ep.Enabled {
 		t.Fatalf("create endpoint = %+v, %v", ep, err)
 	}
-	secret, err := tenant.EndpointSecret(ctx, "sdk-roundtrip", ep.ID)
+	secret, err := tenant.EndpointSecret(ctx, uid, ep.ID)
 	if err != nil || len(secret) < 10 {
 		t.Fatalf("secret = %q, %v", secret, err)
 	}
-	rotated, err := tenant.RotateEndpointSecret(ctx, "sdk-roundtrip", ep.ID, "")
+	rotated, err := tenant.RotateEndpointSecret(ctx, uid, ep.ID, "")
 	if err != nil || rotated == secret {
 		t.Fatalf("rotate = %q, %v", rotated, err)
 	}
-	if _, err := tenant.TestEndpoint(ctx, "sdk-roundtrip", ep.ID); !hookd.IsConflict(err) {
+	if _, err := tenant.TestEndpoint(ctx, uid, ep.ID); !hookd.IsConflict(err) {
 		t.Fatalf("testing a disabled endpoint: %v, want a conflict", err)
 	}
-	if n, err := tenant.RecoverEndpoint(ctx, "sdk-roundtrip", ep.ID, time.Now().Add(-time.Hour)); n != 0 || err != nil {
+	if n, err := tenant.RecoverEndpoint(ctx, uid, ep.ID, time.Now().Add(-time.Hour)); n != 0 || err != nil {
 		t.Fatalf("recover = %d, %v", n, err)
 	}
 	if _, err := tenant.ListTenants(ctx, hookd.ListParams{}); statusOf(err) != 403 {
@@ -52,15 +54,15 @@ func TestClientRoundTrip(t *testing.T) {
 	}
 
 	raw := json.RawMessage(`{"b":2,  "a":1}`)
-	msg, err := tenant.Emit(ctx, "sdk-roundtrip", "sdk.test", raw, &hookd.EmitOpts{IdempotencyKey: "once"})
+	msg, err := tenant.Emit(ctx, uid, "sdk.test", raw, &hookd.EmitOpts{IdempotencyKey: "once"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := tenant.Emit(ctx, "sdk-roundtrip", "sdk.test", raw, &hookd.EmitOpts{IdempotencyKey: "once"})
+	again, err := tenant.Emit(ctx, uid, "sdk.test", raw, &hookd.EmitOpts{IdempotencyKey: "once"})
 	if err != nil || again.ID != msg.ID {
 		t.Fatalf("idempotent emit = %v, %v; want %s", again, err, msg.ID)
 	}
-	got, err := tenant.GetMessage(ctx, "sdk-roundtrip", msg.ID)
+	got, err := tenant.GetMessage(ctx, uid, msg.ID)
 	// JSON answers are compacted; the keys keep their order (receivers get the exact bytes).
 	if err != nil || string(got.Payload) != `{"b":2,"a":1}` {
 		t.Fatalf("payload = %s, %v; want the emitted object, keys in order", got.Payload, err)
@@ -69,12 +71,12 @@ func TestClientRoundTrip(t *testing.T) {
 		t.Fatalf("a disabled endpoint got %d deliveries", len(got.Deliveries))
 	}
 
-	_, err = tenant.Emit(ctx, "sdk-roundtrip", "no.such.type", map[string]int{}, nil)
+	_, err = tenant.Emit(ctx, uid, "no.such.type", map[string]int{}, nil)
 	var apiErr *hookd.Error
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != 422 || apiErr.Code != "invalid" {
 		t.Fatalf("unknown event type: %v, want a 422 invalid", err)
 	}
-	page, err := tenant.ListMessages(ctx, "sdk-roundtrip", hookd.ListParams{Limit: 10})
+	page, err := tenant.ListMessages(ctx, uid, hookd.ListParams{Limit: 10})
 	if err != nil || len(page.Data) != 1 || page.NextCursor != "" {
 		t.Fatalf("messages = %+v, %v", page, err)
 	}

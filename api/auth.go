@@ -2,7 +2,10 @@ package api
 
 import (
 	"crypto/subtle"
+	"math"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -68,6 +71,28 @@ func (s *Server) loadTenant(next echo.HandlerFunc) echo.HandlerFunc {
 			return apiError(models.CodeNotFound, "tenant %q not found", ref)
 		}
 		c.Set(keyTenant, t)
+		return next(c)
+	}
+}
+
+// limitRate answers 429 to a tenant key over its rate. If the limiter
+// itself fails (Redis down), the request goes through: the limit protects
+// hookd, and refusing everything would not.
+func (s *Server) limitRate(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		k := caller(c)
+		if s.cfg.TenantRateLimit == nil || k.IsAdmin() {
+			return next(c)
+		}
+		ok, retryAfter, err := s.cfg.TenantRateLimit.Allow(c.Request().Context(), k.ID)
+		if err != nil {
+			s.log.Warn("rate limiter unavailable; letting the request through", "error", err)
+			return next(c)
+		}
+		if !ok {
+			c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(retryAfter.Seconds()))))
+			return apiError(codeRateLimited, "too many requests for this API key; retry after %s", retryAfter.Round(time.Millisecond))
+		}
 		return next(c)
 	}
 }

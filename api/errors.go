@@ -20,6 +20,7 @@ var statusOf = map[string]int{
 	models.CodeForbidden: http.StatusForbidden,
 	codeBadRequest:       http.StatusBadRequest,
 	codeUnauthorized:     http.StatusUnauthorized,
+	codeRateLimited:      http.StatusTooManyRequests,
 }
 
 // Error codes of the HTTP layer itself.
@@ -27,6 +28,7 @@ const (
 	codeBadRequest   = "bad_request"
 	codeUnauthorized = "unauthorized"
 	codeUnavailable  = "unavailable"
+	codeRateLimited  = "rate_limited"
 	codeInternal     = "internal"
 )
 

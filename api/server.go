@@ -29,12 +29,20 @@ type Enqueuer interface {
 	Enqueue(ctx context.Context, deliveries ...models.Delivery) error
 }
 
+// RateLimiter bounds the requests of one key; the dispatcher's APILimiter implements it.
+type RateLimiter interface {
+	Allow(ctx context.Context, key string) (ok bool, retryAfter time.Duration, err error)
+}
+
 // Config configures the API.
 type Config struct {
 	Store *models.Store
 	Queue Enqueuer
 	// AdminKey, when set, is accepted as an admin key besides those in the database.
 	AdminKey string
+	// TenantRateLimit, when set, limits each tenant key's requests. Admin keys,
+	// which the app uses to emit, are not limited.
+	TenantRateLimit RateLimiter
 	// RotationGrace is how long a rotated-out secret keeps signing (default 24h).
 	RotationGrace time.Duration
 	// ReadyFunc reports whether the dependencies answer (for /readyz). Default: the database ping.
@@ -86,7 +94,7 @@ func New(cfg Config) *Server {
 		e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(cfg.Metrics, promhttp.HandlerOpts{})))
 	}
 
-	v1 := e.Group("/v1", s.authenticate)
+	v1 := e.Group("/v1", s.authenticate, s.limitRate)
 	v1.Use(middleware.BodyLimit(byteSize(maxBodyBytes)))
 	admin := v1.Group("", requireAdmin)
 	admin.POST("/event-types", s.createEventType)

@@ -26,6 +26,7 @@ type Config struct {
 	DeliveryTimeout      time.Duration       // HOOKD_DELIVERY_TIMEOUT: per attempt
 	SweepInterval        time.Duration       // HOOKD_SWEEP_INTERVAL
 	RotationGrace        time.Duration       // HOOKD_ROTATION_GRACE: how long a rotated-out secret still signs
+	APIRateLimit         int                 // HOOKD_API_RATE_LIMIT: requests per second per tenant key; 0: none
 	DisableAfter         time.Duration       // HOOKD_DISABLE_AFTER: disable an endpoint failing continuously this long
 	Retention            time.Duration       // HOOKD_RETENTION: keep messages and attempts this long
 	PurgeInterval        time.Duration       // HOOKD_PURGE_INTERVAL: how often old data is purged
@@ -63,6 +64,14 @@ var settings = []setting{
 		func(c *Config, v string) (err error) { c.SweepInterval, err = positiveDuration(v); return err }},
 	{"HOOKD_ROTATION_GRACE", "rotation-grace", "24h", "how long a rotated-out endpoint secret keeps signing",
 		func(c *Config, v string) (err error) { c.RotationGrace, err = positiveDuration(v); return err }},
+	{"HOOKD_API_RATE_LIMIT", "api-rate-limit", "100", "API requests per second per tenant key, burst twice that (0: no limit; admin keys are never limited)",
+		func(c *Config, v string) (err error) {
+			c.APIRateLimit, err = strconv.Atoi(v)
+			if err == nil && c.APIRateLimit < 0 {
+				err = fmt.Errorf("must be 0 or more")
+			}
+			return err
+		}},
 	{"HOOKD_DISABLE_AFTER", "disable-after", "120h", "disable an endpoint whose attempts have failed continuously this long",
 		func(c *Config, v string) (err error) { c.DisableAfter, err = positiveDuration(v); return err }},
 	{"HOOKD_RETENTION", "retention", "720h", "keep messages and attempts this long, then purge them",

@@ -227,3 +227,37 @@ func TestEndpointRateLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestAPIRateLimitPerTenantKey: a tenant key over HOOKD_API_RATE_LIMIT gets
+// 429 with Retry-After; the admin key, which the app emits with, does not.
+func TestAPIRateLimitPerTenantKey(t *testing.T) {
+	t.Parallel()
+	env := backends(t)
+	env["HOOKD_API_RATE_LIMIT"] = "2" // burst 4
+	m := start(t, "serve", env)
+	admin := newClient(t, m, "hk_test_admin")
+	admin.must(201, "POST", "/v1/tenants", map[string]any{"uid": "acme"}, nil)
+	var key struct{ Key string }
+	admin.must(201, "POST", "/v1/tenants/acme/api-keys", nil, &key)
+	tenant := newClient(t, m, key.Key)
+	statuses := map[int]int{}
+	for range 8 {
+		statuses[tenant.do("GET", "/v1/tenants/acme/endpoints", nil, nil)]++
+	}
+	if statuses[200] < 4 || statuses[429] < 3 {
+		t.Fatalf("statuses %v: want the burst of 4 through and the rest refused with 429", statuses)
+	}
+	req, _ := http.NewRequest("GET", tenant.url+"/v1/tenants/acme/endpoints", nil)
+	req.Header.Set("Authorization", "Bearer "+key.Key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("over the limit: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	for range 20 {
+		admin.must(200, "GET", "/v1/tenants/acme/endpoints", nil, nil)
+	}
+}

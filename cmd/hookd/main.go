@@ -167,8 +167,18 @@ func (m *Main) Run(ctx context.Context) error {
 		if err := m.printAdminKey(ctx, store); err != nil {
 			return err
 		}
+		var tenantLimit api.RateLimiter
+		if cfg.APIRateLimit > 0 {
+			limiter, err := dispatcher.NewAPILimiter(redisOpt, cfg.APIRateLimit)
+			if err != nil {
+				return err
+			}
+			defer limiter.Close()
+			tenantLimit = limiter
+		}
 		srv := api.New(api.Config{
-			Store: store, Queue: queue, AdminKey: cfg.AdminKey, Logger: log, Metrics: registry,
+			TenantRateLimit: tenantLimit,
+			Store:           store, Queue: queue, AdminKey: cfg.AdminKey, Logger: log, Metrics: registry,
 			RotationGrace: cfg.RotationGrace,
 			ReadyFunc: func(ctx context.Context) error {
 				return errors.Join(store.Ping(ctx), queue.Ping(ctx))
