@@ -13,8 +13,12 @@ import (
 type SweeperConfig struct {
 	Interval time.Duration // between sweeps (default 5s)
 	Batch    int           // deliveries read per query (default 500)
-	Logger   *slog.Logger  // default slog.Default()
-	Metrics  *Metrics      // nil: not measured
+	// OrphanAfter is how long past due a pending delivery whose task a worker
+	// holds may stay unclaimed before the sweeper takes the worker for dead
+	// and enqueues a fresh task (default 30s; set it to the claim's lock).
+	OrphanAfter time.Duration
+	Logger      *slog.Logger // default slog.Default()
+	Metrics     *Metrics     // nil: not measured
 }
 
 // Sweeper puts back on the queue what the queue lost: pending deliveries that
@@ -35,6 +39,9 @@ func NewSweeper(store *models.Store, queue *Queue, cfg SweeperConfig) *Sweeper {
 	}
 	if cfg.Batch <= 0 {
 		cfg.Batch = 500
+	}
+	if cfg.OrphanAfter <= 0 {
+		cfg.OrphanAfter = 30 * time.Second
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -77,7 +84,7 @@ func (s *Sweeper) Sweep(ctx context.Context) (int, error) {
 	// and asynq's recoverer (once a minute) brings it back, and it blocks its
 	// task ID until then. A fresh ID gets the delivery going now; the old task
 	// finds nothing to claim when it comes back.
-	suffix := fmt.Sprintf("-released-%d", time.Now().UnixNano())
+	suffix := fmt.Sprintf("-swept-%d", time.Now().UnixNano())
 	for _, d := range released {
 		if _, err := s.queue.enqueueAs(ctx, d, suffix); err != nil {
 			return 0, err
@@ -87,6 +94,8 @@ func (s *Sweeper) Sweep(ctx context.Context) (int, error) {
 	// the queue; older ones may have been lost.
 	before := time.Now().Add(-s.cfg.Interval)
 	enqueued := len(released)
+	inspected := 0
+	orphanBefore := time.Now().Add(-s.cfg.OrphanAfter)
 	var after *models.Delivery
 	for range 50 { // bounded: at most 50 batches a sweep
 		batch, err := s.store.DueDeliveries(ctx, models.DueParams{Before: before, After: after, Limit: s.cfg.Batch})
@@ -97,6 +106,18 @@ func (s *Sweeper) Sweep(ctx context.Context) (int, error) {
 			isNew, err := s.queue.enqueue(ctx, d)
 			if err != nil {
 				return enqueued, err
+			}
+			// A task that a worker took but never claimed, long past due: the
+			// worker died between the two. Its task ID stays taken until
+			// asynq's recoverer runs (up to 90 s), so use a fresh one now.
+			if !isNew && d.NextAttemptAt.Before(orphanBefore) && inspected < s.cfg.Batch {
+				inspected++
+				if s.queue.isActive(d) {
+					isNew, err = s.queue.enqueueAs(ctx, d, suffix)
+					if err != nil {
+						return enqueued, err
+					}
+				}
 			}
 			if isNew {
 				enqueued++

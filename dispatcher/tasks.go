@@ -41,7 +41,7 @@ func newDeliverySendTask(d models.Delivery, queue, suffix string) (*asynq.Task, 
 	}
 	opts := []asynq.Option{
 		asynq.Queue(queue),
-		asynq.TaskID(fmt.Sprintf("%s-%d-%s%s", d.ID, d.AttemptCount, d.NextTrigger, suffix)),
+		asynq.TaskID(taskID(d, suffix)),
 		// asynq retries only infrastructure errors (database down); the webhook
 		// schedule lives in the database. Past these, the sweeper takes over.
 		asynq.MaxRetry(5),
@@ -52,10 +52,15 @@ func newDeliverySendTask(d models.Delivery, queue, suffix string) (*asynq.Task, 
 	return asynq.NewTask(TypeDeliverySend, payload, opts...), nil
 }
 
+func taskID(d models.Delivery, suffix string) string {
+	return fmt.Sprintf("%s-%d-%s%s", d.ID, d.AttemptCount, d.NextTrigger, suffix)
+}
+
 // Queue enqueues deliveries on asynq.
 type Queue struct {
-	client *asynq.Client
-	name   string
+	client    *asynq.Client
+	inspector *asynq.Inspector
+	name      string
 }
 
 // NewQueue returns a Queue on the given Redis and asynq queue name (default DefaultQueue).
@@ -63,7 +68,7 @@ func NewQueue(redis asynq.RedisConnOpt, name string) *Queue {
 	if name == "" {
 		name = DefaultQueue
 	}
-	return &Queue{client: asynq.NewClient(redis), name: name}
+	return &Queue{client: asynq.NewClient(redis), inspector: asynq.NewInspector(redis), name: name}
 }
 
 // Enqueue schedules each delivery's next attempt. An attempt already queued
@@ -98,8 +103,14 @@ func (q *Queue) enqueueAs(ctx context.Context, d models.Delivery, suffix string)
 	return true, nil
 }
 
-// Close releases the Redis connection.
-func (q *Queue) Close() error { return q.client.Close() }
+// Close releases the Redis connections.
+func (q *Queue) Close() error { return errors.Join(q.client.Close(), q.inspector.Close()) }
+
+// isActive reports whether the delivery's task is held by a worker right now.
+func (q *Queue) isActive(d models.Delivery) bool {
+	info, err := q.inspector.GetTaskInfo(q.name, taskID(d, ""))
+	return err == nil && info.State == asynq.TaskStateActive
+}
 
 // Ping checks that Redis answers.
 func (q *Queue) Ping(ctx context.Context) error {

@@ -71,6 +71,10 @@ func (c *Config) setDefaults() {
 // recording the attempt. A worker that dies loses its claims after this.
 const lockMargin = 15 * time.Second
 
+// ClaimLock is how long a worker's claim on a delivery lasts for a given
+// attempt timeout: after it, the delivery is taken for lost.
+func ClaimLock(timeout time.Duration) time.Duration { return timeout + lockMargin }
+
 // Worker makes delivery attempts.
 type Worker struct {
 	cfg     Config

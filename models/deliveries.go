@@ -177,6 +177,9 @@ func (s *Store) ClaimDelivery(ctx context.Context, p ClaimParams) (*Claim, error
 	if err := db.Take(&c.Endpoint, "id = ?", c.Delivery.EndpointID).Error; err != nil {
 		return nil, notFound(err, "endpoint %s vanished", c.Delivery.EndpointID)
 	}
+	if err := s.openEndpoint(&c.Endpoint); err != nil {
+		return nil, err
+	}
 	if err := db.Take(&c.Message, "id = ?", c.Delivery.MessageID).Error; err != nil {
 		return nil, notFound(err, "message %s vanished", c.Delivery.MessageID)
 	}

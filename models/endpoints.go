@@ -121,7 +121,7 @@ func (s *Store) CreateEndpoint(ctx context.Context, tenantID string, p EndpointP
 		}
 		ep.Secret = secret
 	}
-	if err := s.db.WithContext(ctx).Create(ep).Error; err != nil {
+	if err := s.db.WithContext(ctx).Create(s.sealedCopy(ep)).Error; err != nil {
 		return nil, fmt.Errorf("create endpoint: %w", err)
 	}
 	return ep, nil
@@ -166,7 +166,7 @@ func (s *Store) GetEndpoint(ctx context.Context, tenantID, id string) (*Endpoint
 	if err := s.db.WithContext(ctx).Take(&ep, "id = ? AND tenant_id = ?", id, tenantID).Error; err != nil {
 		return nil, notFound(err, "endpoint %q not found", id)
 	}
-	return &ep, nil
+	return &ep, s.openEndpoint(&ep)
 }
 
 // ListEndpoints pages through a tenant's endpoints ("": every tenant's), newest first.
@@ -216,8 +216,10 @@ func (s *Store) UpdateEndpoint(ctx context.Context, tenantID, id string, p Endpo
 		resume = ep.Enabled
 	}
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		stored := s.sealedCopy(ep)
 		err := tx.Select("url", "description", "event_types", "secret", "enabled", "disabled_reason",
-			"max_concurrency", "rate_limit", "failing_since", "updated_at").Save(ep).Error
+			"max_concurrency", "rate_limit", "failing_since", "updated_at").Save(stored).Error
+		ep.UpdatedAt = stored.UpdatedAt
 		if err != nil || !resume {
 			return err
 		}
@@ -251,10 +253,12 @@ func (s *Store) RotateSecret(ctx context.Context, tenantID, id, newSecret string
 	expires := s.now().Add(grace)
 	previous := ep.Secret
 	ep.PreviousSecret, ep.PreviousSecretExpiresAt, ep.Secret = &previous, &expires, newSecret
-	err = s.db.WithContext(ctx).Select("secret", "previous_secret", "previous_secret_expires_at", "updated_at").Save(ep).Error
+	stored := s.sealedCopy(ep)
+	err = s.db.WithContext(ctx).Select("secret", "previous_secret", "previous_secret_expires_at", "updated_at").Save(stored).Error
 	if err != nil {
 		return nil, fmt.Errorf("rotate secret of %s: %w", id, err)
 	}
+	ep.UpdatedAt = stored.UpdatedAt
 	return ep, nil
 }
 

@@ -13,23 +13,41 @@ import (
 
 // Store reads and writes hookd's data. It is safe for concurrent use.
 type Store struct {
-	db  *gorm.DB
-	now func() time.Time
+	db     *gorm.DB
+	now    func() time.Time
+	sealer *sealer
 }
 
 // StoreOpts configures a Store.
 type StoreOpts struct {
 	// NowFunc is the clock (default: time.Now in UTC). Tests inject their own.
 	NowFunc func() time.Time
+	// SecretKey, 32 bytes, encrypts endpoint secrets at rest (AES-256-GCM).
+	// Nil stores them in plain text; see NewStoreWithKey for the check.
+	SecretKey []byte
 }
 
-// NewStore returns a Store over an open, migrated database.
+// NewStore returns a Store over an open, migrated database. It panics on a
+// SecretKey that is not 32 bytes: use NewStoreWithKey for keys from users.
 func NewStore(db *gorm.DB, opts StoreOpts) *Store {
+	s, err := NewStoreWithKey(db, opts)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
+// NewStoreWithKey is NewStore with an error for a bad SecretKey.
+func NewStoreWithKey(db *gorm.DB, opts StoreOpts) (*Store, error) {
 	clock := opts.NowFunc
 	if clock == nil {
 		clock = now
 	}
-	return &Store{db: db, now: func() time.Time { return clock().UTC().Truncate(time.Microsecond) }}
+	sl, err := newSealer(opts.SecretKey)
+	if err != nil {
+		return nil, err
+	}
+	return &Store{db: db, now: func() time.Time { return clock().UTC().Truncate(time.Microsecond) }, sealer: sl}, nil
 }
 
 // DB returns the underlying gorm handle (for health checks and EmitTx callers).

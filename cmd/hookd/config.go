@@ -21,6 +21,7 @@ type Config struct {
 	DataDir              string              // HOOKD_DATA_DIR: where the embedded mode keeps its SQLite file
 	RedisURL             string              // HOOKD_REDIS_URL: redis://…; empty = in-process Redis (serve only)
 	AdminKey             string              // HOOKD_ADMIN_KEY: an admin key; empty = generate one on first start
+	SecretKey            string              // HOOKD_SECRET_KEY: base64 of 32 bytes; encrypts endpoint secrets at rest
 	AllowPrivateNetworks bool                // HOOKD_ALLOW_PRIVATE_NETWORKS: deliver to loopback/private addresses
 	RetrySchedule        dispatcher.Schedule // HOOKD_RETRY_SCHEDULE: delays after the first attempt
 	DeliveryTimeout      time.Duration       // HOOKD_DELIVERY_TIMEOUT: per attempt
@@ -111,7 +112,9 @@ func LoadConfig(name string, args []string, getenv func(string) string, stderr i
 		}
 		fs.Func(s.flag, s.usage+" ($"+s.env+", default "+quoteEmpty(s.def)+")", func(v string) error { return s.set(&c, v) })
 	}
-	c.AdminKey = getenv("HOOKD_ADMIN_KEY") // no flag: command lines are visible to every user
+	// No flags for these: command lines are visible to every user.
+	c.AdminKey = getenv("HOOKD_ADMIN_KEY")
+	c.SecretKey = getenv("HOOKD_SECRET_KEY")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}

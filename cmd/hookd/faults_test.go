@@ -163,6 +163,11 @@ func assertInvariant(t *testing.T, c *client, seen func(id string) int, ids []st
 		}
 		if len(pending) > 0 {
 			if time.Now().After(deadline) {
+				for id := range pending {
+					var msg struct{ Deliveries []map[string]any }
+					c.must(200, "GET", "/v1/tenants/acme/messages/"+id, nil, &msg)
+					t.Logf("not final: %v", msg.Deliveries)
+				}
 				t.Fatalf("%d of %d accepted messages are still not final after %s", len(pending), len(ids), timeout)
 			}
 			time.Sleep(200 * time.Millisecond)

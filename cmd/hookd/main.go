@@ -11,6 +11,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
@@ -21,6 +23,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -135,7 +138,14 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	defer closeDB(db)
-	store := models.NewStore(db, models.StoreOpts{})
+	key, err := m.secretKey(log)
+	if err != nil {
+		return err
+	}
+	store, err := models.NewStoreWithKey(db, models.StoreOpts{SecretKey: key})
+	if err != nil {
+		return fmt.Errorf("HOOKD_SECRET_KEY: %w", err)
+	}
 	if m.Mode != "worker" {
 		n, err := migrations.Apply(ctx, db)
 		if err != nil {
@@ -222,6 +232,7 @@ func (m *Main) Run(ctx context.Context) error {
 		g.Go(func() error { return purger.Run(ctx) })
 		sweeper := dispatcher.NewSweeper(store, queue, dispatcher.SweeperConfig{
 			Interval: cfg.SweepInterval, Logger: log, Metrics: metrics,
+			OrphanAfter: dispatcher.ClaimLock(cfg.DeliveryTimeout),
 		})
 		g.Go(func() error { return worker.Run(ctx, redisOpt) })
 		g.Go(func() error { return sweeper.Run(ctx) })
@@ -274,6 +285,44 @@ func (m *Main) openDB(ctx context.Context) (*gorm.DB, string, error) {
 	path := filepath.Join(m.Config.DataDir, "hookd.db")
 	db, err := models.Open(ctx, models.OpenOpts{SQLitePath: path})
 	return db, "SQLite " + path, err
+}
+
+// secretKey returns the key that encrypts endpoint secrets at rest:
+// HOOKD_SECRET_KEY; else, in the embedded mode, a key kept in the data dir
+// (made on first start); else none, with a warning, since every process
+// sharing a PostgreSQL database must hold the same key.
+func (m *Main) secretKey(log *slog.Logger) ([]byte, error) {
+	if m.Config.SecretKey != "" {
+		key, err := base64.StdEncoding.DecodeString(m.Config.SecretKey)
+		if err != nil || len(key) != 32 {
+			return nil, fmt.Errorf("HOOKD_SECRET_KEY must be the base64 of 32 random bytes (openssl rand -base64 32)")
+		}
+		return key, nil
+	}
+	if m.Config.DatabaseURL != "" {
+		log.Warn("HOOKD_SECRET_KEY is not set: endpoint secrets are stored unencrypted; " +
+			"set it (openssl rand -base64 32) to the same value in every hookd process")
+		return nil, nil
+	}
+	path := filepath.Join(m.Config.DataDir, "secret.key")
+	if b, err := os.ReadFile(path); err == nil { //nolint:gosec // our own data dir
+		key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
+		if err != nil || len(key) != 32 {
+			return nil, fmt.Errorf("%s is not the base64 of 32 bytes", path)
+		}
+		return key, nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	if err := os.MkdirAll(m.Config.DataDir, 0o750); err != nil {
+		return nil, err
+	}
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	if err := os.WriteFile(path, []byte(base64.StdEncoding.EncodeToString(key)+"\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("keep the secret key: %w", err)
+	}
+	return key, nil
 }
 
 // openRedis connects to HOOKD_REDIS_URL, or starts the in-process Redis.

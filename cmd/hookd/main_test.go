@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,6 +21,7 @@ import (
 
 	"hookd.dev/hookd/dispatcher/embedredis"
 	"hookd.dev/hookd/dispatcher/signature"
+	"hookd.dev/hookd/models"
 	"hookd.dev/hookd/models/storetest"
 )
 
@@ -506,6 +508,21 @@ func TestEmbeddedDefaultSurvivesRestart(t *testing.T) {
 	eventually(t, 15*time.Second, "the retry after the restart", func() bool {
 		return c2.delivery(id).Status == "succeeded"
 	})
+
+	// The embedded mode made a key and encrypts endpoint secrets with it.
+	if fi, err := os.Stat(filepath.Join(dir, "secret.key")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("secret.key: %v, %v", fi, err)
+	}
+	db, err := models.Open(context.Background(), models.OpenOpts{SQLitePath: filepath.Join(dir, "hookd.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeDB(db)
+	var stored string
+	db.Raw("SELECT secret FROM endpoints").Scan(&stored)
+	if !strings.HasPrefix(stored, "enc:v1:") || strings.Contains(stored, r.secret[6:]) {
+		t.Fatalf("the endpoint secret is stored as %q", stored)
+	}
 }
 
 // syncWriter lets a test read what hookd prints while it runs.
