@@ -254,11 +254,18 @@ func (c *Client) DeleteEndpoint(ctx context.Context, tenant, id string) error {
 	return err
 }
 
-// EndpointSecret returns the endpoint's signing secret (whsec_…), for its receiver.
+// EndpointSecret returns what the endpoint's receiver verifies with: its
+// secret (whsec_… for the standard scheme), or for ed25519 its public key (whpk_…).
 func (c *Client) EndpointSecret(ctx context.Context, tenant, id string) (string, error) {
-	out, err := get[struct{ Key string }](ctx, c, tenantPath(tenant, "endpoints", id, "secret"))
+	out, err := get[struct {
+		Key       string `json:"key"`
+		PublicKey string `json:"public_key"`
+	}](ctx, c, tenantPath(tenant, "endpoints", id, "secret"))
 	if err != nil {
 		return "", err
+	}
+	if out.PublicKey != "" {
+		return out.PublicKey, nil
 	}
 	return out.Key, nil
 }

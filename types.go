@@ -35,8 +35,12 @@ type Endpoint struct {
 	MaxConcurrency *int       `json:"max_concurrency"`
 	RateLimit      *int       `json:"rate_limit"`
 	FailingSince   *time.Time `json:"failing_since"`
-	CreatedAt      time.Time  `json:"created_at"`
-	UpdatedAt      time.Time  `json:"updated_at"`
+	SigningScheme  string     `json:"signing_scheme"` // standard, ed25519, hmac-sha256 or token
+	// SignatureHeader and SignaturePrefix place the signature (hmac-sha256) or the token.
+	SignatureHeader string    `json:"signature_header"`
+	SignaturePrefix string    `json:"signature_prefix"`
+	CreatedAt       time.Time `json:"created_at"`
+	UpdatedAt       time.Time `json:"updated_at"`
 }
 
 // Message is one emitted event.
@@ -126,6 +130,10 @@ type EndpointParams struct {
 	MaxConcurrency *int `json:"max_concurrency,omitempty"`
 	// RateLimit bounds attempts per second to the endpoint (0: none).
 	RateLimit *int `json:"rate_limit,omitempty"`
+	// SigningScheme is standard (default), ed25519, hmac-sha256 or token.
+	SigningScheme   *string `json:"signing_scheme,omitempty"`
+	SignatureHeader *string `json:"signature_header,omitempty"`
+	SignaturePrefix *string `json:"signature_prefix,omitempty"`
 }
 
 // DeliveryParams filters a list of deliveries.

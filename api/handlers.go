@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"hookd.dev/hookd/dispatcher/signature"
 	"hookd.dev/hookd/models"
 )
 
@@ -155,13 +156,16 @@ func (s *Server) createAPIKey(c echo.Context) error {
 // ---- endpoints
 
 type endpointRequest struct {
-	URL            *string  `json:"url"`
-	Description    *string  `json:"description"`
-	EventTypes     []string `json:"event_types"`
-	Enabled        *bool    `json:"enabled"`
-	Secret         *string  `json:"secret"`
-	MaxConcurrency *int     `json:"max_concurrency"`
-	RateLimit      *int     `json:"rate_limit"`
+	URL             *string  `json:"url"`
+	Description     *string  `json:"description"`
+	EventTypes      []string `json:"event_types"`
+	Enabled         *bool    `json:"enabled"`
+	Secret          *string  `json:"secret"`
+	MaxConcurrency  *int     `json:"max_concurrency"`
+	RateLimit       *int     `json:"rate_limit"`
+	SigningScheme   *string  `json:"signing_scheme"`
+	SignatureHeader *string  `json:"signature_header"`
+	SignaturePrefix *string  `json:"signature_prefix"`
 }
 
 func (s *Server) createEndpoint(c echo.Context) error {
@@ -220,12 +224,31 @@ func (s *Server) getEndpointSecret(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]string{"key": ep.Secret})
+	out, err := secretOf(ep)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
 }
 
+// secretResponse shows what a receiver needs to verify: the secret, or for
+// ed25519 only the public key (the signing key never leaves hookd).
 type secretResponse struct {
-	Key                  string     `json:"key"`
+	Scheme               string     `json:"scheme"`
+	Key                  string     `json:"key,omitempty"`
+	PublicKey            string     `json:"public_key,omitempty"`
 	PreviousKeyExpiresAt *time.Time `json:"previous_key_expires_at,omitempty"`
+}
+
+func secretOf(ep *models.Endpoint) (secretResponse, error) {
+	out := secretResponse{Scheme: ep.SigningScheme, PreviousKeyExpiresAt: ep.PreviousSecretExpiresAt}
+	if ep.SigningScheme != models.SchemeEd25519 {
+		out.Key = ep.Secret
+		return out, nil
+	}
+	pub, err := signature.PublicKey(ep.Secret)
+	out.PublicKey = pub
+	return out, err
 }
 
 // rotateEndpointSecret sets a new secret ({"key": "whsec_…"}, or generated);
@@ -243,7 +266,11 @@ func (s *Server) rotateEndpointSecret(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, secretResponse{Key: ep.Secret, PreviousKeyExpiresAt: ep.PreviousSecretExpiresAt})
+	out, err := secretOf(ep)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
 }
 
 // testEndpoint sends a signed hookd.ping message to one endpoint.

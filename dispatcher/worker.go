@@ -13,7 +13,6 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
-	"hookd.dev/hookd/dispatcher/signature"
 	"hookd.dev/hookd/models"
 )
 
@@ -227,7 +226,7 @@ func (w *Worker) attempt(ctx context.Context, c *models.Claim) (*models.Attempt,
 	a := &models.Attempt{Number: number, Trigger: trigger, URL: c.Endpoint.URL}
 	body := []byte(c.Message.Payload)
 	sentAt := time.Now()
-	headers, err := signature.Headers(c.Endpoint.SigningSecrets(sentAt), c.Message.ID, sentAt, body)
+	headers, err := signedHeaders(&c.Endpoint, c.Message.ID, sentAt, body)
 	if err != nil {
 		// A secret that cannot sign will never sign: fail now, do not retry.
 		a.Error = "cannot sign: " + err.Error()
@@ -235,7 +234,7 @@ func (w *Worker) attempt(ctx context.Context, c *models.Claim) (*models.Attempt,
 	}
 	headers.Set("Content-Type", "application/json")
 	headers.Set("User-Agent", userAgent)
-	a.RequestHeaders = flatten(headers)
+	a.RequestHeaders = recordedHeaders(&c.Endpoint, headers)
 
 	resp := w.sender.Send(ctx, Request{URL: c.Endpoint.URL, Headers: headers, Body: body})
 	a.DurationMS = resp.Duration.Milliseconds()

@@ -2,8 +2,12 @@ package models
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"net/url"
+	"regexp"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -22,6 +26,59 @@ type EndpointParams struct {
 	Secret         *string
 	MaxConcurrency *int // attempts in flight across all workers; 0 resets to the worker default
 	RateLimit      *int // attempts per second; 0 removes the limit
+	// SigningScheme changes how requests are signed; a change without a Secret generates one.
+	SigningScheme   *string
+	SignatureHeader *string // hmac-sha256 and token: the header (defaults: X-Hub-Signature-256, Authorization)
+	SignaturePrefix *string // hmac-sha256 and token: before the value (defaults: "sha256=", "Bearer ")
+}
+
+// schemeDefaults are each scheme's header and prefix when the tenant names none.
+var schemeDefaults = map[string][2]string{
+	SchemeStandard: {"", ""},
+	SchemeEd25519:  {"", ""},
+	SchemeHMAC:     {"X-Hub-Signature-256", "sha256="},
+	SchemeToken:    {"Authorization", "Bearer "},
+}
+
+var headerName = regexp.MustCompile(`^[A-Za-z0-9-]{1,64}$`)
+
+// reservedHeaders are set by hookd itself.
+var reservedHeaders = map[string]bool{
+	"webhook-id": true, "webhook-timestamp": true, "webhook-signature": true, "content-type": true,
+	"content-length": true, "user-agent": true, "host": true, "transfer-encoding": true, "connection": true,
+}
+
+// NewSecretFor generates a secret in the form a scheme uses.
+func NewSecretFor(scheme string) (string, error) {
+	switch scheme {
+	case SchemeEd25519:
+		secret, _, err := signature.NewEd25519Secret()
+		return secret, err
+	case SchemeHMAC, SchemeToken:
+		b := make([]byte, 24)
+		if _, err := rand.Read(b); err != nil {
+			return "", err
+		}
+		return hex.EncodeToString(b), nil
+	}
+	return signature.NewSecret()
+}
+
+// validateSecretFor checks a secret's form for a scheme.
+func validateSecretFor(scheme, secret string) error {
+	switch scheme {
+	case SchemeEd25519:
+		if _, err := signature.PublicKey(secret); err != nil {
+			return Errorf(CodeInvalid, "an ed25519 secret must be whsk_ followed by base64 of a 32-byte seed")
+		}
+		return nil
+	case SchemeHMAC, SchemeToken:
+		if len(secret) < 16 || len(secret) > 256 {
+			return Errorf(CodeInvalid, "a %s secret must be 16 to 256 characters", scheme)
+		}
+		return nil
+	}
+	return validateSecret(secret)
 }
 
 // ValidateURL accepts absolute http and https URLs with a host.
@@ -78,8 +135,18 @@ func (s *Store) validateEndpoint(ctx context.Context, p EndpointParams, create b
 	if p.RateLimit != nil && (*p.RateLimit < 0 || *p.RateLimit > 100_000) {
 		return Errorf(CodeInvalid, "rate_limit must be from 1 to 100000 requests per second (0: none)")
 	}
-	if p.Secret != nil {
-		return validateSecret(*p.Secret)
+	if p.SigningScheme != nil {
+		if _, ok := schemeDefaults[*p.SigningScheme]; !ok {
+			return Errorf(CodeInvalid, "signing_scheme must be standard, ed25519, hmac-sha256 or token")
+		}
+	}
+	if p.SignatureHeader != nil && *p.SignatureHeader != "" {
+		if !headerName.MatchString(*p.SignatureHeader) || reservedHeaders[strings.ToLower(*p.SignatureHeader)] {
+			return Errorf(CodeInvalid, "signature_header must be a header name of letters, digits and dashes that hookd does not set itself")
+		}
+	}
+	if p.SignaturePrefix != nil && (len(*p.SignaturePrefix) > 64 || strings.ContainsAny(*p.SignaturePrefix, "\r\n")) {
+		return Errorf(CodeInvalid, "signature_prefix must be at most 64 characters on one line")
 	}
 	return nil
 }
@@ -112,14 +179,9 @@ func (s *Store) CreateEndpoint(ctx context.Context, tenantID string, p EndpointP
 		ep.Enabled = *p.Enabled
 	}
 	ep.MaxConcurrency, ep.RateLimit = zeroIsNil(p.MaxConcurrency), zeroIsNil(p.RateLimit)
-	if p.Secret != nil {
-		ep.Secret = *p.Secret
-	} else {
-		secret, err := signature.NewSecret()
-		if err != nil {
-			return nil, err
-		}
-		ep.Secret = secret
+	ep.SigningScheme = SchemeStandard
+	if err := applyScheme(ep, p); err != nil {
+		return nil, err
 	}
 	if err := s.db.WithContext(ctx).Create(s.sealedCopy(ep)).Error; err != nil {
 		return nil, fmt.Errorf("create endpoint: %w", err)
@@ -196,8 +258,8 @@ func (s *Store) UpdateEndpoint(ctx context.Context, tenantID, id string, p Endpo
 	if p.EventTypes != nil {
 		ep.EventTypes = p.EventTypes
 	}
-	if p.Secret != nil {
-		ep.Secret = *p.Secret
+	if err := applyScheme(ep, p); err != nil {
+		return nil, err
 	}
 	if p.MaxConcurrency != nil {
 		ep.MaxConcurrency = zeroIsNil(p.MaxConcurrency)
@@ -218,7 +280,8 @@ func (s *Store) UpdateEndpoint(ctx context.Context, tenantID, id string, p Endpo
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		stored := s.sealedCopy(ep)
 		err := tx.Select("url", "description", "event_types", "secret", "enabled", "disabled_reason",
-			"max_concurrency", "rate_limit", "failing_since", "updated_at").Save(stored).Error
+			"max_concurrency", "rate_limit", "failing_since", "signing_scheme", "signature_header", "signature_prefix",
+			"previous_secret", "previous_secret_expires_at", "updated_at").Save(stored).Error
 		ep.UpdatedAt = stored.UpdatedAt
 		if err != nil || !resume {
 			return err
@@ -234,20 +297,57 @@ func (s *Store) UpdateEndpoint(ctx context.Context, tenantID, id string, p Endpo
 	return ep, nil
 }
 
+// applyScheme sets an endpoint's scheme, header, prefix and secret from p:
+// a new scheme without a secret gets a generated one of its form, since
+// secrets of one scheme do not fit another.
+func applyScheme(ep *Endpoint, p EndpointParams) error {
+	changed := p.SigningScheme != nil && *p.SigningScheme != ep.SigningScheme
+	if p.SigningScheme != nil {
+		ep.SigningScheme = *p.SigningScheme
+	}
+	defaults := schemeDefaults[ep.SigningScheme]
+	if changed || ep.SignatureHeader == "" && defaults[0] != "" {
+		ep.SignatureHeader, ep.SignaturePrefix = defaults[0], defaults[1]
+	}
+	if p.SignatureHeader != nil && *p.SignatureHeader != "" {
+		ep.SignatureHeader = *p.SignatureHeader
+	}
+	if p.SignaturePrefix != nil {
+		ep.SignaturePrefix = *p.SignaturePrefix
+	}
+	if defaults[0] == "" { // the Standard Webhooks schemes use their own headers
+		ep.SignatureHeader, ep.SignaturePrefix = "", ""
+	}
+	switch {
+	case p.Secret != nil:
+		if err := validateSecretFor(ep.SigningScheme, *p.Secret); err != nil {
+			return err
+		}
+		ep.Secret = *p.Secret
+	case changed || ep.Secret == "":
+		secret, err := NewSecretFor(ep.SigningScheme)
+		if err != nil {
+			return err
+		}
+		ep.Secret = secret
+		ep.PreviousSecret, ep.PreviousSecretExpiresAt = nil, nil // an old-scheme secret cannot sign any more
+	}
+	return nil
+}
+
 // RotateSecret makes newSecret (generated when empty) the endpoint's secret.
 // The old one keeps signing beside it for grace, so receivers can switch
 // without refusing a webhook.
 func (s *Store) RotateSecret(ctx context.Context, tenantID, id, newSecret string, grace time.Duration) (*Endpoint, error) {
-	if newSecret == "" {
-		var err error
-		if newSecret, err = signature.NewSecret(); err != nil {
-			return nil, err
-		}
-	} else if err := validateSecret(newSecret); err != nil {
-		return nil, err
-	}
 	ep, err := s.GetEndpoint(ctx, tenantID, id)
 	if err != nil {
+		return nil, err
+	}
+	if newSecret == "" {
+		if newSecret, err = NewSecretFor(ep.SigningScheme); err != nil {
+			return nil, err
+		}
+	} else if err := validateSecretFor(ep.SigningScheme, newSecret); err != nil {
 		return nil, err
 	}
 	expires := s.now().Add(grace)

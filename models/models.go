@@ -18,6 +18,14 @@ const (
 	TriggerManual    = "manual"
 )
 
+// Signing schemes.
+const (
+	SchemeStandard = "standard"    // Standard Webhooks v1: HMAC-SHA256, webhook-signature
+	SchemeEd25519  = "ed25519"     // Standard Webhooks v1a: ed25519, webhook-signature
+	SchemeHMAC     = "hmac-sha256" // hex HMAC-SHA256 of the body in a named header (GitHub style)
+	SchemeToken    = "token"       // the secret itself in a named header
+)
+
 // AllEventTypes subscribes an endpoint to every event type.
 const AllEventTypes = "*"
 
@@ -76,6 +84,12 @@ type Endpoint struct {
 	Enabled        bool     `json:"enabled"`
 	DisabledReason string   `json:"disabled_reason"`
 	Secret         string   `json:"-"`
+	// SigningScheme is how requests are signed: standard, ed25519, hmac-sha256 or token.
+	SigningScheme string `json:"signing_scheme"`
+	// SignatureHeader and SignaturePrefix place the signature (hmac-sha256) or
+	// the secret (token) in a header of the tenant's choice.
+	SignatureHeader string `json:"signature_header,omitempty"`
+	SignaturePrefix string `json:"signature_prefix,omitempty"`
 	// PreviousSecret signs beside Secret until PreviousSecretExpiresAt, after a rotation.
 	PreviousSecret          *string    `json:"-"`
 	PreviousSecretExpiresAt *time.Time `json:"-"`

@@ -157,6 +157,8 @@ func VerifyRequest(secret string, r *http.Request, maxBody int64) ([]byte, error
 	return body, Verify(secret, r.Header, body, time.Now())
 }
 
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
 func mac(key []byte, msgID string, unix int64, body []byte) []byte {
 	h := hmac.New(sha256.New, key)
 	h.Write([]byte(msgID))
