@@ -46,6 +46,7 @@ type options struct {
 	dbURL       string
 	faults      int
 	rate        float64
+	endpointMax int
 	timeout     time.Duration
 }
 
@@ -58,6 +59,7 @@ func main() {
 	flag.StringVar(&o.dbURL, "database-url", "", "PostgreSQL URL of an empty database; empty: SQLite in a temporary directory")
 	flag.IntVar(&o.faults, "faults", 4, "faults to inject at random while emitting (at least one worker kill and one Redis flush)")
 	flag.Float64Var(&o.rate, "rate", 100, "messages per second (0: as fast as possible), so that the load lasts minutes")
+	flag.IntVar(&o.endpointMax, "endpoint-concurrency", 0, "the endpoint's max_concurrency (0: hookd's default)")
 	flag.DurationVar(&o.timeout, "timeout", 10*time.Minute, "give up waiting for the deliveries after this")
 	flag.Parse()
 	if err := run(o); err != nil {
@@ -114,7 +116,7 @@ func run(o options) error {
 		}
 	}
 	api := &apiClient{base: base}
-	if err := api.setup("http://" + recvLn.Addr().String() + "/hook"); err != nil {
+	if err := api.setup("http://"+recvLn.Addr().String()+"/hook", o.endpointMax); err != nil {
 		return err
 	}
 
@@ -278,14 +280,14 @@ func (a *apiClient) call(method, path string, body any, out any) (int, error) {
 	return resp.StatusCode, nil
 }
 
-func (a *apiClient) setup(url string) error {
+func (a *apiClient) setup(url string, maxConcurrency int) error {
 	for _, step := range []struct {
 		path string
 		body any
 	}{
 		{"/v1/event-types", map[string]any{"name": "soak.test"}},
 		{"/v1/tenants", map[string]any{"uid": "soak"}},
-		{"/v1/tenants/soak/endpoints", map[string]any{"url": url, "event_types": []string{"*"}, "max_concurrency": 40}},
+		{"/v1/tenants/soak/endpoints", map[string]any{"url": url, "event_types": []string{"*"}, "max_concurrency": maxConcurrency}},
 	} {
 		status, err := a.call("POST", step.path, step.body, nil)
 		if err != nil {
