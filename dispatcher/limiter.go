@@ -19,6 +19,9 @@ import (
 type busyError struct {
 	endpointID string
 	after      time.Duration
+	// turning says the endpoint's slots were all taken moments ago: it
+	// answers fast, and a slot is likely to be free within milliseconds.
+	turning bool
 }
 
 func (e *busyError) Error() string {
@@ -93,6 +96,38 @@ func (l *limiter) limits(ctx context.Context, endpointID string) (cachedLimits, 
 	l.cache[endpointID] = c
 	l.mu.Unlock()
 	return c, nil
+}
+
+// fullScript answers 0 when the set KEYS[1] holds fewer than ARGV[2] live
+// slots, else the expiry (ms) of its oldest slot.
+var fullScript = redis.NewScript(`
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then return 0 end
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return tonumber(oldest[2])`)
+
+// turningWithin: when even the oldest slot was taken this recently, the
+// endpoint is fast and worth a short wait rather than a retry a second later.
+const turningWithin = 100 * time.Millisecond
+
+// check answers a busyError when the endpoint has no free slot now, without
+// taking one: a cheap look before claiming a delivery.
+func (l *limiter) check(ctx context.Context, endpointID string) error {
+	lim, err := l.limits(ctx, endpointID)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	oldestExpiry, err := fullScript.Run(ctx, l.rdb, []string{l.prefix + "inflight:" + endpointID},
+		now.UnixMilli(), lim.concurrency).Int64()
+	if err != nil {
+		return fmt.Errorf("concurrency limit: %w", err)
+	}
+	if oldestExpiry == 0 {
+		return nil
+	}
+	takenAt := time.UnixMilli(oldestExpiry).Add(-l.hold)
+	return &busyError{endpointID: endpointID, after: time.Second, turning: now.Sub(takenAt) < turningWithin}
 }
 
 // acquire takes a slot for an attempt to the endpoint, or answers a busyError.

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -147,17 +148,17 @@ func (w *Worker) HandleDeliverySend(ctx context.Context, t *asynq.Task) error {
 		w.log.Error("dropping undecodable task", "type", t.Type(), "payload_bytes", len(t.Payload()), "error", err)
 		return nil
 	}
+	// A full endpoint is skipped before the claim, so that waiting costs no
+	// database write: only the check in Redis.
 	if w.limiter != nil {
-		release, err := w.acquire(ctx, p)
-		if err != nil || release == nil {
+		if err := w.precheck(ctx, &p); err != nil || p.EndpointID == "" {
 			return err
 		}
-		defer release()
 	}
 	claim, err := w.store.ClaimDelivery(ctx, models.ClaimParams{
 		DeliveryID:   p.DeliveryID,
 		AttemptCount: p.AttemptCount,
-		LockFor:      w.cfg.Timeout + lockMargin,
+		LockFor:      ClaimLock(w.cfg.Timeout),
 		Early:        time.Second, // asynq stores ProcessAt in whole seconds
 	})
 	if errors.Is(err, models.ErrNotFound) {
@@ -173,8 +174,28 @@ func (w *Worker) HandleDeliverySend(ctx context.Context, t *asynq.Task) error {
 		// Kept for when the endpoint is enabled again, which resumes it.
 		return w.store.ParkClaim(recordCtx, claim, "endpoint disabled: "+claim.Endpoint.DisabledReason)
 	}
+	// The slot guards the receiver: it is held for the request only.
+	release := func() {}
+	if w.limiter != nil {
+		r, err := w.limiter.acquire(ctx, claim.Endpoint.ID)
+		if err != nil {
+			// Another worker took the last slot since the check: give the
+			// claim back, unused, and come back later.
+			after := time.Second
+			if b, busy := isBusy(err); busy {
+				after = b.after
+			}
+			if uerr := w.store.Unclaim(recordCtx, claim, after); uerr != nil {
+				return errors.Join(err, uerr)
+			}
+			return err
+		}
+		release = sync.OnceFunc(r)
+		defer release()
+	}
 
 	attempt, resp, outcome := w.attempt(ctx, claim)
+	release()
 	outcome.DisableAfter = max(w.cfg.DisableAfter, 0)
 	d, err := w.store.RecordAttempt(recordCtx, claim, attempt, outcome)
 	if models.ErrorCode(err) == models.CodeConflict {
@@ -198,22 +219,38 @@ func (w *Worker) HandleDeliverySend(ctx context.Context, t *asynq.Task) error {
 	return nil
 }
 
-// acquire takes a slot of the delivery's endpoint. A nil release with a nil
-// error means there is nothing to deliver (the delivery or endpoint is gone).
-func (w *Worker) acquire(ctx context.Context, p deliveryPayload) (release func(), err error) {
-	endpointID := p.EndpointID
-	if endpointID == "" { // a task from before endpoint ids were in the payload
-		if endpointID, err = w.store.DeliveryEndpoint(ctx, p.DeliveryID); errors.Is(err, models.ErrNotFound) {
-			return nil, nil
-		} else if err != nil {
-			return nil, err
+// precheck answers a busyError when the delivery's endpoint has no free
+// slot, and leaves p.EndpointID empty when there is nothing to deliver (the
+// delivery or its endpoint is gone).
+func (w *Worker) precheck(ctx context.Context, p *deliveryPayload) error {
+	if p.EndpointID == "" { // a task from before endpoint ids were in the payload
+		id, err := w.store.DeliveryEndpoint(ctx, p.DeliveryID)
+		if errors.Is(err, models.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		p.EndpointID = id
+	}
+	for wait := range 10 {
+		err := w.limiter.check(ctx, p.EndpointID)
+		if errors.Is(err, models.ErrNotFound) {
+			p.EndpointID = ""
+			return nil
+		}
+		if b, busy := isBusy(err); !busy || !b.turning || wait == 9 {
+			return err
+		}
+		// A fast endpoint frees a slot within milliseconds: a short wait
+		// here beats a retry a second later. A slow one is not waited for.
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(5 * time.Millisecond):
 		}
 	}
-	release, err = w.limiter.acquire(ctx, endpointID)
-	if errors.Is(err, models.ErrNotFound) {
-		return nil, nil
-	}
-	return release, err
+	return nil
 }
 
 // attempt signs and sends the claimed delivery and decides what comes next.

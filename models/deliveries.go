@@ -283,6 +283,16 @@ func (s *Store) ParkClaim(ctx context.Context, c *Claim, reason string) error {
 		}).Error
 }
 
+// Unclaim gives a claim back unused: the delivery is pending again, due
+// after the given delay, and no attempt is counted.
+func (s *Store) Unclaim(ctx context.Context, c *Claim, after time.Duration) error {
+	t := s.now()
+	return s.db.WithContext(ctx).Model(&Delivery{}).Where("id = ? AND lock_token = ?", c.Delivery.ID, c.token).
+		Updates(map[string]any{
+			"status": StatusPending, "next_attempt_at": t.Add(after), "locked_until": nil, "lock_token": nil, "updated_at": t,
+		}).Error
+}
+
 // ReleaseExpired returns up to limit inflight deliveries whose claim expired
 // (their worker died) to pending, due now, and returns them.
 func (s *Store) ReleaseExpired(ctx context.Context, limit int) ([]Delivery, error) {
