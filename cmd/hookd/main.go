@@ -172,82 +172,113 @@ func (m *Main) Run(ctx context.Context) error {
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := dispatcher.NewMetrics(registry)
 
+	deps := &deps{store: store, queue: queue, redis: redisOpt, registry: registry, metrics: metrics, describeDB: describeDB, log: log}
 	g, ctx := errgroup.WithContext(ctx)
 	if m.Mode == "serve" || m.Mode == "api" {
-		if err := m.printAdminKey(ctx, store); err != nil {
+		if err := m.startHTTP(ctx, g, deps); err != nil {
 			return err
 		}
-		var tenantLimit api.RateLimiter
-		if cfg.APIRateLimit > 0 {
-			limiter, err := dispatcher.NewAPILimiter(redisOpt, cfg.APIRateLimit)
-			if err != nil {
-				return err
-			}
-			defer limiter.Close()
-			tenantLimit = limiter
-		}
-		srv := api.New(api.Config{
-			TenantRateLimit: tenantLimit,
-			Store:           store, Queue: queue, AdminKey: cfg.AdminKey, Logger: log, Metrics: registry,
-			RotationGrace: cfg.RotationGrace,
-			ReadyFunc: func(ctx context.Context) error {
-				return errors.Join(store.Ping(ctx), queue.Ping(ctx))
-			},
-		})
-		ui, err := web.New(web.Config{Store: store, Queue: queue, AdminKey: cfg.AdminKey, Logger: log})
-		if err != nil {
-			return err
-		}
-		mux := http.NewServeMux()
-		mux.Handle("/ui", ui.Handler())
-		mux.Handle("/ui/", ui.Handler())
-		mux.Handle("/", srv.Handler())
-		ln, err := net.Listen("tcp", cfg.Listen)
-		if err != nil {
-			return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
-		}
-		m.addrCh <- ln.Addr().String()
-		fmt.Fprintf(m.Stdout, "hookd %s: API on %s, admin UI on %[2]s/ui (%[3]s)\n", m.Mode, displayURL(ln.Addr()), describeDB)
-		httpSrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-		g.Go(func() error {
-			if err := httpSrv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-				return err
-			}
-			return nil
-		})
-		g.Go(func() error {
-			<-ctx.Done()
-			shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			return httpSrv.Shutdown(shutdownCtx)
-		})
 	}
 	if m.Mode == "serve" || m.Mode == "worker" {
-		worker := dispatcher.NewWorker(store, queue, dispatcher.Config{
-			Queue: cfg.Queue, Concurrency: cfg.Concurrency, EndpointConcurrency: cfg.EndpointConcurrency, Schedule: cfg.RetrySchedule,
-			Timeout: cfg.DeliveryTimeout, AllowPrivateNetworks: cfg.AllowPrivateNetworks, Logger: log, Metrics: metrics,
-			DisableAfter: cfg.DisableAfter,
-		})
-		purger := dispatcher.NewPurger(store, dispatcher.PurgerConfig{Retention: cfg.Retention, Interval: cfg.PurgeInterval, Logger: log})
-		g.Go(func() error { return purger.Run(ctx) })
-		sweeper := dispatcher.NewSweeper(store, queue, dispatcher.SweeperConfig{
-			Interval: cfg.SweepInterval, Logger: log, Metrics: metrics,
-			OrphanAfter: dispatcher.ClaimLock(cfg.DeliveryTimeout),
-		})
-		g.Go(func() error { return worker.Run(ctx, redisOpt) })
-		g.Go(func() error { return sweeper.Run(ctx) })
-		if m.Mode == "worker" {
-			fmt.Fprintf(m.Stdout, "hookd worker: delivering from queue %q (%s)\n", cfg.Queue, describeDB)
-			if cfg.MetricsListen != "" {
-				if err := serveMetrics(ctx, g, cfg.MetricsListen, registry); err != nil {
-					return err
-				}
-			}
+		if err := m.startWorkers(ctx, g, deps); err != nil {
+			return err
 		}
 	}
 	err = g.Wait()
 	log.Info("hookd stopped")
 	return err
+}
+
+// deps are what the API and the workers share in one process.
+type deps struct {
+	store      *models.Store
+	queue      *dispatcher.Queue
+	redis      asynq.RedisConnOpt
+	registry   *prometheus.Registry
+	metrics    *dispatcher.Metrics
+	describeDB string
+	log        *slog.Logger
+}
+
+// startHTTP serves the API and the admin UI until ctx is done.
+func (m *Main) startHTTP(ctx context.Context, g *errgroup.Group, d *deps) error {
+	cfg := m.Config
+	if err := m.printAdminKey(ctx, d.store); err != nil {
+		return err
+	}
+	var tenantLimit api.RateLimiter
+	closeLimiter := func() error { return nil }
+	if cfg.APIRateLimit > 0 {
+		limiter, err := dispatcher.NewAPILimiter(d.redis, cfg.APIRateLimit)
+		if err != nil {
+			return err
+		}
+		tenantLimit, closeLimiter = limiter, limiter.Close
+	}
+	srv := api.New(api.Config{
+		TenantRateLimit: tenantLimit,
+		Store:           d.store, Queue: d.queue, AdminKey: cfg.AdminKey, Logger: d.log, Metrics: d.registry,
+		RotationGrace: cfg.RotationGrace,
+		ReadyFunc: func(ctx context.Context) error {
+			return errors.Join(d.store.Ping(ctx), d.queue.Ping(ctx))
+		},
+	})
+	ui, err := web.New(web.Config{Store: d.store, Queue: d.queue, AdminKey: cfg.AdminKey, Logger: d.log})
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/ui", ui.Handler())
+	mux.Handle("/ui/", ui.Handler())
+	mux.Handle("/", srv.Handler())
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		_ = closeLimiter()
+		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	m.addrCh <- ln.Addr().String()
+	fmt.Fprintf(m.Stdout, "hookd %s: API on %s, admin UI on %[2]s/ui (%[3]s)\n", m.Mode, displayURL(ln.Addr()), d.describeDB)
+	httpSrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	g.Go(func() error {
+		if err := httpSrv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-ctx.Done()
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return errors.Join(httpSrv.Shutdown(shutdownCtx), closeLimiter())
+	})
+	return nil
+}
+
+// startWorkers runs the delivery workers, the sweeper and the purge until ctx is done.
+func (m *Main) startWorkers(ctx context.Context, g *errgroup.Group, d *deps) error {
+	cfg := m.Config
+	worker := dispatcher.NewWorker(d.store, d.queue, dispatcher.Config{
+		Queue: cfg.Queue, Concurrency: cfg.Concurrency, EndpointConcurrency: cfg.EndpointConcurrency, Schedule: cfg.RetrySchedule,
+		Timeout: cfg.DeliveryTimeout, AllowPrivateNetworks: cfg.AllowPrivateNetworks, Logger: d.log, Metrics: d.metrics,
+		DisableAfter: cfg.DisableAfter,
+	})
+	purger := dispatcher.NewPurger(d.store, dispatcher.PurgerConfig{Retention: cfg.Retention, Interval: cfg.PurgeInterval, Logger: d.log})
+	g.Go(func() error { return purger.Run(ctx) })
+	sweeper := dispatcher.NewSweeper(d.store, d.queue, dispatcher.SweeperConfig{
+		Interval: cfg.SweepInterval, Logger: d.log, Metrics: d.metrics,
+		OrphanAfter: dispatcher.ClaimLock(cfg.DeliveryTimeout),
+	})
+	g.Go(func() error { return worker.Run(ctx, d.redis) })
+	g.Go(func() error { return sweeper.Run(ctx) })
+	if m.Mode == "worker" {
+		fmt.Fprintf(m.Stdout, "hookd worker: delivering from queue %q (%s)\n", cfg.Queue, d.describeDB)
+		if cfg.MetricsListen != "" {
+			if err := serveMetrics(ctx, g, cfg.MetricsListen, d.registry); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // serveMetrics serves a worker's /metrics and /healthz until ctx is done.
