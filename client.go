@@ -307,6 +307,17 @@ func (c *Client) CreateAPIKey(ctx context.Context, tenant, name string) (string,
 	return out.Key, nil
 }
 
+// ListAPIKeys lists a tenant's keys (never the keys themselves), newest first.
+func (c *Client) ListAPIKeys(ctx context.Context, tenant string, p ListParams) (*Page[APIKey], error) {
+	return get[Page[APIKey]](ctx, c, tenantPath(tenant, "api-keys")+query(p, nil))
+}
+
+// RevokeAPIKey stops a tenant's key from working, at once.
+func (c *Client) RevokeAPIKey(ctx context.Context, tenant, id string) error {
+	_, err := c.do(ctx, http.MethodDelete, tenantPath(tenant, "api-keys", id), nil, nil, nil)
+	return err
+}
+
 // CreateEventType registers an event type.
 func (c *Client) CreateEventType(ctx context.Context, p EventTypeParams) (*EventType, error) {
 	return send[EventType](ctx, c, http.MethodPost, "/v1/event-types", p)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -76,9 +77,19 @@ func TestClientRoundTrip(t *testing.T) {
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != 422 || apiErr.Code != "invalid" {
 		t.Fatalf("unknown event type: %v, want a 422 invalid", err)
 	}
+	keys, err := admin.ListAPIKeys(ctx, uid, hookd.ListParams{})
+	if err != nil || len(keys.Data) != 1 || !strings.HasPrefix(key, keys.Data[0].Prefix) {
+		t.Fatalf("keys = %+v, %v", keys, err)
+	}
 	page, err := tenant.ListMessages(ctx, uid, hookd.ListParams{Limit: 10})
 	if err != nil || len(page.Data) != 1 || page.NextCursor != "" {
 		t.Fatalf("messages = %+v, %v", page, err)
+	}
+	if err := admin.RevokeAPIKey(ctx, uid, keys.Data[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tenant.ListMessages(ctx, uid, hookd.ListParams{}); statusOf(err) != 401 {
+		t.Fatalf("a revoked key: %v, want 401", err)
 	}
 }
 

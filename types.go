@@ -14,6 +14,17 @@ type Tenant struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
+// APIKey describes a key; the key itself is shown only when it is created.
+type APIKey struct {
+	ID         string     `json:"id"`
+	TenantID   *string    `json:"tenant_id"`
+	Name       string     `json:"name"`
+	Prefix     string     `json:"prefix"` // the key's first characters, to recognise it
+	CreatedAt  time.Time  `json:"created_at"`
+	LastUsedAt *time.Time `json:"last_used_at"`
+	RevokedAt  *time.Time `json:"revoked_at"`
+}
+
 // EventType is a kind of message, like invoice.paid.
 type EventType struct {
 	Name        string     `json:"name"`

@@ -273,3 +273,24 @@ func TestRetryDelivery(t *testing.T) {
 	}
 	f.call(f.key, "POST", "/v1/tenants/acme/deliveries/dlv_nope/retry", "", 404)
 }
+
+func TestAPIKeysListAndRevoke(t *testing.T) {
+	f := setup(t)
+	var page struct {
+		Data []struct {
+			ID        string  `json:"id"`
+			Prefix    string  `json:"prefix"`
+			RevokedAt *string `json:"revoked_at"`
+			Hash      string  `json:"hash"`
+		} `json:"data"`
+	}
+	f.decode(f.call(adminKey, "GET", "/v1/tenants/acme/api-keys", "", 200), &page)
+	if len(page.Data) != 1 || page.Data[0].Hash != "" || !strings.HasPrefix(f.key, page.Data[0].Prefix) {
+		t.Fatalf("keys = %+v", page.Data)
+	}
+	f.call(f.key, "GET", "/v1/tenants/acme/api-keys", "", 403) // a tenant key cannot manage keys
+	f.call(f.key, "GET", "/v1/tenants/acme/endpoints", "", 200)
+	f.call(adminKey, "DELETE", "/v1/tenants/acme/api-keys/"+page.Data[0].ID, "", 204)
+	f.call(f.key, "GET", "/v1/tenants/acme/endpoints", "", 401)
+	f.call(adminKey, "DELETE", "/v1/tenants/acme/api-keys/"+page.Data[0].ID, "", 404)
+}

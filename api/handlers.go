@@ -153,6 +153,25 @@ func (s *Server) createAPIKey(c echo.Context) error {
 	return c.JSON(http.StatusCreated, apiKeyResponse{APIKey: k, Key: key})
 }
 
+func (s *Server) listAPIKeys(c echo.Context) error {
+	p, err := listParams(c)
+	if err != nil {
+		return err
+	}
+	rows, next, err := s.store.ListAPIKeys(c.Request().Context(), tenantOf(c).ID, p)
+	if err != nil {
+		return err
+	}
+	return list(c, rows, next)
+}
+
+func (s *Server) revokeAPIKey(c echo.Context) error {
+	if err := s.store.RevokeAPIKey(c.Request().Context(), tenantOf(c).ID, c.Param("id")); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
 // ---- endpoints
 
 type endpointRequest struct {

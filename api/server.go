@@ -110,6 +110,8 @@ func New(cfg Config) *Server {
 	tenant.PATCH("", s.updateTenant, requireAdmin)
 	tenant.DELETE("", s.deleteTenant, requireAdmin)
 	tenant.POST("/api-keys", s.createAPIKey, requireAdmin)
+	tenant.GET("/api-keys", s.listAPIKeys, requireAdmin)
+	tenant.DELETE("/api-keys/:id", s.revokeAPIKey, requireAdmin)
 	tenant.POST("/endpoints", s.createEndpoint)
 	tenant.GET("/endpoints", s.listEndpoints)
 	tenant.GET("/endpoints/:id", s.getEndpoint)

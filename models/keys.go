@@ -79,3 +79,21 @@ func (s *Store) Authenticate(ctx context.Context, key string) (*APIKey, error) {
 	}
 	return &k, nil
 }
+
+// ListAPIKeys lists a tenant's keys, newest first, revoked ones included.
+func (s *Store) ListAPIKeys(ctx context.Context, tenantID string, p ListParams) ([]APIKey, string, error) {
+	return page(ctx, s.db.Model(&APIKey{}).Where("tenant_id = ?", tenantID), p, func(k *APIKey) string { return k.ID })
+}
+
+// RevokeAPIKey stops a tenant's key from working, at once and for good.
+func (s *Store) RevokeAPIKey(ctx context.Context, tenantID, id string) error {
+	res := s.db.WithContext(ctx).Model(&APIKey{}).
+		Where("id = ? AND tenant_id = ? AND revoked_at IS NULL", id, tenantID).Update("revoked_at", s.now())
+	if res.Error != nil {
+		return fmt.Errorf("revoke api key %s: %w", id, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return Errorf(CodeNotFound, "api key %q not found (or revoked already)", id)
+	}
+	return nil
+}
