@@ -27,11 +27,12 @@ type APIKey struct {
 
 // EventType is a kind of message, like invoice.paid.
 type EventType struct {
-	Name        string     `json:"name"`
-	Description string     `json:"description"`
-	ArchivedAt  *time.Time `json:"archived_at"`
-	CreatedAt   time.Time  `json:"created_at"`
-	UpdatedAt   time.Time  `json:"updated_at"`
+	Name        string          `json:"name"`
+	Description string          `json:"description"`
+	Schema      json.RawMessage `json:"schema"` // JSON Schema that payloads must match, or null
+	ArchivedAt  *time.Time      `json:"archived_at"`
+	CreatedAt   time.Time       `json:"created_at"`
+	UpdatedAt   time.Time       `json:"updated_at"`
 }
 
 // Endpoint is a tenant's callback URL and the event types it subscribes to.
@@ -126,8 +127,9 @@ type TenantParams struct {
 
 // EventTypeParams creates an event type.
 type EventTypeParams struct {
-	Name        string `json:"name"`
-	Description string `json:"description,omitempty"`
+	Name        string          `json:"name"`
+	Description string          `json:"description,omitempty"`
+	Schema      json.RawMessage `json:"schema,omitempty"` // optional JSON Schema that payloads must match
 }
 
 // EndpointParams creates or updates an endpoint; nil fields are left alone.

@@ -294,3 +294,26 @@ func TestAPIKeysListAndRevoke(t *testing.T) {
 	f.call(f.key, "GET", "/v1/tenants/acme/endpoints", "", 401)
 	f.call(adminKey, "DELETE", "/v1/tenants/acme/api-keys/"+page.Data[0].ID, "", 404)
 }
+
+func TestEventTypeSchema(t *testing.T) {
+	f := setup(t)
+	f.call(adminKey, "POST", "/v1/event-types", `{"name":"bad.schema","schema":{"type":"nonsense"}}`, 422)
+	f.call(adminKey, "POST", "/v1/event-types", `{"name":"order.placed","schema":{"type":"object","required":["id"],"properties":{"id":{"type":"string"},"amount":{"type":"integer","minimum":0}}}}`, 201)
+	var et struct{ Schema map[string]any }
+	f.decode(f.call(adminKey, "GET", "/v1/event-types/order.placed", "", 200), &et)
+	if et.Schema["type"] != "object" {
+		t.Fatalf("schema read back as %v", et.Schema)
+	}
+	f.call(adminKey, "POST", "/v1/tenants/acme/endpoints", `{"url":"https://a.example/hook","event_types":["*"]}`, 201)
+	raw := f.call(adminKey, "POST", "/v1/tenants/acme/messages", `{"event_type":"order.placed","payload":{"amount":-1}}`, 422)
+	if !strings.Contains(string(raw), "does not match the schema of order.placed") {
+		t.Fatalf("error %s", raw)
+	}
+	f.call(adminKey, "POST", "/v1/tenants/acme/messages", `{"event_type":"order.placed","payload":{"id":"o_1","amount":5}}`, 201)
+	// Removing the schema accepts any payload again.
+	f.call(adminKey, "PATCH", "/v1/event-types/order.placed", `{"schema":null}`, 200)
+	f.call(adminKey, "POST", "/v1/tenants/acme/messages", `{"event_type":"order.placed","payload":{"amount":-1}}`, 201)
+	if n := f.count("/v1/tenants/acme/messages"); n != 2 {
+		t.Fatalf("%d messages stored, want the 2 accepted", n)
+	}
+}

@@ -14,9 +14,22 @@ import (
 // ---- event types (admin)
 
 type eventTypeRequest struct {
-	Name        string  `json:"name"`
-	Description *string `json:"description"`
-	Archived    *bool   `json:"archived"`
+	Name        string          `json:"name"`
+	Description *string         `json:"description"`
+	Archived    *bool           `json:"archived"`
+	Schema      json.RawMessage `json:"schema"` // absent: unchanged; null: removed
+}
+
+// schemaParam turns the request's schema into the store's: nil unchanged, "" removed.
+func (r eventTypeRequest) schemaParam() *string {
+	if len(r.Schema) == 0 {
+		return nil
+	}
+	s := string(r.Schema)
+	if s == "null" {
+		s = ""
+	}
+	return &s
 }
 
 func (s *Server) createEventType(c echo.Context) error {
@@ -27,7 +40,9 @@ func (s *Server) createEventType(c echo.Context) error {
 	if req.Name == "" {
 		return apiError(models.CodeInvalid, "name is required")
 	}
-	et, err := s.store.CreateEventType(c.Request().Context(), models.EventTypeParams{Name: req.Name, Description: req.Description})
+	et, err := s.store.CreateEventType(c.Request().Context(), models.EventTypeParams{
+		Name: req.Name, Description: req.Description, Schema: req.schemaParam(),
+	})
 	if err != nil {
 		return err
 	}
@@ -63,7 +78,7 @@ func (s *Server) updateEventType(c echo.Context) error {
 		return apiError(models.CodeInvalid, "an event type cannot be renamed; create a new one")
 	}
 	et, err := s.store.UpdateEventType(c.Request().Context(), models.EventTypeParams{
-		Name: c.Param("name"), Description: req.Description, Archived: req.Archived,
+		Name: c.Param("name"), Description: req.Description, Archived: req.Archived, Schema: req.schemaParam(),
 	})
 	if err != nil {
 		return err

@@ -80,6 +80,9 @@ func (s *Store) EmitTx(ctx context.Context, tx *gorm.DB, p EmitParams) (*Message
 	if et.ArchivedAt != nil {
 		return nil, false, Errorf(CodeInvalid, "event type %q is archived", p.EventType)
 	}
+	if err := s.validateAgainst(&et, p.Payload); err != nil {
+		return nil, false, err
+	}
 
 	t := s.now()
 	msg := &Message{

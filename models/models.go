@@ -69,6 +69,7 @@ func (k *APIKey) IsAdmin() bool { return k.TenantID == nil }
 type EventType struct {
 	Name        string     `json:"name" gorm:"primaryKey"`
 	Description string     `json:"description"`
+	Schema      *RawJSON   `json:"schema"` // a JSON Schema that payloads must match, or nil
 	ArchivedAt  *time.Time `json:"archived_at"`
 	CreatedAt   time.Time  `json:"created_at"`
 	UpdatedAt   time.Time  `json:"updated_at"`

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"gorm.io/gorm"
@@ -13,9 +14,10 @@ import (
 
 // Store reads and writes hookd's data. It is safe for concurrent use.
 type Store struct {
-	db     *gorm.DB
-	now    func() time.Time
-	sealer *sealer
+	db      *gorm.DB
+	now     func() time.Time
+	sealer  *sealer
+	schemas sync.Map // event type name@updated_at -> compiled JSON Schema
 }
 
 // StoreOpts configures a Store.
@@ -219,6 +221,8 @@ type EventTypeParams struct {
 	Name        string
 	Description *string
 	Archived    *bool
+	// Schema is a JSON Schema that payloads must match; "" removes it.
+	Schema *string
 }
 
 // CreateEventType registers an event type.
@@ -229,6 +233,13 @@ func (s *Store) CreateEventType(ctx context.Context, p EventTypeParams) (*EventT
 	et := &EventType{Name: p.Name}
 	if p.Description != nil {
 		et.Description = *p.Description
+	}
+	if p.Schema != nil && *p.Schema != "" {
+		if _, err := compileSchema(*p.Schema); err != nil {
+			return nil, err
+		}
+		schema := RawJSON(*p.Schema)
+		et.Schema = &schema
 	}
 	if err := s.db.WithContext(ctx).Create(et).Error; err != nil {
 		if errors.Is(err, gorm.ErrDuplicatedKey) {
@@ -285,6 +296,16 @@ func (s *Store) UpdateEventType(ctx context.Context, p EventTypeParams) (*EventT
 	if p.Description != nil {
 		et.Description = *p.Description
 	}
+	if p.Schema != nil {
+		et.Schema = nil
+		if *p.Schema != "" {
+			if _, err := compileSchema(*p.Schema); err != nil {
+				return nil, err
+			}
+			schema := RawJSON(*p.Schema)
+			et.Schema = &schema
+		}
+	}
 	if p.Archived != nil {
 		switch {
 		case *p.Archived && et.ArchivedAt == nil:
@@ -294,7 +315,7 @@ func (s *Store) UpdateEventType(ctx context.Context, p EventTypeParams) (*EventT
 			et.ArchivedAt = nil
 		}
 	}
-	if err := s.db.WithContext(ctx).Select("description", "archived_at", "updated_at").Save(et).Error; err != nil {
+	if err := s.db.WithContext(ctx).Select("description", "schema", "archived_at", "updated_at").Save(et).Error; err != nil {
 		return nil, fmt.Errorf("update event type %s: %w", et.Name, err)
 	}
 	return et, nil
