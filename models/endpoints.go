@@ -318,6 +318,9 @@ func applyScheme(ep *Endpoint, p EndpointParams) error {
 	if defaults[0] == "" { // the Standard Webhooks schemes use their own headers
 		ep.SignatureHeader, ep.SignaturePrefix = "", ""
 	}
+	if changed { // a secret of the old scheme cannot sign in the new one
+		ep.PreviousSecret, ep.PreviousSecretExpiresAt = nil, nil
+	}
 	switch {
 	case p.Secret != nil:
 		if err := validateSecretFor(ep.SigningScheme, *p.Secret); err != nil {
@@ -330,7 +333,6 @@ func applyScheme(ep *Endpoint, p EndpointParams) error {
 			return err
 		}
 		ep.Secret = secret
-		ep.PreviousSecret, ep.PreviousSecretExpiresAt = nil, nil // an old-scheme secret cannot sign any more
 	}
 	return nil
 }

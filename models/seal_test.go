@@ -73,3 +73,24 @@ func TestSecretsAreEncryptedAtRest(t *testing.T) {
 		t.Fatalf("a plain-text secret read with a key: %q, %v", got.Secret, err)
 	}
 }
+
+func TestChangingSchemeDropsThePreviousSecret(t *testing.T) {
+	f := setup(t)
+	ep := f.endpoint(t, "*")
+	if _, err := f.store.RotateSecret(f.ctx, f.tenant.ID, ep.ID, "", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	scheme := models.SchemeToken
+	secret := "a-token-of-twenty-chars"
+	got, err := f.store.UpdateEndpoint(f.ctx, f.tenant.ID, ep.ID, models.EndpointParams{SigningScheme: &scheme, Secret: &secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.PreviousSecret != nil || len(got.SigningSecrets(time.Now())) != 1 || got.SignatureHeader != "Authorization" {
+		t.Fatalf("after switching to token: %+v", got)
+	}
+	stored, _ := f.store.GetEndpoint(f.ctx, f.tenant.ID, ep.ID)
+	if stored.PreviousSecret != nil || stored.Secret != secret {
+		t.Fatalf("stored: previous %v, secret %q", stored.PreviousSecret, stored.Secret)
+	}
+}
