@@ -47,6 +47,7 @@ type options struct {
 	faults      int
 	rate        float64
 	endpointMax int
+	preload     bool
 	timeout     time.Duration
 }
 
@@ -60,6 +61,7 @@ func main() {
 	flag.IntVar(&o.faults, "faults", 4, "faults to inject at random while emitting (at least one worker kill and one Redis flush)")
 	flag.Float64Var(&o.rate, "rate", 100, "messages per second (0: as fast as possible), so that the load lasts minutes")
 	flag.IntVar(&o.endpointMax, "endpoint-concurrency", 0, "the endpoint's max_concurrency (0: hookd's default)")
+	flag.BoolVar(&o.preload, "preload", false, "emit everything first, then start the workers, to time delivery alone (no faults)")
 	flag.DurationVar(&o.timeout, "timeout", 10*time.Minute, "give up waiting for the deliveries after this")
 	flag.Parse()
 	if err := run(o); err != nil {
@@ -110,10 +112,18 @@ func run(o options) error {
 		return err
 	}
 	workers := make([]*exec.Cmd, o.workers)
-	for i := range workers {
-		if workers[i], err = procs.startCmd("worker"); err != nil {
-			return err
+	startWorkers := func() error {
+		for i := range workers {
+			if workers[i], err = procs.startCmd("worker"); err != nil {
+				return err
+			}
 		}
+		return nil
+	}
+	if o.preload {
+		o.faults = 0 // there are no workers to kill while emitting
+	} else if err := startWorkers(); err != nil {
+		return err
 	}
 	api := &apiClient{base: base}
 	if err := api.setup("http://"+recvLn.Addr().String()+"/hook", o.endpointMax); err != nil {
@@ -183,6 +193,12 @@ func run(o options) error {
 	ids := []string{}
 	accepted.Range(func(k, _ any) bool { ids = append(ids, k.(string)); return true })
 	fmt.Printf("%6.1fs emitted %d (%d refused) in %s; waiting for the deliveries to end\n", time.Since(start).Seconds(), len(ids), refused.Load(), emitTime.Round(time.Millisecond))
+	if o.preload {
+		start = time.Now() // time the delivery alone
+		if err := startWorkers(); err != nil {
+			return err
+		}
+	}
 
 	db, err := openDB(o.dbURL, dir)
 	if err != nil {
