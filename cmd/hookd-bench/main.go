@@ -1,8 +1,13 @@
-// Command hookd-bench seeds a database with a large delivery history and
-// measures how long the admin UI's pages take to render over it.
+// Command hookd-bench measures hookd.
+//
+//	go run ./cmd/hookd-bench throughput [-c 16] [-n 20000] [-ceiling ../shared/perf]
+//
+// starts hookd and times deliveries end to end (see throughput.go).
 //
 //	go run ./cmd/hookd-bench -database-url postgres://postgres@127.0.0.1:5432/hookd_bench?sslmode=disable -attempts 1000000
 //
+// seeds a database with a large delivery history and measures how long the
+// admin UI's pages take to render over it.
 // Seeding is skipped when the database already holds enough attempts. The
 // times are server times (handler in process, no network), in milliseconds.
 package main
@@ -31,6 +36,13 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "throughput" {
+		if err := runThroughput(os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "hookd-bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	dbURL := flag.String("database-url", os.Getenv("HOOKD_DATABASE_URL"), "PostgreSQL URL of a database to seed (or empty for SQLite in -data-dir)")
 	dataDir := flag.String("data-dir", "./bench-data", "SQLite directory when no database URL is given")
 	attempts := flag.Int("attempts", 1_000_000, "attempts to seed (3 per delivery, 1 delivery per message)")

@@ -17,6 +17,10 @@ import (
 type Config struct {
 	Listen               string              // HOOKD_LISTEN: API address of serve and api
 	MetricsListen        string              // HOOKD_METRICS_LISTEN: /metrics and /healthz of a worker
+	PprofListen          string              // HOOKD_PPROF_LISTEN: Go's /debug/pprof, for profiling; empty = off
+	HTTPReadTimeout      time.Duration       // HOOKD_HTTP_READ_TIMEOUT: a request, body included, on every listener
+	HTTPWriteTimeout     time.Duration       // HOOKD_HTTP_WRITE_TIMEOUT: writing a response
+	HTTPIdleTimeout      time.Duration       // HOOKD_HTTP_IDLE_TIMEOUT: a keep-alive connection between requests
 	DatabaseURL          string              // HOOKD_DATABASE_URL: postgres://…; empty = SQLite in DataDir
 	DataDir              string              // HOOKD_DATA_DIR: where the embedded mode keeps its SQLite file
 	RedisURL             string              // HOOKD_REDIS_URL: redis://…; empty = in-process Redis (serve only)
@@ -49,6 +53,14 @@ var settings = []setting{
 		func(c *Config, v string) error { c.Listen = v; return nil }},
 	{"HOOKD_METRICS_LISTEN", "metrics-listen", "", "address of a worker's /metrics and /healthz; empty: none (serve and api serve /metrics on the API)",
 		func(c *Config, v string) error { c.MetricsListen = v; return nil }},
+	{"HOOKD_PPROF_LISTEN", "pprof-listen", "", "address of Go's /debug/pprof profiles (keep it on loopback); empty: off",
+		func(c *Config, v string) error { c.PprofListen = v; return nil }},
+	{"HOOKD_HTTP_READ_TIMEOUT", "http-read-timeout", "30s", "longest a client may take to send a request, body included (every listener)",
+		func(c *Config, v string) (err error) { c.HTTPReadTimeout, err = positiveDuration(v); return err }},
+	{"HOOKD_HTTP_WRITE_TIMEOUT", "http-write-timeout", "30s", "longest hookd takes to write a response before it drops the connection",
+		func(c *Config, v string) (err error) { c.HTTPWriteTimeout, err = positiveDuration(v); return err }},
+	{"HOOKD_HTTP_IDLE_TIMEOUT", "http-idle-timeout", "60s", "how long an idle keep-alive connection stays open",
+		func(c *Config, v string) (err error) { c.HTTPIdleTimeout, err = positiveDuration(v); return err }},
 	{"HOOKD_DATABASE_URL", "database-url", "", "PostgreSQL URL; empty: a SQLite file in the data dir",
 		func(c *Config, v string) error { c.DatabaseURL = v; return nil }},
 	{"HOOKD_DATA_DIR", "data-dir", "./data", "directory of the embedded SQLite database",

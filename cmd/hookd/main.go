@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -174,6 +175,11 @@ func (m *Main) Run(ctx context.Context) error {
 
 	deps := &deps{store: store, queue: queue, redis: redisOpt, registry: registry, metrics: metrics, describeDB: describeDB, log: log}
 	g, ctx := errgroup.WithContext(ctx)
+	if cfg.PprofListen != "" {
+		if err := m.servePprof(ctx, g); err != nil {
+			return err
+		}
+	}
 	if m.Mode == "serve" || m.Mode == "api" {
 		if err := m.startHTTP(ctx, g, deps); err != nil {
 			return err
@@ -238,7 +244,7 @@ func (m *Main) startHTTP(ctx context.Context, g *errgroup.Group, d *deps) error 
 	}
 	m.addrCh <- ln.Addr().String()
 	fmt.Fprintf(m.Stdout, "hookd %s: API on %s, admin UI on %[2]s/ui (%[3]s)\n", m.Mode, displayURL(ln.Addr()), d.describeDB)
-	httpSrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	httpSrv := m.httpServer(mux)
 	g.Go(func() error {
 		if err := httpSrv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return err
@@ -273,7 +279,7 @@ func (m *Main) startWorkers(ctx context.Context, g *errgroup.Group, d *deps) err
 	if m.Mode == "worker" {
 		fmt.Fprintf(m.Stdout, "hookd worker: delivering from queue %q (%s)\n", cfg.Queue, d.describeDB)
 		if cfg.MetricsListen != "" {
-			if err := serveMetrics(ctx, g, cfg.MetricsListen, d.registry); err != nil {
+			if err := m.serveMetrics(ctx, g, d.registry); err != nil {
 				return err
 			}
 		}
@@ -282,15 +288,48 @@ func (m *Main) startWorkers(ctx context.Context, g *errgroup.Group, d *deps) err
 }
 
 // serveMetrics serves a worker's /metrics and /healthz until ctx is done.
-func serveMetrics(ctx context.Context, g *errgroup.Group, addr string, reg *prometheus.Registry) error {
+func (m *Main) serveMetrics(ctx context.Context, g *errgroup.Group, reg *prometheus.Registry) error {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte(`{"status":"ok"}`)) })
+	_, err := serveSide(ctx, g, m.Config.MetricsListen, m.httpServer(mux))
+	return err
+}
+
+// servePprof serves Go's profiles until ctx is done, and prints where.
+func (m *Main) servePprof(ctx context.Context, g *errgroup.Group) error {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := m.httpServer(mux)
+	srv.WriteTimeout = max(srv.WriteTimeout, 2*time.Minute) // /debug/pprof/profile?seconds=N writes for N seconds
+	addr, err := serveSide(ctx, g, m.Config.PprofListen, srv)
+	if err == nil {
+		fmt.Fprintf(m.Stdout, "hookd %s: pprof on %s/debug/pprof/\n", m.Mode, displayURL(addr))
+	}
+	return err
+}
+
+// httpServer is an http.Server with the configured timeouts, so that a
+// client that sends slowly, reads slowly or idles cannot hold a connection.
+func (m *Main) httpServer(h http.Handler) *http.Server {
+	cfg := m.Config
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: min(10*time.Second, cfg.HTTPReadTimeout),
+		ReadTimeout:       cfg.HTTPReadTimeout,
+		WriteTimeout:      cfg.HTTPWriteTimeout,
+		IdleTimeout:       cfg.HTTPIdleTimeout,
+	}
+}
+
+// serveSide serves a side listener (metrics, profiles) until ctx is done.
+func serveSide(ctx context.Context, g *errgroup.Group, addr string, srv *http.Server) (net.Addr, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", addr, err)
+		return nil, fmt.Errorf("listen on %s: %w", addr, err)
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return err
@@ -301,7 +340,7 @@ func serveMetrics(ctx context.Context, g *errgroup.Group, addr string, reg *prom
 		<-ctx.Done()
 		return srv.Close()
 	})
-	return nil
+	return ln.Addr(), nil
 }
 
 // openDB opens PostgreSQL when a URL is set, else the embedded SQLite file.
