@@ -49,8 +49,12 @@ func NewSweeper(store *models.Store, queue *Queue, cfg SweeperConfig) *Sweeper {
 	return &Sweeper{cfg: cfg, store: store, queue: queue, log: cfg.Logger}
 }
 
+// maxSweepBackoff bounds the wait after failed sweeps: long enough not to
+// hammer a database that is down, short enough to catch up soon after.
+const maxSweepBackoff = 10 * time.Second
+
 // Run sweeps every Interval until ctx is done. After an error it waits
-// longer, up to a minute, so that a database outage is not hammered.
+// longer, up to maxSweepBackoff (or Interval, if longer).
 func (s *Sweeper) Run(ctx context.Context) error {
 	wait := s.cfg.Interval
 	for {
@@ -62,7 +66,7 @@ func (s *Sweeper) Run(ctx context.Context) error {
 		n, err := s.Sweep(ctx)
 		switch {
 		case err != nil && ctx.Err() == nil:
-			wait = min(wait*2, time.Minute)
+			wait = max(min(wait*2, maxSweepBackoff), s.cfg.Interval)
 			s.log.Warn("sweep failed", "error", err, "next_in", wait)
 		case err == nil:
 			wait = s.cfg.Interval
@@ -112,11 +116,9 @@ func (s *Sweeper) Sweep(ctx context.Context) (int, error) {
 			// asynq's recoverer runs (up to 90 s), so use a fresh one now.
 			if !isNew && d.NextAttemptAt.Before(orphanBefore) && inspected < s.cfg.Batch {
 				inspected++
-				if s.queue.isActive(d) {
-					isNew, err = s.queue.enqueueAs(ctx, d, suffix)
-					if err != nil {
-						return enqueued, err
-					}
+				isNew, err = s.queue.replaceStuck(ctx, d, suffix)
+				if err != nil {
+					return enqueued, err
 				}
 			}
 			if isNew {

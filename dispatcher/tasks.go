@@ -106,10 +106,27 @@ func (q *Queue) enqueueAs(ctx context.Context, d models.Delivery, suffix string)
 // Close releases the Redis connections.
 func (q *Queue) Close() error { return errors.Join(q.client.Close(), q.inspector.Close()) }
 
-// isActive reports whether the delivery's task is held by a worker right now.
-func (q *Queue) isActive(d models.Delivery) bool {
-	info, err := q.inspector.GetTaskInfo(q.name, taskID(d, ""))
-	return err == nil && info.State == asynq.TaskStateActive
+// replaceStuck enqueues a long-overdue delivery again when its task cannot
+// run: held by a worker that died (active until asynq's recoverer sees it,
+// so a fresh ID with suffix), or archived or kept as completed (deleted, so
+// that its ID is free). A task still waiting its turn is left alone. It
+// reports whether a task was enqueued.
+func (q *Queue) replaceStuck(ctx context.Context, d models.Delivery, suffix string) (bool, error) {
+	id := taskID(d, "")
+	info, err := q.inspector.GetTaskInfo(q.name, id)
+	if err != nil {
+		return false, nil // gone since: the next sweep enqueues it
+	}
+	switch info.State {
+	case asynq.TaskStateActive:
+		return q.enqueueAs(ctx, d, suffix)
+	case asynq.TaskStateArchived, asynq.TaskStateCompleted:
+		if err := q.inspector.DeleteTask(q.name, id); err != nil {
+			return false, fmt.Errorf("delete stuck task %s: %w", id, err)
+		}
+		return q.enqueue(ctx, d)
+	}
+	return false, nil
 }
 
 // Ping checks that Redis answers.

@@ -130,6 +130,7 @@ func (w *Worker) Run(ctx context.Context, redisOpt asynq.RedisConnOpt) error {
 		},
 	})
 	mux := asynq.NewServeMux()
+	mux.Use(w.neverArchive)
 	mux.HandleFunc(TypeDeliverySend, w.HandleDeliverySend)
 	if err := srv.Start(mux); err != nil {
 		return fmt.Errorf("start worker: %w", err)
@@ -137,6 +138,35 @@ func (w *Worker) Run(ctx context.Context, redisOpt asynq.RedisConnOpt) error {
 	<-ctx.Done()
 	srv.Shutdown()
 	return nil
+}
+
+// neverArchive keeps asynq from archiving a task. asynq retries a task whose
+// handler failed (the database was down, say) a few times, then archives it,
+// and an archived task keeps its ID, which the sweeper would need to enqueue
+// the delivery again. So the last retry revokes the task instead: asynq
+// forgets it, and the delivery, still pending in the database, is the
+// sweeper's. A panic counts as a failure.
+func (w *Worker) neverArchive(next asynq.Handler) asynq.Handler {
+	return asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) (err error) {
+		defer func() {
+			if p := recover(); p != nil {
+				err = fmt.Errorf("panic: %v", p)
+			}
+			if err == nil || errors.Is(err, asynq.RevokeTask) {
+				return
+			}
+			if _, busy := isBusy(err); busy {
+				return // retried without counting, never archived
+			}
+			retried, _ := asynq.GetRetryCount(ctx)
+			maxRetry, _ := asynq.GetMaxRetry(ctx)
+			if retried >= maxRetry {
+				w.log.Warn("giving the task up to the sweeper", "task_type", t.Type(), "error", err)
+				err = fmt.Errorf("%w: %w", asynq.RevokeTask, err)
+			}
+		}()
+		return next.ProcessTask(ctx, t)
+	})
 }
 
 // HandleDeliverySend makes one attempt of the delivery named by the task.

@@ -121,22 +121,36 @@ func setupLoad(c *client, url string) {
 	c.must(201, "POST", "/v1/tenants/acme/endpoints", map[string]any{"url": url, "event_types": []string{"*"}}, nil)
 }
 
-// emitN emits n messages and returns the ids of those accepted (201).
+// emitN emits n messages and returns their ids. Every emit must be
+// accepted (201): an invariant over messages that were silently refused
+// would prove nothing.
 func emitN(c *client, n int) []string {
+	c.t.Helper()
 	var ids []string
 	for i := range n {
 		var msg message
-		if c.do("POST", "/v1/tenants/acme/messages", map[string]any{"event_type": "load.test", "payload": map[string]int{"n": i}}, &msg) == 201 {
-			ids = append(ids, msg.ID)
+		if status := c.do("POST", "/v1/tenants/acme/messages", map[string]any{"event_type": "load.test", "payload": map[string]int{"n": i}}, &msg); status != 201 {
+			c.t.Fatalf("emit %d of %d answered %d, want 201", i+1, n, status)
 		}
+		ids = append(ids, msg.ID)
 	}
 	return ids
+}
+
+// seenBy reads a counting receiver's count for a webhook-id.
+func (r *countingReceiver) seenBy(id string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.seen[id]
 }
 
 // assertInvariant waits until every accepted message's deliveries are final,
 // and checks that the receiver saw each succeeded message.
 func assertInvariant(t *testing.T, c *client, seen func(id string) int, ids []string, timeout time.Duration) (succeeded, failed int) {
 	t.Helper()
+	if len(ids) == 0 {
+		t.Fatal("no accepted message to check")
+	}
 	pending := map[string]bool{}
 	for _, id := range ids {
 		pending[id] = true
@@ -570,5 +584,82 @@ func TestGracefulShutdown(t *testing.T) {
 	c.must(200, "GET", "/v1/tenants/acme/messages/"+ids[0], nil, &msg)
 	if d := msg.Deliveries[0]; d.Status != "succeeded" || d.AttemptCount != 1 {
 		t.Fatalf("after a graceful stop the delivery is %s with %d attempts; want the in-flight one recorded", d.Status, d.AttemptCount)
+	}
+}
+
+// databaseBehindProxy points env's PostgreSQL URL at a proxy the test can
+// cut; it skips on SQLite, a file that cannot become unreachable.
+func databaseBehindProxy(t *testing.T, env map[string]string) *tcpProxy {
+	t.Helper()
+	u := env["HOOKD_DATABASE_URL"]
+	if u == "" {
+		t.Skip("needs PostgreSQL (HOOKD_TEST_DATABASE_URL): SQLite is a file, it cannot become unreachable")
+	}
+	hostStart := strings.Index(u, "@") + 1
+	hostEnd := hostStart + strings.IndexAny(u[hostStart:], "/")
+	proxy := newTCPProxy(t, u[hostStart:hostEnd])
+	env["HOOKD_DATABASE_URL"] = u[:hostStart] + proxy.ln.Addr().String() + u[hostEnd:]
+	return proxy
+}
+
+// outage is how long the long-outage cases keep a dependency away: longer
+// than asynq's own retries of a task (1+2+4+8+16 s), which then archives it.
+const outage = 60 * time.Second
+
+// TestFaultDatabaseDownOneMinute: PostgreSQL is unreachable for a minute
+// while deliveries are queued and in flight, through the split processes
+// of production. Tasks whose handler kept failing are archived by asynq
+// meanwhile; every accepted message must still be delivered afterwards,
+// within the sweep interval plus the claim lock plus the retry schedule.
+func TestFaultDatabaseDownOneMinute(t *testing.T) {
+	t.Parallel()
+	env := backends(t)
+	proxy := databaseBehindProxy(t, env)
+	env["HOOKD_RETRY_SCHEDULE"] = "1s,2s,4s"
+	apiProc := start(t, "api", env)
+	c := newClient(t, apiProc, "hk_test_admin")
+	r := newCountingReceiver(t, 100*time.Millisecond)
+	setupLoad(c, r.URL)
+	start(t, "worker", env)
+
+	ids := emitN(c, 150)
+	eventually(t, 20*time.Second, "deliveries to be under way", func() bool { return r.distinct() >= 10 })
+	proxy.cut()
+	t.Logf("database cut with %d of %d delivered", r.distinct(), len(ids))
+	time.Sleep(outage)
+	proxy.restore()
+	ok, failed := assertInvariant(t, c, r.seenBy, ids, 90*time.Second)
+	if ok != len(ids) || failed != 0 {
+		t.Fatalf("%d succeeded, %d failed of %d", ok, failed, len(ids))
+	}
+}
+
+// TestFaultRedisDownOneMinute: Redis stops answering for a minute (its data
+// kept) while deliveries are queued and in flight, and messages are emitted
+// meanwhile. Every accepted message is delivered afterwards.
+func TestFaultRedisDownOneMinute(t *testing.T) {
+	t.Parallel()
+	env := backends(t)
+	rs := newRedisServer(t)
+	u := strings.TrimPrefix(rs.url, "redis://")
+	proxy := newTCPProxy(t, strings.TrimSuffix(u, "/0"))
+	env["HOOKD_REDIS_URL"] = "redis://" + proxy.ln.Addr().String() + "/0"
+	env["HOOKD_RETRY_SCHEDULE"] = "1s,2s,4s"
+	apiProc := start(t, "api", env)
+	c := newClient(t, apiProc, "hk_test_admin")
+	r := newCountingReceiver(t, 100*time.Millisecond)
+	setupLoad(c, r.URL)
+	start(t, "worker", env)
+
+	ids := emitN(c, 150)
+	eventually(t, 20*time.Second, "deliveries to be under way", func() bool { return r.distinct() >= 10 })
+	proxy.cut()
+	t.Logf("Redis cut with %d of %d delivered", r.distinct(), len(ids))
+	ids = append(ids, emitN(c, 20)...) // accepted: the database has them
+	time.Sleep(outage)
+	proxy.restore()
+	ok, failed := assertInvariant(t, c, r.seenBy, ids, 90*time.Second)
+	if ok != len(ids) || failed != 0 {
+		t.Fatalf("%d succeeded, %d failed of %d", ok, failed, len(ids))
 	}
 }
