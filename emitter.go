@@ -19,8 +19,9 @@ import (
 // (the outbox pattern). hookd workers (`hookd worker`, or `hookd serve`) on
 // the same database and Redis deliver them.
 type Emitter struct {
-	store *models.Store
-	queue *dispatcher.Queue // nil: the workers' sweeper enqueues
+	store    *models.Store
+	queue    *dispatcher.Queue // nil: the workers' sweeper enqueues
+	pipeline *dispatcher.Pipeline
 }
 
 // EmitterOpts configures an Emitter.
@@ -50,27 +51,44 @@ func NewEmitter(db *gorm.DB, opts EmitterOpts) (*Emitter, error) {
 		}
 		e.queue = dispatcher.NewQueue(opt, opts.Queue)
 	}
+	cfg := dispatcher.PipelineConfig{Store: e.store}
+	if e.queue != nil {
+		cfg.Queue = e.queue
+	}
+	e.pipeline = dispatcher.NewPipeline(cfg)
 	return e, nil
 }
 
-// Close releases the Redis connection, if any.
+// Close waits for emits under way and releases the Redis connection, if any.
 func (e *Emitter) Close() error {
+	e.pipeline.Close()
 	if e.queue != nil {
 		return e.queue.Close()
 	}
 	return nil
 }
 
-// Emit stores an event for the tenant's endpoints in its own transaction and
-// enqueues it. It satisfies EventEmitter, so Hook works over an Emitter.
+// Emit stores an event for the tenant's endpoints in its own transaction
+// (shared with concurrent emits) and enqueues it. It satisfies
+// EventEmitter, so Hook works over an Emitter.
 func (e *Emitter) Emit(ctx context.Context, tenant, eventType string, payload any, opts *EmitOpts) (*Message, error) {
-	var msg *Message
-	err := e.Transaction(ctx, func(tx *gorm.DB) error {
-		var err error
-		msg, err = e.emitTx(ctx, tx, tenant, eventType, payload, opts)
-		return err
-	})
-	return msg, err
+	raw, err := encodePayload(payload)
+	if err != nil {
+		return nil, err
+	}
+	t, err := e.store.CachedTenant(ctx, tenant)
+	if err != nil {
+		return nil, toError(err)
+	}
+	p := models.EmitParams{TenantID: t.ID, EventType: eventType, Payload: raw}
+	if opts != nil {
+		p.IdempotencyKey = opts.IdempotencyKey
+	}
+	msg, _, err := e.pipeline.Emit(ctx, p)
+	if err != nil {
+		return nil, toError(err)
+	}
+	return fromModel(msg), nil
 }
 
 // EmitTx stores an event inside the caller's transaction: it is delivered
@@ -85,7 +103,7 @@ func (e *Emitter) emitTx(ctx context.Context, tx *gorm.DB, tenant, eventType str
 	if err != nil {
 		return nil, err
 	}
-	t, err := models.NewStore(tx, models.StoreOpts{}).GetTenant(ctx, tenant)
+	t, err := e.store.TenantIn(ctx, tx, tenant)
 	if err != nil {
 		return nil, toError(err)
 	}
@@ -93,7 +111,7 @@ func (e *Emitter) emitTx(ctx context.Context, tx *gorm.DB, tenant, eventType str
 	if opts != nil {
 		p.IdempotencyKey = opts.IdempotencyKey
 	}
-	msg, created, err := e.store.EmitTx(ctx, tx, p)
+	msg, created, err := e.pipeline.EmitTx(ctx, tx, p)
 	if err != nil {
 		return nil, toError(err)
 	}
@@ -115,10 +133,8 @@ func (e *Emitter) Transaction(ctx context.Context, fn func(tx *gorm.DB) error) e
 	if err := e.store.DB().WithContext(ctx).Transaction(fn); err != nil {
 		return err
 	}
-	if e.queue != nil && len(c.deliveries) > 0 {
-		// After the commit: a failure here loses nothing, the sweeper enqueues them.
-		_ = e.queue.Enqueue(context.WithoutCancel(ctx), c.deliveries...)
-	}
+	// After the commit: a failure here loses nothing, the sweeper enqueues them.
+	e.pipeline.Enqueue(ctx, c.deliveries...)
 	return nil
 }
 

@@ -65,10 +65,12 @@ func runHookd() (stop func(), err error) {
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { _ = worker.Run(runCtx, redisOpt); close(done) }()
-	srv := httptest.NewServer(api.New(api.Config{Store: store, Queue: queue, AdminKey: adminKey, Logger: log}).Handler())
+	pipeline := dispatcher.NewPipeline(dispatcher.PipelineConfig{Store: store, Queue: queue, Logger: log})
+	srv := httptest.NewServer(api.New(api.Config{Store: store, Pipeline: pipeline, AdminKey: adminKey, Logger: log}).Handler())
 	hookdURL = srv.URL
 	return func() {
 		srv.Close()
+		pipeline.Close()
 		cancel()
 		<-done
 		_ = queue.Close()

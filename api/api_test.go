@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"hookd.dev/hookd/api"
+	"hookd.dev/hookd/dispatcher"
 	"hookd.dev/hookd/models"
 	"hookd.dev/hookd/models/storetest"
 )
@@ -54,8 +55,10 @@ func setup(t *testing.T) *fixture {
 	db := storetest.New(t)
 	store := models.NewStore(db.Gorm, models.StoreOpts{})
 	q := &fakeQueue{}
+	pipeline := dispatcher.NewPipeline(dispatcher.PipelineConfig{Store: store, Queue: q})
+	t.Cleanup(pipeline.Close)
 	srv := httptest.NewServer(api.New(api.Config{
-		Store: store, Queue: q, AdminKey: adminKey, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Store: store, Pipeline: pipeline, AdminKey: adminKey, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}).Handler())
 	t.Cleanup(srv.Close)
 	f := &fixture{t: t, srv: srv, store: store, db: db, queue: q}

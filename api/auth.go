@@ -63,7 +63,7 @@ func requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 func (s *Server) loadTenant(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ref := c.Param("tenant")
-		t, err := s.store.GetTenant(c.Request().Context(), ref)
+		t, err := s.store.CachedTenant(c.Request().Context(), ref)
 		if err != nil {
 			return err
 		}

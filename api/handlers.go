@@ -310,12 +310,9 @@ func (s *Server) rotateEndpointSecret(c echo.Context) error {
 // testEndpoint sends a signed hookd.ping message to one endpoint.
 func (s *Server) testEndpoint(c echo.Context) error {
 	ctx := c.Request().Context()
-	msg, err := s.store.SendTest(ctx, tenantOf(c).ID, c.Param("id"))
+	msg, err := s.deliver.SendTest(ctx, tenantOf(c).ID, c.Param("id"))
 	if err != nil {
 		return err
-	}
-	if err := s.queue.Enqueue(ctx, msg.Deliveries...); err != nil {
-		s.log.Warn("enqueue test; the sweeper will retry", "message_id", msg.ID, "error", err)
 	}
 	return c.JSON(http.StatusCreated, detailOf(msg))
 }
@@ -329,12 +326,9 @@ func (s *Server) recoverEndpoint(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	ds, err := s.store.RecoverEndpoint(ctx, tenantOf(c).ID, c.Param("id"), req.Since)
+	ds, err := s.deliver.Recover(ctx, tenantOf(c).ID, c.Param("id"), req.Since)
 	if err != nil {
 		return err
-	}
-	if err := s.queue.Enqueue(ctx, ds...); err != nil {
-		s.log.Warn("enqueue recovered deliveries; the sweeper will retry", "endpoint_id", c.Param("id"), "error", err)
 	}
 	return c.JSON(http.StatusAccepted, map[string]int{"recovered": len(ds)})
 }
@@ -374,7 +368,7 @@ func (s *Server) emit(c echo.Context) error {
 		return apiError(models.CodeInvalid, "payload is required: a JSON object or array")
 	}
 	ctx := c.Request().Context()
-	msg, created, err := s.store.Emit(ctx, models.EmitParams{
+	msg, created, err := s.deliver.Emit(ctx, models.EmitParams{
 		TenantID:       tenantOf(c).ID,
 		EventType:      req.EventType,
 		Payload:        req.Payload,
@@ -388,9 +382,6 @@ func (s *Server) emit(c echo.Context) error {
 	}
 	if s.emitted != nil {
 		s.emitted.Inc()
-	}
-	if err := s.queue.Enqueue(ctx, msg.Deliveries...); err != nil {
-		s.log.Warn("enqueue after emit; the sweeper will retry", "message_id", msg.ID, "error", err)
 	}
 	return c.JSON(http.StatusCreated, detailOf(msg))
 }
@@ -460,12 +451,9 @@ func (s *Server) getDelivery(c echo.Context) error {
 // recorded as manual.
 func (s *Server) retryDelivery(c echo.Context) error {
 	ctx := c.Request().Context()
-	d, err := s.store.RetryDelivery(ctx, tenantOf(c).ID, c.Param("id"))
+	d, err := s.deliver.Retry(ctx, tenantOf(c).ID, c.Param("id"))
 	if err != nil {
 		return err
-	}
-	if err := s.queue.Enqueue(ctx, *d); err != nil {
-		s.log.Warn("enqueue retry; the sweeper will retry", "delivery_id", d.ID, "error", err)
 	}
 	return c.JSON(http.StatusAccepted, deliveryDetail{d, d.Attempts})
 }

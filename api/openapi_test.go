@@ -20,7 +20,7 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	if err := json.Unmarshal(api.OpenAPI, &doc); err != nil || doc.OpenAPI != "3.1.0" {
 		t.Fatalf("openapi.json: %v (version %q)", err, doc.OpenAPI)
 	}
-	srv := api.New(api.Config{Store: f.store, Queue: f.queue})
+	srv := api.New(api.Config{Store: f.store})
 	param := regexp.MustCompile(`:(\w+)`)
 	described := 0
 	for _, r := range srv.Routes() {

@@ -24,9 +24,13 @@ import (
 //go:embed openapi.json
 var OpenAPI []byte
 
-// Enqueuer puts deliveries on the queue; the dispatcher implements it.
-type Enqueuer interface {
-	Enqueue(ctx context.Context, deliveries ...models.Delivery) error
+// Pipeline is how the API makes deliveries: each call writes, then
+// enqueues after the commit. The dispatcher's Pipeline implements it.
+type Pipeline interface {
+	Emit(ctx context.Context, p models.EmitParams) (msg *models.Message, created bool, err error)
+	Retry(ctx context.Context, tenantID, deliveryID string) (*models.Delivery, error)
+	Recover(ctx context.Context, tenantID, endpointID string, since time.Time) ([]models.Delivery, error)
+	SendTest(ctx context.Context, tenantID, endpointID string) (*models.Message, error)
 }
 
 // RateLimiter bounds the requests of one key; the dispatcher's APILimiter implements it.
@@ -36,8 +40,8 @@ type RateLimiter interface {
 
 // Config configures the API.
 type Config struct {
-	Store *models.Store
-	Queue Enqueuer
+	Store    *models.Store
+	Pipeline Pipeline
 	// AdminKey, when set, is accepted as an admin key besides those in the database.
 	AdminKey string
 	// TenantRateLimit, when set, limits each tenant key's requests. Admin keys,
@@ -57,7 +61,7 @@ type Server struct {
 	emitted prometheus.Counter // nil without metrics
 	echo    *echo.Echo
 	store   *models.Store
-	queue   Enqueuer
+	deliver Pipeline
 	cfg     Config
 	log     *slog.Logger
 }
@@ -76,7 +80,7 @@ func New(cfg Config) *Server {
 	if cfg.ReadyFunc == nil {
 		cfg.ReadyFunc = cfg.Store.Ping
 	}
-	s := &Server{echo: echo.New(), store: cfg.Store, queue: cfg.Queue, cfg: cfg, log: cfg.Logger}
+	s := &Server{echo: echo.New(), store: cfg.Store, deliver: cfg.Pipeline, cfg: cfg, log: cfg.Logger}
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError

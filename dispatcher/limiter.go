@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -19,9 +20,6 @@ import (
 type busyError struct {
 	endpointID string
 	after      time.Duration
-	// turning says the endpoint's slots were all taken moments ago: it
-	// answers fast, and a slot is likely to be free within milliseconds.
-	turning bool
 }
 
 func (e *busyError) Error() string {
@@ -36,128 +34,157 @@ func isBusy(err error) (*busyError, bool) {
 
 // acquireScript takes one of ARGV[3] slots of the set KEYS[1] until ARGV[2]
 // (ms), after dropping the slots that expired before ARGV[1]: a semaphore
-// shared by every worker, which a dead worker cannot hold forever.
+// shared by every worker, which a dead worker cannot hold forever. It
+// answers 0 when it took a slot, else the expiry (ms) of the oldest slot.
 var acquireScript = redis.NewScript(`
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[3]) then
   redis.call('ZADD', KEYS[1], ARGV[2], ARGV[4])
   redis.call('PEXPIRE', KEYS[1], ARGV[5])
-  return 1
+  return 0
 end
-return 0`)
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return tonumber(oldest[2])`)
 
-// limiter enforces per-endpoint concurrency and rate limits across workers.
+// turningWithin: when even the oldest slot was taken this recently, the
+// endpoint answers fast and a slot is worth waiting for here, briefly,
+// rather than a retry through the queue.
+const turningWithin = 100 * time.Millisecond
+
+// maxSlotWait bounds how long a worker waits here for a fast endpoint's slot.
+const maxSlotWait = 2 * time.Second
+
+// limiter enforces per-endpoint concurrency and rate limits across workers:
+// one script per attempt to take a slot (and one more for endpoints with a
+// rate limit), and releases sent in pipelines.
 type limiter struct {
 	rdb      redis.UniversalClient
 	rate     *redis_rate.Limiter
 	prefix   string
 	defaultN int
 	hold     time.Duration // how long a slot is held at most (attempt timeout + margin)
-	store    *models.Store
+	releases *batcher[slot, struct{}]
+	log      *slog.Logger
 
-	mu    sync.Mutex
-	cache map[string]cachedLimits
+	mu      sync.Mutex
+	freed   map[string]chan struct{} // closed when this process frees a slot of the endpoint
+	waiting map[string]int           // workers waiting here for a slot, by endpoint
+	// maxWaiting bounds the workers that wait for one endpoint, so that the
+	// others keep serving other endpoints.
+	maxWaiting int
 }
 
-type cachedLimits struct {
-	concurrency, rate int
-	at                time.Time
-}
+type slot struct{ key, token, endpointID string }
 
-// limitsTTL is how long endpoint limits are cached; a change takes effect within it.
-const limitsTTL = 10 * time.Second
-
-func newLimiter(rdb redis.UniversalClient, queue string, defaultN int, hold time.Duration, store *models.Store) *limiter {
-	return &limiter{
+func newLimiter(rdb redis.UniversalClient, queue string, defaultN, maxWaiting int, hold time.Duration, log *slog.Logger) *limiter {
+	l := &limiter{
 		rdb: rdb, rate: redis_rate.NewLimiter(rdb), prefix: "hookd:" + queue + ":",
-		defaultN: defaultN, hold: hold, store: store, cache: map[string]cachedLimits{},
+		defaultN: defaultN, hold: hold, log: log, maxWaiting: max(maxWaiting, 1),
+		freed: map[string]chan struct{}{}, waiting: map[string]int{},
 	}
+	l.releases = newBatcher(1, 256, l.release)
+	return l
 }
 
-func (l *limiter) limits(ctx context.Context, endpointID string) (cachedLimits, error) {
-	l.mu.Lock()
-	c, ok := l.cache[endpointID]
-	l.mu.Unlock()
-	if ok && time.Since(c.at) < limitsTTL {
-		return c, nil
-	}
-	ep, err := l.store.EndpointLimits(ctx, endpointID)
-	if err != nil {
-		return c, err
-	}
-	c = cachedLimits{concurrency: l.defaultN, at: time.Now()}
-	if ep.MaxConcurrency != nil {
-		c.concurrency = *ep.MaxConcurrency
-	}
-	if ep.RateLimit != nil {
-		c.rate = *ep.RateLimit
-	}
-	l.mu.Lock()
-	l.cache[endpointID] = c
-	l.mu.Unlock()
-	return c, nil
-}
+// Close sends the releases still pending.
+func (l *limiter) Close() { l.releases.Close() }
 
-// fullScript answers 0 when the set KEYS[1] holds fewer than ARGV[2] live
-// slots, else the expiry (ms) of its oldest slot.
-var fullScript = redis.NewScript(`
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then return 0 end
-local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-return tonumber(oldest[2])`)
-
-// turningWithin: when even the oldest slot was taken this recently, the
-// endpoint is fast and worth a short wait rather than a retry a second later.
-const turningWithin = 100 * time.Millisecond
-
-// check answers a busyError when the endpoint has no free slot now, without
-// taking one: a cheap look before claiming a delivery.
-func (l *limiter) check(ctx context.Context, endpointID string) error {
-	lim, err := l.limits(ctx, endpointID)
-	if err != nil {
-		return err
-	}
-	now := time.Now()
-	oldestExpiry, err := fullScript.Run(ctx, l.rdb, []string{l.prefix + "inflight:" + endpointID},
-		now.UnixMilli(), lim.concurrency).Int64()
-	if err != nil {
-		return fmt.Errorf("concurrency limit: %w", err)
-	}
-	if oldestExpiry == 0 {
-		return nil
-	}
-	takenAt := time.UnixMilli(oldestExpiry).Add(-l.hold)
-	return &busyError{endpointID: endpointID, after: time.Second, turning: now.Sub(takenAt) < turningWithin}
-}
-
-// acquire takes a slot for an attempt to the endpoint, or answers a busyError.
-func (l *limiter) acquire(ctx context.Context, endpointID string) (release func(), err error) {
-	lim, err := l.limits(ctx, endpointID)
-	if err != nil {
-		return nil, err
-	}
-	if lim.rate > 0 {
-		res, err := l.rate.Allow(ctx, l.prefix+"rate:"+endpointID, redis_rate.PerSecond(lim.rate))
+// acquire takes a slot for an attempt to the endpoint, or answers a
+// busyError. A fast endpoint's slot is waited for here, woken when this
+// process frees one; a slow one is not.
+func (l *limiter) acquire(ctx context.Context, ep *models.Endpoint) (release func(), err error) {
+	if ep.RateLimit != nil && *ep.RateLimit > 0 {
+		res, err := l.rate.Allow(ctx, l.prefix+"rate:"+ep.ID, redis_rate.PerSecond(*ep.RateLimit))
 		if err != nil {
 			return nil, fmt.Errorf("rate limit: %w", err)
 		}
 		if res.Allowed == 0 {
-			return nil, &busyError{endpointID: endpointID, after: max(res.RetryAfter, time.Second)}
+			return nil, &busyError{endpointID: ep.ID, after: max(res.RetryAfter, time.Second)}
 		}
 	}
-	key := l.prefix + "inflight:" + endpointID
-	token := models.NewID("slot_")
-	now := time.Now()
-	ok, err := acquireScript.Run(ctx, l.rdb, []string{key},
-		now.UnixMilli(), now.Add(l.hold).UnixMilli(), lim.concurrency, token, l.hold.Milliseconds()).Int()
+	limit := l.defaultN
+	if ep.MaxConcurrency != nil {
+		limit = *ep.MaxConcurrency
+	}
+	s := slot{key: l.prefix + "inflight:" + ep.ID, token: models.NewID("slot_"), endpointID: ep.ID}
+	deadline := time.Now().Add(maxSlotWait)
+	registered := false
+	defer func() {
+		if registered {
+			l.mu.Lock()
+			if l.waiting[ep.ID]--; l.waiting[ep.ID] <= 0 {
+				delete(l.waiting, ep.ID)
+			}
+			l.mu.Unlock()
+		}
+	}()
+	for {
+		freed := l.freedChan(ep.ID)
+		now := time.Now()
+		oldest, err := acquireScript.Run(ctx, l.rdb, []string{s.key},
+			now.UnixMilli(), now.Add(l.hold).UnixMilli(), limit, s.token, l.hold.Milliseconds()).Int64()
+		if err != nil {
+			return nil, fmt.Errorf("concurrency limit: %w", err)
+		}
+		if oldest == 0 {
+			return func() { _, _ = l.releases.submit(context.WithoutCancel(ctx), s) }, nil
+		}
+		takenAt := time.UnixMilli(oldest).Add(-l.hold)
+		if now.Sub(takenAt) > turningWithin || now.After(deadline) {
+			return nil, &busyError{endpointID: ep.ID, after: time.Second}
+		}
+		if !registered {
+			l.mu.Lock()
+			if l.waiting[ep.ID] >= l.maxWaiting {
+				l.mu.Unlock()
+				return nil, &busyError{endpointID: ep.ID, after: time.Second}
+			}
+			l.waiting[ep.ID]++
+			l.mu.Unlock()
+			registered = true
+		}
+		// Woken when this process frees a slot of the endpoint; other
+		// processes' releases are caught by the short poll.
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-freed:
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
+
+func (l *limiter) freedChan(endpointID string) chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ch, ok := l.freed[endpointID]
+	if !ok {
+		ch = make(chan struct{})
+		l.freed[endpointID] = ch
+	}
+	return ch
+}
+
+// release gives slots back in one pipeline, then wakes the workers of this
+// process that wait for those endpoints.
+func (l *limiter) release(ctx context.Context, slots []slot) ([]struct{}, error) {
+	_, err := l.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, s := range slots {
+			p.ZRem(ctx, s.key, s.token)
+		}
+		return nil
+	})
 	if err != nil {
-		return nil, fmt.Errorf("concurrency limit: %w", err)
+		// The slots expire on their own after the hold time.
+		l.log.Warn("release endpoint slots", "count", len(slots), "error", err)
 	}
-	if ok == 0 {
-		return nil, &busyError{endpointID: endpointID, after: time.Second}
+	l.mu.Lock()
+	for _, s := range slots {
+		if ch, ok := l.freed[s.endpointID]; ok {
+			close(ch)
+			delete(l.freed, s.endpointID)
+		}
 	}
-	return func() {
-		// Released even when the task's context is done, so the slot frees now.
-		l.rdb.ZRem(context.WithoutCancel(ctx), key, token)
-	}, nil
+	l.mu.Unlock()
+	return make([]struct{}, len(slots)), nil
 }

@@ -81,7 +81,9 @@ type Worker struct {
 	store   *models.Store
 	queue   *Queue
 	sender  *Sender
-	limiter *limiter // set by Run
+	limiter *limiter                                    // set by Run
+	claims  *batcher[models.ClaimParams, *models.Claim] // set by Run
+	records *batcher[models.AttemptRecord, error]       // set by Run
 	log     *slog.Logger
 }
 
@@ -108,7 +110,12 @@ func (w *Worker) Run(ctx context.Context, redisOpt asynq.RedisConnOpt) error {
 		return fmt.Errorf("unsupported Redis connection %T", redisOpt)
 	}
 	defer rdb.Close()
-	w.limiter = newLimiter(rdb, w.cfg.Queue, w.cfg.EndpointConcurrency, w.cfg.Timeout+lockMargin, w.store)
+	w.limiter = newLimiter(rdb, w.cfg.Queue, w.cfg.EndpointConcurrency, w.cfg.Concurrency/2, ClaimLock(w.cfg.Timeout), w.log)
+	defer w.limiter.Close()
+	w.claims = newBatcher(2, 100, w.claim)
+	defer w.claims.Close()
+	w.records = newBatcher(2, 100, w.record)
+	defer w.records.Close()
 	srv := asynq.NewServer(redisOpt, asynq.Config{
 		Concurrency:     w.cfg.Concurrency,
 		Queues:          map[string]int{w.cfg.Queue: 1},
@@ -140,6 +147,19 @@ func (w *Worker) Run(ctx context.Context, redisOpt asynq.RedisConnOpt) error {
 	return nil
 }
 
+// claim claims a batch of deliveries in one statement.
+func (w *Worker) claim(ctx context.Context, ps []models.ClaimParams) ([]*models.Claim, error) {
+	return w.store.ClaimDeliveries(ctx, ps, models.ClaimOpts{
+		LockFor: ClaimLock(w.cfg.Timeout),
+		Early:   time.Second, // asynq stores ProcessAt in whole seconds
+	})
+}
+
+// record stores a batch of attempts in one transaction (group commit).
+func (w *Worker) record(ctx context.Context, rs []models.AttemptRecord) ([]error, error) {
+	return w.store.RecordAttempts(ctx, rs)
+}
+
 // neverArchive keeps asynq from archiving a task. asynq retries a task whose
 // handler failed (the database was down, say) a few times, then archives it,
 // and an archived task keeps its ID, which the sweeper would need to enqueue
@@ -169,8 +189,12 @@ func (w *Worker) neverArchive(next asynq.Handler) asynq.Handler {
 	})
 }
 
-// HandleDeliverySend makes one attempt of the delivery named by the task.
-// A nil error means the task is done, whatever the receiver answered.
+// HandleDeliverySend makes one attempt of the delivery named by the task:
+// take a slot of the endpoint, claim the delivery, sign and POST it, give
+// the slot back, and record the attempt with the delivery's new state. The
+// claim and the record are batched with other workers' (one statement, one
+// transaction); the handler returns once its attempt is durable. A nil
+// error means the task is done, whatever the receiver answered.
 func (w *Worker) HandleDeliverySend(ctx context.Context, t *asynq.Task) error {
 	var p deliveryPayload
 	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.DeliveryID == "" {
@@ -178,81 +202,6 @@ func (w *Worker) HandleDeliverySend(ctx context.Context, t *asynq.Task) error {
 		w.log.Error("dropping undecodable task", "type", t.Type(), "payload_bytes", len(t.Payload()), "error", err)
 		return nil
 	}
-	// A full endpoint is skipped before the claim, so that waiting costs no
-	// database write: only the check in Redis.
-	if w.limiter != nil {
-		if err := w.precheck(ctx, &p); err != nil || p.EndpointID == "" {
-			return err
-		}
-	}
-	claim, err := w.store.ClaimDelivery(ctx, models.ClaimParams{
-		DeliveryID:   p.DeliveryID,
-		AttemptCount: p.AttemptCount,
-		LockFor:      ClaimLock(w.cfg.Timeout),
-		Early:        time.Second, // asynq stores ProcessAt in whole seconds
-	})
-	if errors.Is(err, models.ErrNotFound) {
-		return nil // done, gone, not due, or claimed by another worker: a stale task
-	}
-	if err != nil {
-		return err
-	}
-	// The attempt is recorded even if the task's context ends (shutdown):
-	// the request may have reached the receiver.
-	recordCtx := context.WithoutCancel(ctx)
-	if !claim.Endpoint.Enabled {
-		// Kept for when the endpoint is enabled again, which resumes it.
-		return w.store.ParkClaim(recordCtx, claim, "endpoint disabled: "+claim.Endpoint.DisabledReason)
-	}
-	// The slot guards the receiver: it is held for the request only.
-	release := func() {}
-	if w.limiter != nil {
-		r, err := w.limiter.acquire(ctx, claim.Endpoint.ID)
-		if err != nil {
-			// Another worker took the last slot since the check: give the
-			// claim back, unused, and come back later.
-			after := time.Second
-			if b, busy := isBusy(err); busy {
-				after = b.after
-			}
-			if uerr := w.store.Unclaim(recordCtx, claim, after); uerr != nil {
-				return errors.Join(err, uerr)
-			}
-			return err
-		}
-		release = sync.OnceFunc(r)
-		defer release()
-	}
-
-	attempt, resp, outcome := w.attempt(ctx, claim)
-	release()
-	outcome.DisableAfter = max(w.cfg.DisableAfter, 0)
-	d, err := w.store.RecordAttempt(recordCtx, claim, attempt, outcome)
-	if models.ErrorCode(err) == models.CodeConflict {
-		w.log.Warn("claim expired before the attempt was recorded", "delivery_id", claim.Delivery.ID)
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("record attempt of %s: %w", claim.Delivery.ID, err)
-	}
-	w.cfg.Metrics.observeAttempt(resp, d.Status)
-	w.log.Info("attempt",
-		"delivery_id", d.ID, "endpoint_id", claim.Endpoint.ID, "attempt", attempt.Number,
-		"status_code", statusCode(attempt), "duration_ms", attempt.DurationMS,
-		"outcome", d.Status, "error", attempt.Error)
-	if d.Status == models.StatusPending {
-		if err := w.queue.Enqueue(recordCtx, *d); err != nil {
-			// The sweeper re-enqueues it from the database.
-			w.log.Warn("enqueue retry", "delivery_id", d.ID, "error", err)
-		}
-	}
-	return nil
-}
-
-// precheck answers a busyError when the delivery's endpoint has no free
-// slot, and leaves p.EndpointID empty when there is nothing to deliver (the
-// delivery or its endpoint is gone).
-func (w *Worker) precheck(ctx context.Context, p *deliveryPayload) error {
 	if p.EndpointID == "" { // a task from before endpoint ids were in the payload
 		id, err := w.store.DeliveryEndpoint(ctx, p.DeliveryID)
 		if errors.Is(err, models.ErrNotFound) {
@@ -263,47 +212,132 @@ func (w *Worker) precheck(ctx context.Context, p *deliveryPayload) error {
 		}
 		p.EndpointID = id
 	}
-	for wait := range 10 {
-		err := w.limiter.check(ctx, p.EndpointID)
-		if errors.Is(err, models.ErrNotFound) {
-			p.EndpointID = ""
-			return nil
-		}
-		if b, busy := isBusy(err); !busy || !b.turning || wait == 9 {
+	ep, err := w.store.CachedEndpoint(ctx, p.EndpointID)
+	if errors.Is(err, models.ErrNotFound) {
+		return nil // deleted with its deliveries
+	}
+	if err != nil {
+		return err
+	}
+	// The slot guards the receiver: taken before the claim, so that waiting
+	// for it costs no database write, and held for the request only.
+	release, err := w.limiter.acquire(ctx, ep)
+	if err != nil {
+		return err
+	}
+	release = sync.OnceFunc(release)
+	defer release()
+	claim, err := w.claims.submit(ctx, models.ClaimParams{DeliveryID: p.DeliveryID, AttemptCount: p.AttemptCount})
+	if err != nil {
+		return err
+	}
+	if claim == nil {
+		return nil // done, gone, not due, or claimed by another worker: a stale task
+	}
+	if !claim.EndpointUpdatedAt.Equal(ep.UpdatedAt) { // changed since it was cached
+		if ep, err = w.store.RefreshEndpoint(ctx, p.EndpointID); err != nil {
 			return err
 		}
-		// A fast endpoint frees a slot within milliseconds: a short wait
-		// here beats a retry a second later. A slow one is not waited for.
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(5 * time.Millisecond):
+	}
+	// The attempt is recorded even if the task's context ends (shutdown):
+	// the request may have reached the receiver.
+	recordCtx := context.WithoutCancel(ctx)
+	if !ep.Enabled {
+		// Kept for when the endpoint is enabled again, which resumes it.
+		return w.store.ParkClaim(recordCtx, claim, "endpoint disabled: "+ep.DisabledReason)
+	}
+	attempt, resp, outcome := w.attempt(ctx, ep, claim)
+	release()
+	now := time.Now().UTC()
+	health := w.health(ep, outcome, now)
+	err = errorOf(w.records.submit(recordCtx, models.AttemptRecord{
+		Claim: claim, Attempt: attempt, Status: outcome.Status, NextAttemptAt: outcome.NextAttemptAt, Health: health,
+	}))
+	if errors.Is(err, models.ErrClaimLost) {
+		w.log.Warn("claim expired before the attempt was recorded", "delivery_id", claim.Delivery.ID)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("record attempt of %s: %w", claim.Delivery.ID, err)
+	}
+	if health != nil {
+		w.store.NoteEndpointHealth(ep.ID, health.FailingSince, health.Disable == "" && ep.Enabled)
+	}
+	d := claim.Delivery
+	d.Status, d.AttemptCount, d.NextAttemptAt, d.NextTrigger = outcome.Status, attempt.Number, outcome.NextAttemptAt, models.TriggerScheduled
+	w.cfg.Metrics.observeAttempt(resp, d.Status)
+	w.log.Info("attempt",
+		"delivery_id", d.ID, "endpoint_id", ep.ID, "attempt", attempt.Number,
+		"status_code", statusCode(attempt), "duration_ms", attempt.DurationMS,
+		"outcome", d.Status, "error", attempt.Error)
+	if d.Status == models.StatusPending {
+		if err := w.queue.Enqueue(recordCtx, d); err != nil {
+			// The sweeper re-enqueues it from the database.
+			w.log.Warn("enqueue retry", "delivery_id", d.ID, "error", err)
 		}
 	}
 	return nil
 }
 
+// errorOf folds a batched call's two errors: the batch's, then the item's.
+func errorOf(itemErr, batchErr error) error {
+	if batchErr != nil {
+		return batchErr
+	}
+	return itemErr
+}
+
+// health is the change an attempt's outcome makes to its endpoint's health,
+// or nil: a run of failures starts or ends, or has lasted longer than
+// DisableAfter, or the receiver said the endpoint is gone.
+func (w *Worker) health(ep *models.Endpoint, o Outcome, now time.Time) *models.HealthChange {
+	h := &models.HealthChange{EndpointID: ep.ID, FailingSince: ep.FailingSince}
+	switch {
+	case o.DisableEndpoint != "":
+		h.Disable = o.DisableEndpoint
+	case o.Status == models.StatusSucceeded:
+		if ep.FailingSince == nil {
+			return nil
+		}
+		h.FailingSince = nil
+	case ep.FailingSince == nil:
+		h.FailingSince = &now
+	case w.cfg.DisableAfter > 0 && now.Sub(*ep.FailingSince) > w.cfg.DisableAfter:
+		h.Disable = fmt.Sprintf("failing continuously for more than %s", w.cfg.DisableAfter)
+	default:
+		return nil
+	}
+	return h
+}
+
+// Outcome is what a worker decided after an attempt.
+type Outcome struct {
+	Status          string     // succeeded, pending (retry at NextAttemptAt) or failed
+	NextAttemptAt   *time.Time // when Status is pending
+	DisableEndpoint string     // non-empty: disable the endpoint with this reason
+}
+
 // attempt signs and sends the claimed delivery and decides what comes next.
-func (w *Worker) attempt(ctx context.Context, c *models.Claim) (*models.Attempt, Response, models.Outcome) {
+func (w *Worker) attempt(ctx context.Context, ep *models.Endpoint, c *models.Claim) (*models.Attempt, Response, Outcome) {
 	number := c.Delivery.AttemptCount + 1
 	trigger := c.Delivery.NextTrigger
 	if trigger == "" {
 		trigger = models.TriggerScheduled
 	}
-	a := &models.Attempt{Number: number, Trigger: trigger, URL: c.Endpoint.URL}
-	body := []byte(c.Message.Payload)
+	a := &models.Attempt{Number: number, Trigger: trigger, URL: ep.URL}
+	body := []byte(c.Payload)
 	sentAt := time.Now()
-	headers, err := signedHeaders(&c.Endpoint, c.Message.ID, sentAt, body)
+	headers, err := signedHeaders(ep, c.Delivery.MessageID, sentAt, body)
 	if err != nil {
 		// A secret that cannot sign will never sign: fail now, do not retry.
 		a.Error = "cannot sign: " + err.Error()
-		return a, Response{Err: err}, models.Outcome{Status: models.StatusFailed}
+		return a, Response{Err: err}, Outcome{Status: models.StatusFailed}
 	}
 	headers.Set("Content-Type", "application/json")
 	headers.Set("User-Agent", userAgent)
-	a.RequestHeaders = recordedHeaders(&c.Endpoint, headers)
+	a.RequestHeaders = recordedHeaders(ep, headers)
 
-	resp := w.sender.Send(ctx, Request{URL: c.Endpoint.URL, Headers: headers, Body: body})
+	resp := w.sender.Send(ctx, Request{URL: ep.URL, Headers: headers, Body: body})
 	a.DurationMS = resp.Duration.Milliseconds()
 	if resp.StatusCode != 0 {
 		code := resp.StatusCode
@@ -318,20 +352,20 @@ func (w *Worker) attempt(ctx context.Context, c *models.Claim) (*models.Attempt,
 }
 
 // decide applies the sender rules of Standard Webhooks to a response.
-func (w *Worker) decide(attemptsMade int, resp Response, now time.Time) models.Outcome {
+func (w *Worker) decide(attemptsMade int, resp Response, now time.Time) Outcome {
 	code := resp.StatusCode
 	switch {
 	case resp.Err == nil && code >= 200 && code < 300:
-		return models.Outcome{Status: models.StatusSucceeded}
+		return Outcome{Status: models.StatusSucceeded}
 	case code == http.StatusGone:
-		return models.Outcome{
+		return Outcome{
 			Status:          models.StatusFailed,
 			DisableEndpoint: "the endpoint answered 410 Gone",
 		}
 	}
 	delay, ok := w.cfg.Schedule.Next(attemptsMade, w.cfg.Jitter)
 	if !ok {
-		return models.Outcome{Status: models.StatusFailed}
+		return Outcome{Status: models.StatusFailed}
 	}
 	if throttled(code) {
 		if after, ok := RetryAfter(resp.Headers, now); ok {
@@ -339,7 +373,7 @@ func (w *Worker) decide(attemptsMade int, resp Response, now time.Time) models.O
 		}
 	}
 	next := now.Add(delay).UTC()
-	return models.Outcome{Status: models.StatusPending, NextAttemptAt: &next}
+	return Outcome{Status: models.StatusPending, NextAttemptAt: &next}
 }
 
 // statusCode is the attempt's response status, or 0 when none came.

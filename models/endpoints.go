@@ -186,6 +186,7 @@ func (s *Store) CreateEndpoint(ctx context.Context, tenantID string, p EndpointP
 	if err := s.db.WithContext(ctx).Create(s.sealedCopy(ep)).Error; err != nil {
 		return nil, fmt.Errorf("create endpoint: %w", err)
 	}
+	s.cache.endpointChanged(ep.ID)
 	return ep, nil
 }
 
@@ -291,6 +292,7 @@ func (s *Store) UpdateEndpoint(ctx context.Context, tenantID, id string, p Endpo
 			Where("endpoint_id = ? AND status = ? AND next_attempt_at IS NULL", ep.ID, StatusPending).
 			Updates(map[string]any{"next_attempt_at": s.now(), "updated_at": s.now()}).Error
 	})
+	s.cache.endpointChanged(ep.ID)
 	if err != nil {
 		return nil, fmt.Errorf("update endpoint %s: %w", id, err)
 	}
@@ -357,6 +359,7 @@ func (s *Store) RotateSecret(ctx context.Context, tenantID, id, newSecret string
 	ep.PreviousSecret, ep.PreviousSecretExpiresAt, ep.Secret = &previous, &expires, newSecret
 	stored := s.sealedCopy(ep)
 	err = s.db.WithContext(ctx).Select("secret", "previous_secret", "previous_secret_expires_at", "updated_at").Save(stored).Error
+	s.cache.endpointChanged(ep.ID)
 	if err != nil {
 		return nil, fmt.Errorf("rotate secret of %s: %w", id, err)
 	}
@@ -367,6 +370,7 @@ func (s *Store) RotateSecret(ctx context.Context, tenantID, id, newSecret string
 // DeleteEndpoint removes an endpoint with its deliveries and their attempts.
 func (s *Store) DeleteEndpoint(ctx context.Context, tenantID, id string) error {
 	res := s.db.WithContext(ctx).Delete(&Endpoint{}, "id = ? AND tenant_id = ?", id, tenantID)
+	s.cache.endpointChanged(id)
 	if res.Error != nil {
 		return fmt.Errorf("delete endpoint %s: %w", id, res.Error)
 	}

@@ -7,41 +7,42 @@ import (
 	"hookd.dev/hookd/models"
 )
 
-func TestEndpointDisabledAfterContinuousFailure(t *testing.T) {
+// The store writes the health changes the pipeline decides (its policy is
+// tested in the dispatcher): a run of failures starts once, ends, and an
+// endpoint is disabled with a reason.
+func TestRecordWritesHealthChanges(t *testing.T) {
 	f := setup(t)
 	ep := f.endpoint(t, "*")
-	attempt := func(ok bool) {
+	record := func(h *models.HealthChange) *models.Endpoint {
 		t.Helper()
 		d := f.emit(t)
-		c, err := f.store.ClaimDelivery(f.ctx, models.ClaimParams{DeliveryID: d.ID, LockFor: time.Minute})
+		c, err := f.claim(claimArgs{DeliveryID: d.ID, LockFor: time.Minute})
 		if err != nil {
 			t.Fatal(err)
 		}
-		o := models.Outcome{Status: models.StatusFailed, DisableAfter: 50 * time.Millisecond}
-		if ok {
-			o.Status = models.StatusSucceeded
-		}
-		if _, err := f.store.RecordAttempt(f.ctx, c, &models.Attempt{Number: 1, Trigger: "scheduled", URL: "u"}, o); err != nil {
+		if _, err := f.record(c, &models.Attempt{Number: 1, Trigger: "scheduled", URL: "u"}, outcome{Status: models.StatusFailed, Health: h}); err != nil {
 			t.Fatal(err)
 		}
+		got, err := f.store.GetEndpoint(f.ctx, f.tenant.ID, ep.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
 	}
-	attempt(false)
-	got, _ := f.store.GetEndpoint(f.ctx, f.tenant.ID, ep.ID)
-	if got.FailingSince == nil || !got.Enabled {
-		t.Fatalf("after one failure: %+v", got)
+	first := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	later := first.Add(time.Hour)
+	if got := record(&models.HealthChange{EndpointID: ep.ID, FailingSince: &first}); got.FailingSince == nil || !got.FailingSince.Equal(first) {
+		t.Fatalf("after the first failure: failing since %v, want %v", got.FailingSince, first)
 	}
-	time.Sleep(60 * time.Millisecond)
-	attempt(true) // a success ends the run of failures
-	got, _ = f.store.GetEndpoint(f.ctx, f.tenant.ID, ep.ID)
-	if got.FailingSince != nil || !got.Enabled {
+	// Another writer that saw no run yet cannot move its start.
+	if got := record(&models.HealthChange{EndpointID: ep.ID, FailingSince: &later}); !got.FailingSince.Equal(first) {
+		t.Fatalf("the run's start moved to %v", got.FailingSince)
+	}
+	if got := record(&models.HealthChange{EndpointID: ep.ID}); got.FailingSince != nil || !got.Enabled {
 		t.Fatalf("after a success: %+v", got)
 	}
-	attempt(false)
-	time.Sleep(60 * time.Millisecond)
-	attempt(false)
-	got, _ = f.store.GetEndpoint(f.ctx, f.tenant.ID, ep.ID)
-	if got.Enabled || got.DisabledReason == "" {
-		t.Fatalf("failing for longer than DisableAfter, still %+v", got)
+	if got := record(&models.HealthChange{EndpointID: ep.ID, Disable: "failing for long"}); got.Enabled || got.DisabledReason != "failing for long" {
+		t.Fatalf("disabled: %+v", got)
 	}
 }
 
@@ -52,7 +53,7 @@ func TestParkedDeliveriesResumeWhenEnabled(t *testing.T) {
 	if _, err := f.store.UpdateEndpoint(f.ctx, f.tenant.ID, ep.ID, models.EndpointParams{Enabled: ptr(false)}); err != nil {
 		t.Fatal(err)
 	}
-	c, err := f.store.ClaimDelivery(f.ctx, models.ClaimParams{DeliveryID: d.ID, LockFor: time.Minute})
+	c, err := f.claim(claimArgs{DeliveryID: d.ID, LockFor: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -66,18 +66,19 @@ func (s *Store) EnsureAdminKey(ctx context.Context) (string, error) {
 
 // Authenticate returns the live key that matches, or a not_found error.
 func (s *Store) Authenticate(ctx context.Context, key string) (*APIKey, error) {
-	var k APIKey
-	err := s.db.WithContext(ctx).Take(&k, "hash = ? AND revoked_at IS NULL", HashKey(key)).Error
+	hash := HashKey(key)
+	k, err := s.cachedKey(ctx, hash)
 	if err != nil {
-		return nil, notFound(err, "unknown api key")
+		return nil, err
 	}
 	// Record use at most once a minute, so that reads do not all become writes.
 	t := s.now()
 	if k.LastUsedAt == nil || t.Sub(*k.LastUsedAt) > time.Minute {
 		k.LastUsedAt = &t
 		s.db.WithContext(ctx).Model(&APIKey{}).Where("id = ?", k.ID).Update("last_used_at", t)
+		s.cache.keys.Add(hash, *k)
 	}
-	return &k, nil
+	return k, nil
 }
 
 // ListAPIKeys lists a tenant's keys, newest first, revoked ones included.
@@ -89,6 +90,8 @@ func (s *Store) ListAPIKeys(ctx context.Context, tenantID string, p ListParams) 
 func (s *Store) RevokeAPIKey(ctx context.Context, tenantID, id string) error {
 	res := s.db.WithContext(ctx).Model(&APIKey{}).
 		Where("id = ? AND tenant_id = ? AND revoked_at IS NULL", id, tenantID).Update("revoked_at", s.now())
+	s.cache.keys.Purge() // cached by hash, which the id does not give
+
 	if res.Error != nil {
 		return fmt.Errorf("revoke api key %s: %w", id, res.Error)
 	}

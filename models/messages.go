@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"time"
 
 	"gorm.io/gorm"
@@ -34,136 +32,8 @@ func ValidatePayload(payload []byte) error {
 	return nil
 }
 
-// Emit stores a message and one pending delivery per enabled endpoint of the
-// tenant that subscribes to its event type, in one transaction. created is
-// false when the idempotency key named an earlier message, which is returned.
-// The caller enqueues the deliveries after Emit returns.
-func (s *Store) Emit(ctx context.Context, p EmitParams) (msg *Message, created bool, err error) {
-	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		msg, created, err = s.EmitTx(ctx, tx, p)
-		return err
-	})
-	if errors.Is(err, gorm.ErrDuplicatedKey) && p.IdempotencyKey != "" {
-		// Lost a race with the same key: the winner's message is the answer.
-		msg, err = s.messageByIdempotencyKey(ctx, s.db, p.TenantID, p.IdempotencyKey)
-		return msg, false, err
-	}
-	return msg, created, err
-}
-
-// EmitTx is Emit inside the caller's transaction: the message and its
-// deliveries commit or roll back with the caller's own writes.
-func (s *Store) EmitTx(ctx context.Context, tx *gorm.DB, p EmitParams) (*Message, bool, error) {
-	tx = tx.WithContext(ctx)
-	if err := ValidatePayload(p.Payload); err != nil {
-		return nil, false, err
-	}
-	if len(p.IdempotencyKey) > 256 {
-		return nil, false, Errorf(CodeInvalid, "idempotency key must be at most 256 characters")
-	}
-	if p.IdempotencyKey != "" {
-		msg, err := s.messageByIdempotencyKey(ctx, tx, p.TenantID, p.IdempotencyKey)
-		if err == nil {
-			return msg, false, nil
-		}
-		if !errors.Is(err, ErrNotFound) {
-			return nil, false, err
-		}
-	}
-	var et EventType
-	if err := tx.Take(&et, "name = ?", p.EventType).Error; err != nil {
-		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return nil, false, Errorf(CodeInvalid, "unknown event type %q: create it first (POST /v1/event-types)", p.EventType)
-		}
-		return nil, false, err
-	}
-	if et.ArchivedAt != nil {
-		return nil, false, Errorf(CodeInvalid, "event type %q is archived", p.EventType)
-	}
-	if err := s.validateAgainst(&et, p.Payload); err != nil {
-		return nil, false, err
-	}
-
-	t := s.now()
-	msg := &Message{
-		ID:        NewID(PrefixMessage),
-		TenantID:  p.TenantID,
-		EventType: p.EventType,
-		Payload:   RawJSON(p.Payload),
-		CreatedAt: t,
-	}
-	if p.IdempotencyKey != "" {
-		msg.IdempotencyKey = &p.IdempotencyKey
-	}
-	if err := tx.Create(msg).Error; err != nil {
-		return nil, false, fmt.Errorf("insert message: %w", err)
-	}
-
-	var endpoints []Endpoint
-	if err := tx.Where("tenant_id = ? AND enabled", p.TenantID).Find(&endpoints).Error; err != nil {
-		return nil, false, fmt.Errorf("load endpoints: %w", err)
-	}
-	msg.Deliveries = []Delivery{}
-	for _, ep := range endpoints {
-		if !ep.Subscribes(p.EventType) {
-			continue
-		}
-		msg.Deliveries = append(msg.Deliveries, Delivery{
-			ID:            NewID(PrefixDelivery),
-			TenantID:      p.TenantID,
-			MessageID:     msg.ID,
-			EndpointID:    ep.ID,
-			EventType:     p.EventType,
-			Status:        StatusPending,
-			NextAttemptAt: &t,
-			NextTrigger:   TriggerScheduled,
-			CreatedAt:     t,
-			UpdatedAt:     t,
-		})
-	}
-	if len(msg.Deliveries) > 0 {
-		if err := tx.Create(&msg.Deliveries).Error; err != nil {
-			return nil, false, fmt.Errorf("insert deliveries: %w", err)
-		}
-	}
-	return msg, true, nil
-}
-
 // PingEventType is the event type of test messages. It needs no registration.
 const PingEventType = "hookd.ping"
-
-// SendTest stores a ping message with one delivery to one endpoint, whatever
-// it subscribes to, so a tenant can check its receiver. The caller enqueues it.
-func (s *Store) SendTest(ctx context.Context, tenantID, endpointID string) (*Message, error) {
-	ep, err := s.GetEndpoint(ctx, tenantID, endpointID)
-	if err != nil {
-		return nil, err
-	}
-	if !ep.Enabled {
-		return nil, Errorf(CodeConflict, "endpoint %s is disabled; enable it before testing it", ep.ID)
-	}
-	t := s.now()
-	msg := &Message{ID: NewID(PrefixMessage), TenantID: tenantID, EventType: PingEventType, CreatedAt: t}
-	payload, err := json.Marshal(map[string]string{"type": PingEventType, "endpoint_id": ep.ID, "sent_at": t.Format(time.RFC3339)})
-	if err != nil {
-		return nil, err
-	}
-	msg.Payload = RawJSON(payload)
-	msg.Deliveries = []Delivery{{
-		ID: NewID(PrefixDelivery), TenantID: tenantID, MessageID: msg.ID, EndpointID: ep.ID, EventType: PingEventType,
-		Status: StatusPending, NextAttemptAt: &t, NextTrigger: TriggerManual, CreatedAt: t, UpdatedAt: t,
-	}}
-	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Create(msg).Error; err != nil {
-			return err
-		}
-		return tx.Create(&msg.Deliveries).Error
-	})
-	if err != nil {
-		return nil, fmt.Errorf("send test to %s: %w", ep.ID, err)
-	}
-	return msg, nil
-}
 
 func (s *Store) messageByIdempotencyKey(ctx context.Context, db *gorm.DB, tenantID, key string) (*Message, error) {
 	var msg Message

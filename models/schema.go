@@ -27,9 +27,9 @@ func compileSchema(raw string) (*jsonschema.Schema, error) {
 	return sch, nil
 }
 
-// validateAgainst checks a payload against an event type's schema, caching
+// ValidateSchema checks a payload against an event type's schema, caching
 // the compiled schema per event type version.
-func (s *Store) validateAgainst(et *EventType, payload []byte) error {
+func (s *Store) ValidateSchema(et *EventType, payload []byte) error {
 	if et.Schema == nil || *et.Schema == "" {
 		return nil
 	}

@@ -18,6 +18,7 @@ type Store struct {
 	now     func() time.Time
 	sealer  *sealer
 	schemas sync.Map // event type name@updated_at -> compiled JSON Schema
+	cache   *cache
 }
 
 // StoreOpts configures a Store.
@@ -27,6 +28,10 @@ type StoreOpts struct {
 	// SecretKey, 32 bytes, encrypts endpoint secrets at rest (AES-256-GCM).
 	// Nil stores them in plain text; see NewStoreWithKey for the check.
 	SecretKey []byte
+	// CacheTTL is how long the hot path's lookups (keys, tenants, event
+	// types, subscriptions, endpoints) are trusted: changes made through
+	// another process take effect within it (default DefaultCacheTTL).
+	CacheTTL time.Duration
 }
 
 // NewStore returns a Store over an open, migrated database. It panics on a
@@ -49,8 +54,17 @@ func NewStoreWithKey(db *gorm.DB, opts StoreOpts) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Store{db: db, now: func() time.Time { return clock().UTC().Truncate(time.Microsecond) }, sealer: sl}, nil
+	if opts.CacheTTL <= 0 {
+		opts.CacheTTL = DefaultCacheTTL
+	}
+	return &Store{
+		db: db, now: func() time.Time { return clock().UTC().Truncate(time.Microsecond) }, sealer: sl,
+		cache: newCache(opts.CacheTTL),
+	}, nil
 }
+
+// Now is the store's clock, as timestamps are stored.
+func (s *Store) Now() time.Time { return s.now() }
 
 // DB returns the underlying gorm handle (for health checks and EmitTx callers).
 func (s *Store) DB() *gorm.DB { return s.db }
@@ -158,8 +172,13 @@ func (s *Store) CreateTenant(ctx context.Context, p TenantParams) (*Tenant, erro
 
 // GetTenant finds a tenant by its id or by its uid.
 func (s *Store) GetTenant(ctx context.Context, idOrUID string) (*Tenant, error) {
+	return s.TenantIn(ctx, s.db, idOrUID)
+}
+
+// TenantIn is GetTenant inside a caller's transaction.
+func (s *Store) TenantIn(ctx context.Context, tx *gorm.DB, idOrUID string) (*Tenant, error) {
 	var t Tenant
-	q := s.db.WithContext(ctx)
+	q := tx.WithContext(ctx)
 	if strings.HasPrefix(idOrUID, PrefixTenant) {
 		q = q.Where("id = ?", idOrUID)
 	} else {
@@ -200,6 +219,7 @@ func (s *Store) UpdateTenant(ctx context.Context, id string, p TenantParams) (*T
 		}
 		return nil, fmt.Errorf("update tenant %s: %w", t.ID, err)
 	}
+	s.cache.tenants.Purge() // cached by id and by the old uid
 	return t, nil
 }
 
@@ -209,6 +229,8 @@ func (s *Store) DeleteTenant(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
+	s.cache.tenants.Purge()
+	s.cache.keys.Purge()
 	return s.db.WithContext(ctx).Delete(&Tenant{}, "id = ?", t.ID).Error
 }
 
@@ -318,6 +340,7 @@ func (s *Store) UpdateEventType(ctx context.Context, p EventTypeParams) (*EventT
 	if err := s.db.WithContext(ctx).Select("description", "schema", "archived_at", "updated_at").Save(et).Error; err != nil {
 		return nil, fmt.Errorf("update event type %s: %w", et.Name, err)
 	}
+	s.cache.eventTypes.Remove(et.Name)
 	return et, nil
 }
 

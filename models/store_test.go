@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"hookd.dev/hookd/dispatcher"
 	"hookd.dev/hookd/models"
 	"hookd.dev/hookd/models/storetest"
 )
@@ -18,6 +19,7 @@ type fixture struct {
 	store  *models.Store
 	tenant *models.Tenant
 	ctx    context.Context
+	pipe   *dispatcher.Pipeline
 }
 
 func setup(t *testing.T) *fixture {
@@ -199,7 +201,7 @@ func TestEmit(t *testing.T) {
 	}
 
 	payload := `{"b": 1,  "a": [2, 3]}` // odd spacing and key order must survive
-	msg, created, err := f.store.Emit(f.ctx, models.EmitParams{
+	msg, created, err := f.pipeline(t).Emit(f.ctx, models.EmitParams{
 		TenantID: f.tenant.ID, EventType: "invoice.paid", Payload: []byte(payload), IdempotencyKey: "k1",
 	})
 	if err != nil || !created {
@@ -220,7 +222,7 @@ func TestEmit(t *testing.T) {
 		t.Fatalf("stored message = %q with %d deliveries, %v", stored.Payload, len(stored.Deliveries), err)
 	}
 
-	again, created, err := f.store.Emit(f.ctx, models.EmitParams{
+	again, created, err := f.pipeline(t).Emit(f.ctx, models.EmitParams{
 		TenantID: f.tenant.ID, EventType: "invoice.paid", Payload: []byte(`{}`), IdempotencyKey: "k1",
 	})
 	if err != nil || created || again.ID != msg.ID || len(again.Deliveries) != 2 {
@@ -238,13 +240,13 @@ func TestEmit(t *testing.T) {
 	}
 	for _, b := range bad {
 		b.p.TenantID = f.tenant.ID
-		_, _, err := f.store.Emit(f.ctx, b.p)
+		_, _, err := f.pipeline(t).Emit(f.ctx, b.p)
 		wantCode(t, err, b.code)
 	}
 	if _, err := f.store.ArchiveEventType(f.ctx, "invoice.paid"); err != nil {
 		t.Fatal(err)
 	}
-	_, _, err = f.store.Emit(f.ctx, models.EmitParams{TenantID: f.tenant.ID, EventType: "invoice.paid", Payload: []byte(`{}`)})
+	_, _, err = f.pipeline(t).Emit(f.ctx, models.EmitParams{TenantID: f.tenant.ID, EventType: "invoice.paid", Payload: []byte(`{}`)})
 	wantCode(t, err, models.CodeInvalid)
 	msgs, _, _ := f.store.ListMessages(f.ctx, models.MessageParams{TenantID: f.tenant.ID})
 	if len(msgs) != 1 {
@@ -260,7 +262,7 @@ func TestEmitIdempotencyRace(t *testing.T) {
 	errs := make([]error, 8)
 	for i := range ids {
 		wg.Go(func() {
-			msg, _, err := f.store.Emit(f.ctx, models.EmitParams{
+			msg, _, err := f.pipeline(t).Emit(f.ctx, models.EmitParams{
 				TenantID: f.tenant.ID, EventType: "invoice.paid", Payload: []byte(`{}`), IdempotencyKey: "same",
 			})
 			errs[i] = err
@@ -279,7 +281,7 @@ func TestEmitIdempotencyRace(t *testing.T) {
 
 func (f *fixture) emit(t *testing.T) *models.Delivery {
 	t.Helper()
-	msg, _, err := f.store.Emit(f.ctx, models.EmitParams{TenantID: f.tenant.ID, EventType: "invoice.paid", Payload: []byte(`{"n":1}`)})
+	msg, _, err := f.pipeline(t).Emit(f.ctx, models.EmitParams{TenantID: f.tenant.ID, EventType: "invoice.paid", Payload: []byte(`{"n":1}`)})
 	if err != nil || len(msg.Deliveries) != 1 {
 		t.Fatalf("emit: %v, %d deliveries", err, len(msg.Deliveries))
 	}
@@ -290,13 +292,13 @@ func TestClaimAndRecord(t *testing.T) {
 	f := setup(t)
 	f.endpoint(t, "*")
 	d := f.emit(t)
-	claimParams := models.ClaimParams{DeliveryID: d.ID, LockFor: time.Minute}
+	claimParams := claimArgs{DeliveryID: d.ID, LockFor: time.Minute}
 
-	c, err := f.store.ClaimDelivery(f.ctx, claimParams)
-	if err != nil || c.Message.Payload != `{"n":1}` || c.Endpoint.Secret == "" {
+	c, err := f.claim(claimParams)
+	if err != nil || c.Payload != `{"n":1}` || c.EndpointUpdatedAt.IsZero() {
 		t.Fatalf("claim = %+v, %v", c, err)
 	}
-	if _, err := f.store.ClaimDelivery(f.ctx, claimParams); !errors.Is(err, models.ErrNotFound) {
+	if _, err := f.claim(claimParams); !errors.Is(err, models.ErrNotFound) {
 		t.Fatalf("second claim: %v, want not found", err)
 	}
 	if _, err := f.store.RetryDelivery(f.ctx, f.tenant.ID, d.ID); models.ErrorCode(err) != models.CodeConflict {
@@ -304,15 +306,15 @@ func TestClaimAndRecord(t *testing.T) {
 	}
 
 	next := time.Now().Add(time.Hour).UTC()
-	updated, err := f.store.RecordAttempt(f.ctx, c, &models.Attempt{
-		Number: 1, Trigger: models.TriggerScheduled, URL: c.Endpoint.URL, ResponseStatusCode: ptr(500),
-		RequestHeaders: map[string]string{"webhook-id": c.Message.ID}, Error: "HTTP 500",
-	}, models.Outcome{Status: models.StatusPending, NextAttemptAt: &next})
+	updated, err := f.record(c, &models.Attempt{
+		Number: 1, Trigger: models.TriggerScheduled, URL: "https://example.com/hook", ResponseStatusCode: ptr(500),
+		RequestHeaders: map[string]string{"webhook-id": c.Delivery.MessageID}, Error: "HTTP 500",
+	}, outcome{Status: models.StatusPending, NextAttemptAt: &next})
 	if err != nil || updated.AttemptCount != 1 || updated.Status != models.StatusPending {
 		t.Fatalf("record = %+v, %v", updated, err)
 	}
 	// Not due for an hour, and the old attempt count is stale.
-	if _, err := f.store.ClaimDelivery(f.ctx, models.ClaimParams{DeliveryID: d.ID, AttemptCount: 1, LockFor: time.Minute}); !errors.Is(err, models.ErrNotFound) {
+	if _, err := f.claim(claimArgs{DeliveryID: d.ID, AttemptCount: 1, LockFor: time.Minute}); !errors.Is(err, models.ErrNotFound) {
 		t.Fatalf("claim before due: %v", err)
 	}
 	due, err := f.store.DueDeliveries(f.ctx, models.DueParams{Before: next.Add(time.Second), Limit: 10})
@@ -324,12 +326,12 @@ func TestClaimAndRecord(t *testing.T) {
 	if err != nil || retried.NextTrigger != models.TriggerManual {
 		t.Fatalf("retry = %+v, %v", retried, err)
 	}
-	c, err = f.store.ClaimDelivery(f.ctx, models.ClaimParams{DeliveryID: d.ID, AttemptCount: 1, LockFor: time.Minute})
+	c, err = f.claim(claimArgs{DeliveryID: d.ID, AttemptCount: 1, LockFor: time.Minute})
 	if err != nil || c.Delivery.NextTrigger != models.TriggerManual {
 		t.Fatalf("claim after retry = %+v, %v", c, err)
 	}
-	if _, err := f.store.RecordAttempt(f.ctx, c, &models.Attempt{Number: 2, Trigger: models.TriggerManual, URL: "u", ResponseStatusCode: ptr(200)},
-		models.Outcome{Status: models.StatusSucceeded}); err != nil {
+	if _, err := f.record(c, &models.Attempt{Number: 2, Trigger: models.TriggerManual, URL: "u", ResponseStatusCode: ptr(200)},
+		outcome{Status: models.StatusSucceeded}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := f.store.GetDelivery(f.ctx, f.tenant.ID, d.ID)
@@ -345,7 +347,7 @@ func TestExpiredClaimIsReleased(t *testing.T) {
 	f := setup(t)
 	f.endpoint(t, "*")
 	d := f.emit(t)
-	c, err := f.store.ClaimDelivery(f.ctx, models.ClaimParams{DeliveryID: d.ID, LockFor: -time.Second})
+	c, err := f.claim(claimArgs{DeliveryID: d.ID, LockFor: -time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -354,13 +356,13 @@ func TestExpiredClaimIsReleased(t *testing.T) {
 		t.Fatalf("released %+v, %v", released, err)
 	}
 	// The released delivery can be claimed again; the old claim cannot record over it.
-	c2, err := f.store.ClaimDelivery(f.ctx, models.ClaimParams{DeliveryID: d.ID, LockFor: time.Minute})
+	c2, err := f.claim(claimArgs{DeliveryID: d.ID, LockFor: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = f.store.RecordAttempt(f.ctx, c, &models.Attempt{Number: 1, Trigger: "scheduled", URL: "u"}, models.Outcome{Status: models.StatusFailed})
+	_, err = f.record(c, &models.Attempt{Number: 1, Trigger: "scheduled", URL: "u"}, outcome{Status: models.StatusFailed})
 	wantCode(t, err, models.CodeConflict)
-	if _, err := f.store.RecordAttempt(f.ctx, c2, &models.Attempt{Number: 1, Trigger: "scheduled", URL: "u"}, models.Outcome{Status: models.StatusSucceeded}); err != nil {
+	if _, err := f.record(c2, &models.Attempt{Number: 1, Trigger: "scheduled", URL: "u"}, outcome{Status: models.StatusSucceeded}); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := f.store.GetDelivery(f.ctx, f.tenant.ID, d.ID)

@@ -219,12 +219,9 @@ func (s *Server) retry(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	d, err = s.store.RetryDelivery(ctx, d.TenantID, d.ID)
+	d, err = s.cfg.Pipeline.Retry(ctx, d.TenantID, d.ID)
 	if err != nil {
 		return err
-	}
-	if err := s.cfg.Queue.Enqueue(ctx, *d); err != nil {
-		s.log.Warn("enqueue retry; the sweeper will retry", "delivery_id", d.ID, "error", err)
 	}
 	return redirect(c, "/ui/deliveries/"+d.ID, "Retry queued: the new attempt appears below in a moment.")
 }
@@ -336,12 +333,9 @@ func (s *Server) endpointAction(c echo.Context) error {
 		if err != nil {
 			return models.Errorf(models.CodeInvalid, "since must be a time like 2026-01-02T15:04:05Z")
 		}
-		ds, err := s.store.RecoverEndpoint(ctx, ep.TenantID, ep.ID, since)
+		ds, err := s.cfg.Pipeline.Recover(ctx, ep.TenantID, ep.ID, since)
 		if err != nil {
 			return err
-		}
-		if err := s.cfg.Queue.Enqueue(ctx, ds...); err != nil {
-			s.log.Warn("enqueue recovered deliveries; the sweeper will retry", "endpoint_id", ep.ID, "error", err)
 		}
 		return redirect(c, back, "Resending "+strconv.Itoa(len(ds))+" failed deliveries of "+ep.ID+".")
 	}

@@ -29,15 +29,17 @@ var templateFS embed.FS
 //go:embed static
 var staticFS embed.FS
 
-// Enqueuer puts deliveries on the queue; the dispatcher implements it.
-type Enqueuer interface {
-	Enqueue(ctx context.Context, deliveries ...models.Delivery) error
+// Pipeline is how the UI makes deliveries again: each call writes, then
+// enqueues after the commit. The dispatcher's Pipeline implements it.
+type Pipeline interface {
+	Retry(ctx context.Context, tenantID, deliveryID string) (*models.Delivery, error)
+	Recover(ctx context.Context, tenantID, endpointID string, since time.Time) ([]models.Delivery, error)
 }
 
 // Config configures the UI.
 type Config struct {
-	Store *models.Store
-	Queue Enqueuer
+	Store    *models.Store
+	Pipeline Pipeline
 	// AdminKey, when set, logs in besides the admin keys in the database.
 	AdminKey   string
 	SessionTTL time.Duration // default 12h

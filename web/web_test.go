@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"hookd.dev/hookd/dispatcher"
 	"hookd.dev/hookd/models"
 	"hookd.dev/hookd/models/storetest"
 	"hookd.dev/hookd/web"
@@ -54,7 +55,9 @@ func setup(t *testing.T) *fixture {
 	db := storetest.New(t)
 	store := models.NewStore(db.Gorm, models.StoreOpts{})
 	q := &fakeQueue{}
-	ui, err := web.New(web.Config{Store: store, Queue: q, AdminKey: adminKey, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	pipeline := dispatcher.NewPipeline(dispatcher.PipelineConfig{Store: store, Queue: q})
+	t.Cleanup(pipeline.Close)
+	ui, err := web.New(web.Config{Store: store, Pipeline: pipeline, AdminKey: adminKey, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,23 +76,28 @@ func setup(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	msg, _, err := store.Emit(ctx, models.EmitParams{TenantID: f.tenant.ID, EventType: "invoice.paid", Payload: []byte(`{"id":"inv_42","amount":1200}`)})
+	msg, _, err := pipeline.Emit(ctx, models.EmitParams{TenantID: f.tenant.ID, EventType: "invoice.paid", Payload: []byte(`{"id":"inv_42","amount":1200}`)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	claim, err := store.ClaimDelivery(ctx, models.ClaimParams{DeliveryID: msg.Deliveries[0].ID, LockFor: time.Minute})
-	if err != nil {
-		t.Fatal(err)
+	claims, err := store.ClaimDeliveries(ctx, []models.ClaimParams{{DeliveryID: msg.Deliveries[0].ID}}, models.ClaimOpts{LockFor: time.Minute})
+	if err != nil || claims[0] == nil {
+		t.Fatalf("claim: %v", err)
 	}
-	d, err := store.RecordAttempt(ctx, claim, &models.Attempt{
+	results, err := store.RecordAttempts(ctx, []models.AttemptRecord{{Claim: claims[0], Status: models.StatusFailed, Attempt: &models.Attempt{
 		Number: 1, Trigger: models.TriggerScheduled, URL: f.endpoint.URL, ResponseStatusCode: ptr(500),
 		RequestHeaders:  map[string]string{"webhook-id": msg.ID, "content-type": "application/json"},
 		ResponseHeaders: map[string]string{"content-type": "text/plain"}, ResponseBody: "database on fire", DurationMS: 42,
-	}, models.Outcome{Status: models.StatusFailed})
+	}}})
+	if err != nil || results[0] != nil {
+		t.Fatalf("record: %v %v", err, results)
+	}
+	d, err := store.GetDelivery(ctx, f.tenant.ID, msg.Deliveries[0].ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.delivery = *d
+	q.ids = nil // the emit above; tests count what the UI enqueues
 	return f
 }
 

@@ -14,6 +14,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -181,16 +182,23 @@ func seed(ctx context.Context, db *gorm.DB, store *models.Store, attempts int) e
 	return nil
 }
 
-type nopQueue struct{}
+// nopPipeline stands in for the pipeline: the bench only reads pages.
+type nopPipeline struct{}
 
-func (nopQueue) Enqueue(context.Context, ...models.Delivery) error { return nil }
+func (nopPipeline) Retry(context.Context, string, string) (*models.Delivery, error) {
+	return nil, errors.New("not in the bench")
+}
+
+func (nopPipeline) Recover(context.Context, string, string, time.Time) ([]models.Delivery, error) {
+	return nil, errors.New("not in the bench")
+}
 
 var csrfInput = regexp.MustCompile(`name="csrf" value="([0-9a-f]{32})"`)
 
 // measure logs in to the UI and times each page.
 func measure(ctx context.Context, db *gorm.DB, store *models.Store, runs int) error {
 	const key = "hk_bench_admin"
-	ui, err := web.New(web.Config{Store: store, Queue: nopQueue{}, AdminKey: key, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	ui, err := web.New(web.Config{Store: store, Pipeline: nopPipeline{}, AdminKey: key, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		return err
 	}

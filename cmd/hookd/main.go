@@ -221,16 +221,18 @@ func (m *Main) startHTTP(ctx context.Context, g *errgroup.Group, d *deps) error 
 		}
 		tenantLimit, closeLimiter = limiter, limiter.Close
 	}
+	pipeline := dispatcher.NewPipeline(dispatcher.PipelineConfig{Store: d.store, Queue: d.queue, Logger: d.log})
 	srv := api.New(api.Config{
 		TenantRateLimit: tenantLimit,
-		Store:           d.store, Queue: d.queue, AdminKey: cfg.AdminKey, Logger: d.log, Metrics: d.registry,
+		Store:           d.store, Pipeline: pipeline, AdminKey: cfg.AdminKey, Logger: d.log, Metrics: d.registry,
 		RotationGrace: cfg.RotationGrace,
 		ReadyFunc: func(ctx context.Context) error {
 			return errors.Join(d.store.Ping(ctx), d.queue.Ping(ctx))
 		},
 	})
-	ui, err := web.New(web.Config{Store: d.store, Queue: d.queue, AdminKey: cfg.AdminKey, Logger: d.log})
+	ui, err := web.New(web.Config{Store: d.store, Pipeline: pipeline, AdminKey: cfg.AdminKey, Logger: d.log})
 	if err != nil {
+		pipeline.Close()
 		return err
 	}
 	mux := http.NewServeMux()
@@ -240,6 +242,7 @@ func (m *Main) startHTTP(ctx context.Context, g *errgroup.Group, d *deps) error 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		_ = closeLimiter()
+		pipeline.Close()
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
 	m.addrCh <- ln.Addr().String()
@@ -255,7 +258,9 @@ func (m *Main) startHTTP(ctx context.Context, g *errgroup.Group, d *deps) error 
 		<-ctx.Done()
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		return errors.Join(httpSrv.Shutdown(shutdownCtx), closeLimiter())
+		err := errors.Join(httpSrv.Shutdown(shutdownCtx), closeLimiter())
+		pipeline.Close() // after the handlers, which may be waiting on it
+		return err
 	})
 	return nil
 }

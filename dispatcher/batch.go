@@ -1,0 +1,112 @@
+package dispatcher
+
+import (
+	"context"
+	"errors"
+	"sync"
+)
+
+// batcher groups the work of concurrent callers: each caller hands over one
+// item and waits; a few flushers take whatever is waiting (up to max) and
+// handle it in one go — one statement, one transaction, one round trip.
+// There is no timer: while one batch is written the next one gathers, so a
+// lone caller waits for nothing but its own write.
+type batcher[T, R any] struct {
+	in    chan batchItem[T, R]
+	flush func(ctx context.Context, items []T) ([]R, error)
+	max   int
+	stop  chan struct{}
+	wg    sync.WaitGroup
+}
+
+type batchItem[T, R any] struct {
+	v    T
+	done chan batchResult[R]
+}
+
+type batchResult[R any] struct {
+	r   R
+	err error
+}
+
+// newBatcher starts flushers goroutines that call flush with up to max
+// items; flush returns one result per item, or an error for all of them.
+// Close stops them.
+func newBatcher[T, R any](flushers, max int, flush func(context.Context, []T) ([]R, error)) *batcher[T, R] {
+	b := &batcher[T, R]{in: make(chan batchItem[T, R], max*flushers), flush: flush, max: max, stop: make(chan struct{})}
+	for range flushers {
+		b.wg.Go(b.loop)
+	}
+	return b
+}
+
+// submit hands v over and waits for its result. The write goes on even if
+// ctx ends first, since it may share a transaction with others.
+func (b *batcher[T, R]) submit(ctx context.Context, v T) (R, error) {
+	item := batchItem[T, R]{v: v, done: make(chan batchResult[R], 1)}
+	var zero R
+	select {
+	case b.in <- item:
+	case <-ctx.Done():
+		return zero, ctx.Err()
+	case <-b.stop:
+		return zero, errStopped
+	}
+	select {
+	case res := <-item.done:
+		return res.r, res.err
+	case <-ctx.Done():
+		return zero, ctx.Err()
+	}
+}
+
+func (b *batcher[T, R]) loop() {
+	items := make([]batchItem[T, R], 0, b.max)
+	values := make([]T, 0, b.max)
+	for {
+		items, values = items[:0], values[:0]
+		select {
+		case <-b.stop:
+			return
+		case it := <-b.in:
+			items = append(items, it)
+		}
+	drain:
+		for len(items) < b.max {
+			select {
+			case it := <-b.in:
+				items = append(items, it)
+			default:
+				break drain
+			}
+		}
+		for _, it := range items {
+			values = append(values, it.v)
+		}
+		results, err := b.flush(context.Background(), values)
+		for i, it := range items {
+			if err != nil {
+				it.done <- batchResult[R]{err: err}
+				continue
+			}
+			it.done <- batchResult[R]{r: results[i]}
+		}
+	}
+}
+
+// Close stops the flushers once the batches they hold are written. Items
+// still waiting, and callers that submit afterwards, get errStopped.
+func (b *batcher[T, R]) Close() {
+	close(b.stop)
+	b.wg.Wait()
+	for {
+		select {
+		case it := <-b.in:
+			it.done <- batchResult[R]{err: errStopped}
+		default:
+			return
+		}
+	}
+}
+
+var errStopped = errors.New("hookd is shutting down")

@@ -1,0 +1,273 @@
+package dispatcher
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"gorm.io/gorm"
+
+	"hookd.dev/hookd/models"
+)
+
+// Pipeline is the one home of every way a delivery comes to be: emit (from
+// the API, or in process inside the app's own transaction), retry, recover
+// and test sends. Each writes in a transaction, then enqueues after the
+// commit; the fan-out (one delivery per subscribed endpoint) is decided
+// here, and the store only writes rows. api, web and the SDK's Emitter reach
+// it through small interfaces of their own.
+type Pipeline struct {
+	store *models.Store
+	queue Enqueuer
+	emits *batcher[*models.Message, emitOutcome]
+	log   *slog.Logger
+}
+
+// PipelineConfig configures a Pipeline. Zero fields take the defaults noted.
+type PipelineConfig struct {
+	Store *models.Store
+	// Queue is where deliveries are enqueued after their commit (a *Queue).
+	// Nil enqueues nothing: the workers' sweeper finds the deliveries instead.
+	Queue Enqueuer
+	// MaxBatch bounds the messages written in one transaction (default 100).
+	MaxBatch int
+	// Writers is how many emit transactions may be under way at once (default 2).
+	Writers int
+	Logger  *slog.Logger // default slog.Default()
+}
+
+// Enqueuer puts deliveries on the queue; *Queue is one.
+type Enqueuer interface {
+	Enqueue(ctx context.Context, ds ...models.Delivery) error
+}
+
+// NewPipeline starts a Pipeline; Close stops it.
+func NewPipeline(cfg PipelineConfig) *Pipeline {
+	if cfg.MaxBatch <= 0 {
+		cfg.MaxBatch = 100
+	}
+	if cfg.Writers <= 0 {
+		cfg.Writers = 2
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	p := &Pipeline{store: cfg.Store, queue: cfg.Queue, log: cfg.Logger}
+	p.emits = newBatcher(cfg.Writers, cfg.MaxBatch, p.writeEmits)
+	return p
+}
+
+// Close waits for the emits being written and stops.
+func (p *Pipeline) Close() { p.emits.Close() }
+
+// Emit stores a message and one pending delivery per enabled endpoint of
+// the tenant that subscribes to its event type, and enqueues them. The
+// message is durable when Emit returns; its enqueue may have failed (Redis
+// down), in which case the sweeper enqueues it later. created is false when
+// the idempotency key named an earlier message, which is returned.
+//
+// Concurrent emits share transactions (group commit): each waits for the
+// commit of the batch it is in.
+func (p *Pipeline) Emit(ctx context.Context, e models.EmitParams) (*models.Message, bool, error) {
+	msg, err := p.prepare(ctx, nil, e)
+	if err != nil {
+		return nil, false, err
+	}
+	out, err := p.emits.submit(ctx, msg)
+	if err == nil {
+		err = out.err
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	if !out.created {
+		earlier, err := p.store.MessageByIdempotencyKey(ctx, nil, e.TenantID, e.IdempotencyKey)
+		return earlier, false, err
+	}
+	return msg, true, nil
+}
+
+// EmitTx is Emit inside the caller's transaction: the message and its
+// deliveries commit or roll back with the caller's own writes. Nothing is
+// enqueued: the caller passes the message's deliveries to Enqueue once the
+// transaction has committed (or the sweeper finds them).
+func (p *Pipeline) EmitTx(ctx context.Context, tx *gorm.DB, e models.EmitParams) (*models.Message, bool, error) {
+	if e.IdempotencyKey != "" {
+		earlier, err := p.store.MessageByIdempotencyKey(ctx, tx, e.TenantID, e.IdempotencyKey)
+		if err == nil {
+			return earlier, false, nil
+		}
+		if !errors.Is(err, models.ErrNotFound) {
+			return nil, false, err
+		}
+	}
+	msg, err := p.prepare(ctx, tx, e)
+	if err != nil {
+		return nil, false, err
+	}
+	created, err := p.store.WriteMessages(ctx, tx, []*models.Message{msg})
+	if err != nil {
+		return nil, false, err
+	}
+	if !created[0] {
+		earlier, err := p.store.MessageByIdempotencyKey(ctx, tx, e.TenantID, e.IdempotencyKey)
+		return earlier, false, err
+	}
+	return msg, true, nil
+}
+
+// prepare checks an emit and builds its message with its deliveries. tx,
+// when not nil, is the caller's transaction.
+func (p *Pipeline) prepare(ctx context.Context, tx *gorm.DB, e models.EmitParams) (*models.Message, error) {
+	if err := models.ValidatePayload(e.Payload); err != nil {
+		return nil, err
+	}
+	if len(e.IdempotencyKey) > 256 {
+		return nil, models.Errorf(models.CodeInvalid, "idempotency key must be at most 256 characters")
+	}
+	et, err := p.store.CachedEventType(ctx, e.EventType)
+	if errors.Is(err, models.ErrNotFound) {
+		return nil, models.Errorf(models.CodeInvalid, "unknown event type %q: create it first (POST /v1/event-types)", e.EventType)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if et.ArchivedAt != nil {
+		return nil, models.Errorf(models.CodeInvalid, "event type %q is archived", e.EventType)
+	}
+	if err := p.store.ValidateSchema(et, e.Payload); err != nil {
+		return nil, err
+	}
+	endpoints, err := p.store.Subscribers(ctx, tx, e.TenantID, e.EventType)
+	if err != nil {
+		return nil, err
+	}
+	msg := newMessage(p.store.Now(), e.TenantID, e.EventType, e.Payload, models.TriggerScheduled, endpoints)
+	if e.IdempotencyKey != "" {
+		msg.IdempotencyKey = &e.IdempotencyKey
+	}
+	return msg, nil
+}
+
+// newMessage builds a message with one pending delivery, due now, per endpoint.
+func newMessage(t time.Time, tenantID, eventType string, payload []byte, trigger string, endpoints []models.Endpoint) *models.Message {
+	msg := &models.Message{
+		ID: models.NewID(models.PrefixMessage), TenantID: tenantID, EventType: eventType,
+		Payload: models.RawJSON(payload), CreatedAt: t, Deliveries: make([]models.Delivery, 0, len(endpoints)),
+	}
+	for _, ep := range endpoints {
+		msg.Deliveries = append(msg.Deliveries, models.Delivery{
+			ID: models.NewID(models.PrefixDelivery), TenantID: tenantID, MessageID: msg.ID, EndpointID: ep.ID,
+			EventType: eventType, Status: models.StatusPending, NextAttemptAt: &t, NextTrigger: trigger,
+			CreatedAt: t, UpdatedAt: t,
+		})
+	}
+	return msg
+}
+
+// emitOutcome is what became of one emit in a batch.
+type emitOutcome struct {
+	created bool // false: its idempotency key named an earlier message
+	err     error
+}
+
+// writeEmits writes a batch of emits in one transaction, then enqueues the
+// deliveries of the messages it created. If the batch fails while the
+// database answers, each message is tried alone, so that one bad message
+// does not fail its neighbours.
+func (p *Pipeline) writeEmits(ctx context.Context, msgs []*models.Message) ([]emitOutcome, error) {
+	var created []bool
+	err := p.store.DB().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var err error
+		created, err = p.store.WriteMessages(ctx, tx, msgs)
+		return err
+	})
+	if err != nil && len(msgs) > 1 && p.store.Ping(ctx) == nil {
+		out := make([]emitOutcome, len(msgs))
+		for i, m := range msgs {
+			alone, err := p.writeEmits(ctx, []*models.Message{m})
+			if err != nil {
+				out[i].err = err
+				continue
+			}
+			out[i] = alone[0]
+		}
+		return out, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := make([]emitOutcome, len(msgs))
+	var ds []models.Delivery
+	for i, m := range msgs {
+		out[i].created = created[i]
+		if created[i] {
+			ds = append(ds, m.Deliveries...)
+		}
+	}
+	p.Enqueue(ctx, ds...)
+	return out, nil
+}
+
+// Enqueue puts committed deliveries on the queue. A failure loses nothing:
+// the deliveries are in the database, and the sweeper enqueues them.
+func (p *Pipeline) Enqueue(ctx context.Context, ds ...models.Delivery) {
+	if p.queue == nil || len(ds) == 0 {
+		return
+	}
+	if err := p.queue.Enqueue(context.WithoutCancel(ctx), ds...); err != nil {
+		p.log.Warn("enqueue after commit failed; the sweeper will enqueue", "deliveries", len(ds), "error", err)
+	}
+}
+
+// Retry makes a delivery due now for a manual attempt, whatever its
+// status, unless a worker holds it right now, and enqueues it.
+func (p *Pipeline) Retry(ctx context.Context, tenantID, id string) (*models.Delivery, error) {
+	d, err := p.store.RetryDelivery(ctx, tenantID, id)
+	if err != nil {
+		return nil, err
+	}
+	p.Enqueue(ctx, *d)
+	return d, nil
+}
+
+// Recover makes an endpoint's failed deliveries created since a time due
+// now for a manual attempt, and enqueues them.
+func (p *Pipeline) Recover(ctx context.Context, tenantID, endpointID string, since time.Time) ([]models.Delivery, error) {
+	ds, err := p.store.RecoverEndpoint(ctx, tenantID, endpointID, since)
+	if err != nil {
+		return nil, err
+	}
+	p.Enqueue(ctx, ds...)
+	return ds, nil
+}
+
+// SendTest stores a signed hookd.ping message with one delivery to one
+// endpoint, whatever it subscribes to, and enqueues it.
+func (p *Pipeline) SendTest(ctx context.Context, tenantID, endpointID string) (*models.Message, error) {
+	ep, err := p.store.GetEndpoint(ctx, tenantID, endpointID)
+	if err != nil {
+		return nil, err
+	}
+	if !ep.Enabled {
+		return nil, models.Errorf(models.CodeConflict, "endpoint %s is disabled; enable it before testing it", ep.ID)
+	}
+	t := p.store.Now()
+	payload, err := json.Marshal(map[string]string{"type": models.PingEventType, "endpoint_id": ep.ID, "sent_at": t.Format(time.RFC3339)})
+	if err != nil {
+		return nil, err
+	}
+	msg := newMessage(t, tenantID, models.PingEventType, payload, models.TriggerManual, []models.Endpoint{*ep})
+	err = p.store.DB().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		_, err := p.store.WriteMessages(ctx, tx, []*models.Message{msg})
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("send test to %s: %w", ep.ID, err)
+	}
+	p.Enqueue(ctx, msg.Deliveries...)
+	return msg, nil
+}

@@ -1,0 +1,321 @@
+package models
+
+import (
+	"context"
+	"database/sql/driver"
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// Row-level primitives of the delivery pipeline, in batched forms: many
+// rows in one statement, so that the pipeline can group the work of
+// concurrent emits and attempts into one round trip and one commit. They
+// hold no policy; the pipeline (package dispatcher) decides what to write.
+
+// WriteMessages inserts messages and, for each one inserted, its
+// Deliveries, in tx. A message whose idempotency key names an earlier
+// message of its tenant is not inserted: created[i] is false for it.
+func (s *Store) WriteMessages(ctx context.Context, tx *gorm.DB, msgs []*Message) (created []bool, err error) {
+	if len(msgs) == 0 {
+		return nil, nil
+	}
+	tx = tx.WithContext(ctx)
+	var sql strings.Builder
+	sql.WriteString("INSERT INTO messages (id, tenant_id, event_type, payload, idempotency_key, created_at) VALUES ")
+	args := make([]any, 0, 6*len(msgs))
+	for i, m := range msgs {
+		if i > 0 {
+			sql.WriteString(", ")
+		}
+		sql.WriteString("(?, ?, ?, ?, ?, ?)")
+		args = append(args, m.ID, m.TenantID, m.EventType, string(m.Payload), m.IdempotencyKey, m.CreatedAt)
+	}
+	sql.WriteString(" ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING id")
+	var ids []string
+	if err := tx.Raw(sql.String(), args...).Scan(&ids).Error; err != nil {
+		return nil, fmt.Errorf("insert messages: %w", err)
+	}
+	inserted := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		inserted[id] = true
+	}
+	created = make([]bool, len(msgs))
+	var ds []Delivery
+	for i, m := range msgs {
+		created[i] = inserted[m.ID]
+		if created[i] {
+			ds = append(ds, m.Deliveries...)
+		}
+	}
+	if len(ds) > 0 {
+		if err := tx.CreateInBatches(ds, 500).Error; err != nil {
+			return nil, fmt.Errorf("insert deliveries: %w", err)
+		}
+	}
+	return created, nil
+}
+
+// MessageByIdempotencyKey finds a tenant's message by its idempotency key,
+// with its deliveries.
+func (s *Store) MessageByIdempotencyKey(ctx context.Context, tx *gorm.DB, tenantID, key string) (*Message, error) {
+	if tx == nil {
+		tx = s.db
+	}
+	return s.messageByIdempotencyKey(ctx, tx, tenantID, key)
+}
+
+// ClaimParams names the attempt a task was made for.
+type ClaimParams struct {
+	DeliveryID   string
+	AttemptCount int // attempts made when the task was enqueued; a mismatch means the task is stale
+}
+
+// ClaimOpts says how claims hold.
+type ClaimOpts struct {
+	LockFor time.Duration // how long the claim holds before the sweeper may take it back
+	Early   time.Duration // how early a task may run (asynq schedules to the whole second)
+}
+
+// Claim is a delivery a worker holds, with what it needs to send it.
+type Claim struct {
+	Delivery Delivery
+	Payload  RawJSON
+	// EndpointUpdatedAt tells a worker whether its cached endpoint is current.
+	EndpointUpdatedAt time.Time
+	token             string
+}
+
+// claimRow is what the claim statement returns.
+type claimRow struct {
+	Delivery
+	Payload           string
+	EndpointUpdatedAt sqlTime
+}
+
+// ClaimDeliveries moves due pending deliveries to inflight in one
+// statement, each only if its attempt count still matches, so that of two
+// workers with the same task only one sends it. It returns, aligned with
+// ps, the claims made (nil where there was nothing to claim: the delivery
+// is gone, not due, done, or held by another worker), with the message's
+// payload.
+func (s *Store) ClaimDeliveries(ctx context.Context, ps []ClaimParams, o ClaimOpts) ([]*Claim, error) {
+	t := s.now()
+	token := newToken()
+	var sql strings.Builder
+	args := []any{StatusInflight, t.Add(o.LockFor), token, t}
+	sql.WriteString(`UPDATE deliveries SET status = ?, locked_until = ?, lock_token = ?, updated_at = ? WHERE (id, attempt_count) IN (VALUES `)
+	for i, p := range ps {
+		if i > 0 {
+			sql.WriteString(", ")
+		}
+		sql.WriteString("(?, CAST(? AS INTEGER))")
+		args = append(args, p.DeliveryID, p.AttemptCount)
+	}
+	sql.WriteString(`) AND status = ? AND next_attempt_at <= ?
+RETURNING id, tenant_id, message_id, endpoint_id, event_type, status, attempt_count, next_attempt_at, next_trigger,
+  last_status_code, last_error, created_at, updated_at,
+  (SELECT payload FROM messages WHERE messages.id = deliveries.message_id) AS payload,
+  (SELECT updated_at FROM endpoints WHERE endpoints.id = deliveries.endpoint_id) AS endpoint_updated_at`)
+	args = append(args, StatusPending, t.Add(o.Early))
+	var rows []claimRow
+	if err := s.db.WithContext(ctx).Raw(sql.String(), args...).Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("claim deliveries: %w", err)
+	}
+	byID := make(map[string]*Claim, len(rows))
+	for _, r := range rows {
+		byID[r.ID] = &Claim{Delivery: r.Delivery, Payload: RawJSON(r.Payload), EndpointUpdatedAt: r.EndpointUpdatedAt.Time, token: token}
+	}
+	out := make([]*Claim, len(ps))
+	for i, p := range ps {
+		if c := byID[p.DeliveryID]; c != nil && c.Delivery.AttemptCount == p.AttemptCount {
+			out[i] = c
+		}
+	}
+	return out, nil
+}
+
+// AttemptRecord is one attempt to store with its delivery's new state.
+type AttemptRecord struct {
+	Claim   *Claim
+	Attempt *Attempt
+	// Status is the delivery's new status: succeeded, pending (retried at
+	// NextAttemptAt) or failed.
+	Status        string
+	NextAttemptAt *time.Time
+	// Endpoint health to write, if it changed (the pipeline decides).
+	Health *HealthChange
+}
+
+// HealthChange is a change of an endpoint's health.
+type HealthChange struct {
+	EndpointID   string
+	FailingSince *time.Time // the start of the current run of failures, or nil
+	// Disable, when not empty, disables the endpoint with this reason.
+	Disable string
+}
+
+// ErrClaimLost says a delivery's claim expired before its attempt was
+// recorded: the attempt is stored, the delivery belongs to its new claimant.
+var ErrClaimLost = &Error{Code: CodeConflict, Message: "the claim expired before the attempt was recorded"}
+
+// RecordAttempts stores attempts and their deliveries' new states in one
+// transaction, which is durable when it returns. An attempt is stored even
+// if its claim was lost (the request was sent); the delivery changes only
+// while the claim still holds it. results[i] is nil, or ErrClaimLost.
+func (s *Store) RecordAttempts(ctx context.Context, rs []AttemptRecord) (results []error, err error) {
+	t := s.now()
+	attempts := make([]*Attempt, len(rs))
+	for i, r := range rs {
+		a := r.Attempt
+		a.ID, a.DeliveryID, a.CreatedAt = NewID(PrefixAttempt), r.Claim.Delivery.ID, t
+		if a.RequestHeaders == nil {
+			a.RequestHeaders = map[string]string{}
+		}
+		if a.ResponseHeaders == nil {
+			a.ResponseHeaders = map[string]string{}
+		}
+		attempts[i] = a
+	}
+	var updated map[string]bool
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.CreateInBatches(attempts, 200).Error; err != nil {
+			return fmt.Errorf("insert attempts: %w", err)
+		}
+		var err error
+		if updated, err = s.updateRecorded(tx, rs, t); err != nil {
+			return fmt.Errorf("update deliveries: %w", err)
+		}
+		for _, r := range rs {
+			if r.Health != nil && updated[r.Claim.Delivery.ID] {
+				if err := writeHealth(tx, r.Health, t); err != nil {
+					return fmt.Errorf("endpoint health: %w", err)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	results = make([]error, len(rs))
+	for i, r := range rs {
+		if !updated[r.Claim.Delivery.ID] {
+			results[i] = ErrClaimLost
+		}
+	}
+	return results, nil
+}
+
+// updateRecorded moves each recorded delivery to its new state, if its
+// claim still holds, and returns the ids it moved. PostgreSQL does it in
+// one statement from a VALUES list; SQLite, in process, row by row.
+func (s *Store) updateRecorded(tx *gorm.DB, rs []AttemptRecord, t time.Time) (map[string]bool, error) {
+	updated := make(map[string]bool, len(rs))
+	if tx.Name() != "postgres" {
+		for _, r := range rs {
+			res := tx.Model(&Delivery{}).Where("id = ? AND lock_token = ?", r.Claim.Delivery.ID, r.Claim.token).
+				Updates(recordedColumns(r, t))
+			if res.Error != nil {
+				return nil, res.Error
+			}
+			if res.RowsAffected > 0 {
+				updated[r.Claim.Delivery.ID] = true
+			}
+		}
+		return updated, nil
+	}
+	var sql strings.Builder
+	sql.WriteString(`UPDATE deliveries SET status = v.column3, attempt_count = deliveries.attempt_count + 1,
+  next_attempt_at = v.column4, next_trigger = ?, last_status_code = v.column5, last_error = v.column6,
+  locked_until = NULL, lock_token = NULL, updated_at = ?
+FROM (VALUES `)
+	args := []any{TriggerScheduled, t}
+	for i, r := range rs {
+		if i > 0 {
+			sql.WriteString(", ")
+		}
+		sql.WriteString("(?, ?, ?, CAST(? AS timestamptz), CAST(? AS integer), ?)")
+		args = append(args, r.Claim.Delivery.ID, r.Claim.token, r.Status, r.NextAttemptAt, r.Attempt.ResponseStatusCode, r.Attempt.Error)
+	}
+	sql.WriteString(`) AS v WHERE deliveries.id = v.column1 AND deliveries.lock_token = v.column2 RETURNING deliveries.id`)
+	var ids []string
+	if err := tx.Raw(sql.String(), args...).Scan(&ids).Error; err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		updated[id] = true
+	}
+	return updated, nil
+}
+
+func recordedColumns(r AttemptRecord, t time.Time) map[string]any {
+	return map[string]any{
+		"status": r.Status, "attempt_count": gorm.Expr("attempt_count + 1"), "next_attempt_at": r.NextAttemptAt,
+		"next_trigger": TriggerScheduled, "last_status_code": r.Attempt.ResponseStatusCode, "last_error": r.Attempt.Error,
+		"locked_until": nil, "lock_token": nil, "updated_at": t,
+	}
+}
+
+// writeHealth writes an endpoint's health change, guarded so that
+// concurrent writers agree: the start of a failure run is set only once,
+// and an endpoint is disabled only while enabled.
+func writeHealth(tx *gorm.DB, h *HealthChange, t time.Time) error {
+	ep := tx.Model(&Endpoint{}).Where("id = ?", h.EndpointID)
+	switch {
+	case h.Disable != "":
+		return ep.Where("enabled").Updates(map[string]any{"enabled": false, "disabled_reason": h.Disable, "updated_at": t}).Error
+	case h.FailingSince == nil:
+		return ep.Where("failing_since IS NOT NULL").Update("failing_since", nil).Error
+	default:
+		return ep.Where("failing_since IS NULL").Update("failing_since", *h.FailingSince).Error
+	}
+}
+
+// ParkClaim puts a claimed delivery aside without an attempt because its
+// endpoint is disabled: pending, with no time due, until the endpoint is
+// enabled again (which resumes it).
+func (s *Store) ParkClaim(ctx context.Context, c *Claim, reason string) error {
+	t := s.now()
+	return s.db.WithContext(ctx).Model(&Delivery{}).Where("id = ? AND lock_token = ?", c.Delivery.ID, c.token).
+		Updates(map[string]any{
+			"status": StatusPending, "next_attempt_at": nil, "last_error": reason,
+			"locked_until": nil, "lock_token": nil, "updated_at": t,
+		}).Error
+}
+
+// sqlTime scans a timestamp that a subquery returns: a time from
+// PostgreSQL, text from SQLite (which knows no column type there).
+type sqlTime struct{ time.Time }
+
+// Scan implements sql.Scanner.
+func (t *sqlTime) Scan(v any) error {
+	switch v := v.(type) {
+	case time.Time:
+		t.Time = v
+		return nil
+	case nil:
+		t.Time = time.Time{}
+		return nil
+	case string:
+		return t.parse(v)
+	case []byte:
+		return t.parse(string(v))
+	}
+	return fmt.Errorf("cannot scan %T into a time", v)
+}
+
+// Value implements driver.Valuer (gorm wants both ways).
+func (t sqlTime) Value() (driver.Value, error) { return t.Time, nil }
+
+func (t *sqlTime) parse(s string) error {
+	for _, layout := range []string{"2006-01-02 15:04:05.999999999-07:00", time.RFC3339Nano, "2006-01-02 15:04:05.999999999"} {
+		if parsed, err := time.Parse(layout, s); err == nil {
+			t.Time = parsed
+			return nil
+		}
+	}
+	return fmt.Errorf("cannot read %q as a time", s)
+}
