@@ -34,7 +34,7 @@ type PipelineConfig struct {
 	Queue Enqueuer
 	// MaxBatch bounds the messages written in one transaction (default 100).
 	MaxBatch int
-	// Writers is how many emit transactions may be under way at once (default 2).
+	// Writers is how many emit transactions may be under way at once (default 4).
 	Writers int
 	Logger  *slog.Logger // default slog.Default()
 }
@@ -50,7 +50,7 @@ func NewPipeline(cfg PipelineConfig) *Pipeline {
 		cfg.MaxBatch = 100
 	}
 	if cfg.Writers <= 0 {
-		cfg.Writers = 2
+		cfg.Writers = 4
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -87,6 +87,9 @@ func (p *Pipeline) Emit(ctx context.Context, e models.EmitParams) (*models.Messa
 		earlier, err := p.store.MessageByIdempotencyKey(ctx, nil, e.TenantID, e.IdempotencyKey)
 		return earlier, false, err
 	}
+	// Each emit enqueues its own deliveries once its batch has committed, so
+	// that the enqueues of a batch go out side by side.
+	p.Enqueue(ctx, msg.Deliveries...)
 	return msg, true, nil
 }
 
@@ -174,10 +177,9 @@ type emitOutcome struct {
 	err     error
 }
 
-// writeEmits writes a batch of emits in one transaction, then enqueues the
-// deliveries of the messages it created. If the batch fails while the
-// database answers, each message is tried alone, so that one bad message
-// does not fail its neighbours.
+// writeEmits writes a batch of emits in one transaction. If the batch
+// fails while the database answers, each message is tried alone, so that
+// one bad message does not fail its neighbours.
 func (p *Pipeline) writeEmits(ctx context.Context, msgs []*models.Message) ([]emitOutcome, error) {
 	var created []bool
 	err := p.store.DB().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -201,14 +203,9 @@ func (p *Pipeline) writeEmits(ctx context.Context, msgs []*models.Message) ([]em
 		return nil, err
 	}
 	out := make([]emitOutcome, len(msgs))
-	var ds []models.Delivery
-	for i, m := range msgs {
+	for i := range msgs {
 		out[i].created = created[i]
-		if created[i] {
-			ds = append(ds, m.Deliveries...)
-		}
 	}
-	p.Enqueue(ctx, ds...)
 	return out, nil
 }
 

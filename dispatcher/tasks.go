@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/hibiken/asynq"
+	"golang.org/x/sync/errgroup"
 
 	"hookd.dev/hookd/models"
 )
@@ -71,15 +72,24 @@ func NewQueue(redis asynq.RedisConnOpt, name string) *Queue {
 	return &Queue{client: asynq.NewClient(redis), inspector: asynq.NewInspector(redis), name: name}
 }
 
-// Enqueue schedules each delivery's next attempt. An attempt already queued
-// is not an error. It tries every delivery and returns the errors joined.
+// Enqueue schedules each delivery's next attempt, several at once (a
+// message's fan-out). An attempt already queued is not an error. It tries
+// every delivery and returns the errors joined.
 func (q *Queue) Enqueue(ctx context.Context, deliveries ...models.Delivery) error {
-	var errs []error
-	for _, d := range deliveries {
-		if _, err := q.enqueue(ctx, d); err != nil {
-			errs = append(errs, err)
-		}
+	if len(deliveries) == 1 {
+		_, err := q.enqueue(ctx, deliveries[0])
+		return err
 	}
+	errs := make([]error, len(deliveries))
+	var g errgroup.Group
+	g.SetLimit(16)
+	for i, d := range deliveries {
+		g.Go(func() error {
+			_, errs[i] = q.enqueue(ctx, d)
+			return nil
+		})
+	}
+	_ = g.Wait()
 	return errors.Join(errs...)
 }
 
