@@ -57,7 +57,7 @@ func runHookd() (stop func(), err error) {
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	store := models.NewStore(db, models.StoreOpts{})
-	redisOpt := asynq.RedisClientOpt{Addr: redis.Addr()}
+	redisOpt := asynq.RedisClientOpt{Addr: redis.Addr(), Password: redis.Password()}
 	queue := dispatcher.NewQueue(redisOpt, "")
 	worker := dispatcher.NewWorker(store, queue, dispatcher.Config{
 		AllowPrivateNetworks: true, Schedule: dispatcher.Schedule{time.Second}, Logger: log,

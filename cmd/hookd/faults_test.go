@@ -248,7 +248,7 @@ func newRedisServer(t *testing.T) *redisServer {
 		t.Fatal(err)
 	}
 	t.Cleanup(r.Close)
-	return &redisServer{url: "redis://" + r.Addr(), flush: r.FlushAll, restart: r.FlushAll}
+	return &redisServer{url: r.URL(), flush: r.FlushAll, restart: r.FlushAll}
 }
 
 func freePort(t *testing.T) string {

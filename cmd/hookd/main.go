@@ -310,12 +310,21 @@ func (m *Main) openDB(ctx context.Context) (*gorm.DB, string, error) {
 		db, err := models.Open(ctx, models.OpenOpts{URL: m.Config.DatabaseURL})
 		return db, "PostgreSQL", err
 	}
-	if err := os.MkdirAll(m.Config.DataDir, 0o750); err != nil {
+	if err := mkdirData(m.Config.DataDir); err != nil {
 		return nil, "", fmt.Errorf("create data dir: %w", err)
 	}
 	path := filepath.Join(m.Config.DataDir, "hookd.db")
 	db, err := models.Open(ctx, models.OpenOpts{SQLitePath: path})
 	return db, "SQLite " + path, err
+}
+
+// mkdirData makes the data dir, for its owner only: it holds the database and
+// the secret key. A dir made looser by an older hookd is tightened.
+func mkdirData(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	return os.Chmod(dir, 0o700)
 }
 
 // secretKey returns the key that encrypts endpoint secrets at rest:
@@ -345,7 +354,7 @@ func (m *Main) secretKey(log *slog.Logger) ([]byte, error) {
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
-	if err := os.MkdirAll(m.Config.DataDir, 0o750); err != nil {
+	if err := mkdirData(m.Config.DataDir); err != nil {
 		return nil, err
 	}
 	key := make([]byte, 32)
@@ -369,7 +378,7 @@ func (m *Main) openRedis() (asynq.RedisConnOpt, func(), error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("start in-process Redis: %w", err)
 	}
-	return asynq.RedisClientOpt{Addr: srv.Addr()}, srv.Close, nil
+	return asynq.RedisClientOpt{Addr: srv.Addr(), Password: srv.Password()}, srv.Close, nil
 }
 
 // printAdminKey makes sure an admin key exists, and prints it when it is new.

@@ -56,7 +56,7 @@ func backends(t *testing.T) map[string]string {
 			t.Fatal(err)
 		}
 		t.Cleanup(r.Close)
-		env["HOOKD_REDIS_URL"] = "redis://" + r.Addr()
+		env["HOOKD_REDIS_URL"] = r.URL()
 	}
 	return env
 }
