@@ -24,7 +24,7 @@ import (
 // in-process Redis, as `hookd serve` runs them.
 var (
 	hookdURL string
-	adminKey = "hk_sdk_test_admin"
+	adminKey = "hk_sdk_test_admin_0123456789abcdefgh"
 )
 
 func TestMain(m *testing.M) {

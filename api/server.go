@@ -104,6 +104,9 @@ func New(cfg Config) *Server {
 	admin.DELETE("/event-types/:name", s.archiveEventType)
 	admin.POST("/tenants", s.createTenant)
 	admin.GET("/tenants", s.listTenants)
+	admin.POST("/admin-keys", s.createAdminKey)
+	admin.GET("/admin-keys", s.listAdminKeys)
+	admin.DELETE("/admin-keys/:id", s.revokeAdminKey)
 
 	tenant := v1.Group("/tenants/:tenant", s.loadTenant)
 	tenant.GET("", s.getTenant, requireAdmin)

@@ -15,6 +15,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -157,15 +158,50 @@ func (s *Server) requireSession(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			return c.Redirect(http.StatusSeeOther, "/ui/login")
 		}
-		_, err = s.store.GetSession(c.Request().Context(), ck.Value)
+		ctx := c.Request().Context()
+		sess, err := s.store.GetSession(ctx, ck.Value)
 		if models.ErrorCode(err) == models.CodeNotFound {
 			return c.Redirect(http.StatusSeeOther, "/ui/login")
 		}
 		if err != nil {
 			return err
 		}
+		live, err := s.keyIsLive(ctx, sess.APIKeyID)
+		if err != nil {
+			return err
+		}
+		if !live {
+			if err := s.store.DeleteSession(ctx, ck.Value); err != nil {
+				return err
+			}
+			c.SetCookie(s.cookie(c, sessionCookie, "", -1))
+			return c.Redirect(http.StatusSeeOther, "/ui/login")
+		}
 		return next(c)
 	}
+}
+
+// envKeyPrefix marks sessions opened with HOOKD_ADMIN_KEY, which is not in
+// the database. A digest of the key follows, so that such a session ends
+// when the setting changes or is removed.
+const envKeyPrefix = "env:"
+
+func envKeyID(key string) string { return envKeyPrefix + models.HashKey(key)[:16] }
+
+// keyIsLive re-checks, on every request, the key a session was opened with:
+// revoking an admin key ends its sessions at once.
+func (s *Server) keyIsLive(ctx context.Context, keyID string) (bool, error) {
+	if strings.HasPrefix(keyID, envKeyPrefix) {
+		return s.cfg.AdminKey != "" && keyID == envKeyID(s.cfg.AdminKey), nil
+	}
+	k, err := s.store.GetAPIKey(ctx, keyID)
+	if models.ErrorCode(err) == models.CodeNotFound {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return k.IsAdmin() && k.RevokedAt == nil, nil
 }
 
 func (s *Server) loginPage(c echo.Context) error {
@@ -194,7 +230,7 @@ func (s *Server) adminKeyID(ctx context.Context, key string) (string, bool) {
 	}
 	if s.cfg.AdminKey != "" &&
 		subtle.ConstantTimeCompare([]byte(models.HashKey(key)), []byte(models.HashKey(s.cfg.AdminKey))) == 1 {
-		return "env:HOOKD_ADMIN_KEY", true
+		return envKeyID(s.cfg.AdminKey), true
 	}
 	k, err := s.store.Authenticate(ctx, key)
 	if err != nil || !k.IsAdmin() {

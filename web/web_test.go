@@ -19,7 +19,7 @@ import (
 	"hookd.dev/hookd/web"
 )
 
-const adminKey = "hk_ui_admin_for_tests"
+const adminKey = "hk_ui_admin_for_tests_0123456789abcdef"
 
 type fakeQueue struct {
 	mu  sync.Mutex
@@ -289,5 +289,61 @@ func TestRetryAndEndpointActions(t *testing.T) {
 	}
 	if status, _ := f.post(ep+"/explode", csrf, nil); status != http.StatusNotFound {
 		t.Fatalf("unknown action = %d", status)
+	}
+}
+
+func TestRevokingTheKeyEndsItsSessions(t *testing.T) {
+	f := setup(t)
+	_, page := f.get("/ui/login")
+	csrf := csrfInput.FindStringSubmatch(page)[1]
+	key, k, err := f.store.CreateAPIKey(f.ctx, nil, "ops")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status, loc := f.post("/ui/login", csrf, url.Values{"key": {key}}); status != http.StatusSeeOther || loc != "/ui" {
+		t.Fatalf("login = %d %s", status, loc)
+	}
+	if status, _ := f.get("/ui"); status != http.StatusOK {
+		t.Fatalf("logged in: GET /ui = %d", status)
+	}
+	if err := f.store.RevokeAdminKey(f.ctx, k.ID); err != nil {
+		t.Fatal(err)
+	}
+	if status, loc := f.get("/ui"); status != http.StatusSeeOther || loc != "/ui/login" {
+		t.Fatalf("after the key was revoked: GET /ui = %d %s, want a redirect to the login", status, loc)
+	}
+}
+
+func TestEnvKeySessionsLastWhileTheKeyIsSet(t *testing.T) {
+	f := setup(t)
+	f.login() // with the UI's AdminKey, as HOOKD_ADMIN_KEY
+	// The same database served with the same setting: still logged in.
+	// Cookies ignore ports, so the client's session goes to each server.
+	serve := func(key string) string {
+		ui, err := web.New(web.Config{Store: f.store, Queue: f.queue, AdminKey: key, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(ui.Handler())
+		t.Cleanup(srv.Close)
+		return srv.URL
+	}
+	status := func(base string) int {
+		resp, err := f.client.Get(base + "/ui")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := status(serve(adminKey)); got != http.StatusOK {
+		t.Fatalf("same HOOKD_ADMIN_KEY: GET /ui = %d", got)
+	}
+	if got := status(serve("hk_another_admin_key_0123456789abcdefgh")); got != http.StatusSeeOther {
+		t.Fatalf("HOOKD_ADMIN_KEY changed: GET /ui = %d, want a redirect to the login", got)
+	}
+	f.login()
+	if got := status(serve("")); got != http.StatusSeeOther {
+		t.Fatalf("HOOKD_ADMIN_KEY removed: GET /ui = %d, want a redirect to the login", got)
 	}
 }

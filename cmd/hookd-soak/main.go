@@ -36,7 +36,7 @@ import (
 	"hookd.dev/hookd/models"
 )
 
-const adminKey = "hk_soak_admin"
+const adminKey = "hk_soak_admin_0123456789abcdefghijk"
 
 type options struct {
 	messages    int

@@ -38,6 +38,10 @@ type Config struct {
 	LogFormat            string              // HOOKD_LOG_FORMAT: text or json
 }
 
+// minAdminKeyLen is the shortest HOOKD_ADMIN_KEY hookd accepts: 32 characters
+// of hex or base64 are at least 128 bits.
+const minAdminKeyLen = 32
+
 // setting is one configurable value: its variable, flag and default.
 type setting struct {
 	env, flag, def, usage string
@@ -117,6 +121,10 @@ func LoadConfig(name string, args []string, getenv func(string) string, stderr i
 	c.SecretKey = getenv("HOOKD_SECRET_KEY")
 	if err := fs.Parse(args); err != nil {
 		return c, err
+	}
+	if c.AdminKey != "" && len(c.AdminKey) < minAdminKeyLen {
+		return c, fmt.Errorf("HOOKD_ADMIN_KEY is %d characters; it must be at least %d, "+
+			"since anyone who guesses it can do everything (make one with: openssl rand -hex 24)", len(c.AdminKey), minAdminKeyLen)
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
