@@ -6,7 +6,9 @@ package web
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"embed"
 	"encoding/hex"
@@ -50,6 +52,7 @@ const (
 	sessionCookie = "hookd_session"
 	csrfCookie    = "hookd_csrf"
 	csrfField     = "csrf"
+	csrfHeader    = "X-CSRF-Token"
 )
 
 // Server is the admin UI.
@@ -59,6 +62,8 @@ type Server struct {
 	pages map[string]*template.Template
 	echo  *echo.Echo
 	log   *slog.Logger
+	// crossOrigin refuses POSTs from other origins; see csrf.
+	crossOrigin *http.CrossOriginProtection
 }
 
 // New returns the UI; mount Handler at /ui/.
@@ -73,7 +78,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, store: cfg.Store, pages: pages, echo: echo.New(), log: cfg.Logger}
+	s := &Server{cfg: cfg, store: cfg.Store, pages: pages, echo: echo.New(), log: cfg.Logger, crossOrigin: http.NewCrossOriginProtection()}
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
@@ -115,29 +120,58 @@ func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// csrf is a double-submit check: every browser gets a random token in a
-// SameSite=Strict cookie, every form sends it back in a hidden field, and a
-// POST whose field does not match the cookie is refused with 403.
+// csrf refuses forged form posts, in two layers. First, net/http's
+// CrossOriginProtection refuses POSTs that the browser marks as coming from
+// another origin (Sec-Fetch-Site, else Origin); it also guards the login form.
+// Second, every form carries a token, read from the POST body or the
+// X-CSRF-Token header, never from the query string. With a session, the token
+// is an HMAC of the session's secret token, so a cookie injected by a sibling
+// site cannot produce it. Before login, it is a random token in a cookie
+// (double submit): a forged login could only log in with the forger's own key.
 func (s *Server) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		token := ""
-		if ck, err := c.Cookie(csrfCookie); err == nil && len(ck.Value) == 32 {
-			token = ck.Value
-		} else {
-			b := make([]byte, 16)
-			_, _ = rand.Read(b)
-			token = hex.EncodeToString(b)
-			c.SetCookie(s.cookie(c, csrfCookie, token, 0))
-		}
+		token := s.csrfToken(c)
 		c.Set(csrfField, token)
-		if c.Request().Method == http.MethodPost {
-			sent := c.FormValue(csrfField)
-			if sent == "" || subtle.ConstantTimeCompare([]byte(sent), []byte(token)) != 1 {
-				return echo.NewHTTPError(http.StatusForbidden, "This form has expired or did not come from hookd. Go back, reload the page and try again.")
-			}
+		if c.Request().Method != http.MethodPost {
+			return next(c)
+		}
+		if err := s.crossOrigin.Check(c.Request()); err != nil {
+			return errForgedForm()
+		}
+		if err := c.Request().ParseForm(); err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, "This form could not be read.")
+		}
+		sent := c.Request().PostForm.Get(csrfField)
+		if sent == "" {
+			sent = c.Request().Header.Get(csrfHeader)
+		}
+		if sent == "" || subtle.ConstantTimeCompare([]byte(sent), []byte(token)) != 1 {
+			return errForgedForm()
 		}
 		return next(c)
 	}
+}
+
+func errForgedForm() error {
+	return echo.NewHTTPError(http.StatusForbidden, "This form has expired or did not come from hookd. Go back, reload the page and try again.")
+}
+
+// csrfToken is the token the forms of this request carry: bound to the
+// session when there is one, else to the browser's CSRF cookie (made here).
+func (s *Server) csrfToken(c echo.Context) string {
+	if ck, err := c.Cookie(sessionCookie); err == nil && ck.Value != "" {
+		mac := hmac.New(sha256.New, []byte(ck.Value))
+		mac.Write([]byte("hookd csrf"))
+		return hex.EncodeToString(mac.Sum(nil)[:16])
+	}
+	if ck, err := c.Cookie(csrfCookie); err == nil && len(ck.Value) == 32 {
+		return ck.Value
+	}
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	token := hex.EncodeToString(b)
+	c.SetCookie(s.cookie(c, csrfCookie, token, 0))
+	return token
 }
 
 // cookie builds a cookie that scripts cannot read, that other sites never
@@ -209,7 +243,7 @@ func (s *Server) loginPage(c echo.Context) error {
 }
 
 func (s *Server) login(c echo.Context) error {
-	key := c.FormValue("key")
+	key := c.Request().PostForm.Get("key") // the body only: a key in a URL would end up in logs
 	keyID, ok := s.adminKeyID(c.Request().Context(), key)
 	if !ok {
 		return s.render(c, http.StatusUnauthorized, "login", "Log in",

@@ -145,6 +145,11 @@ func (f *fixture) login() string {
 	if status != http.StatusSeeOther || loc != "/ui" {
 		f.t.Fatalf("login = %d %s", status, loc)
 	}
+	// The session's forms carry a token of their own, bound to the session.
+	_, page = f.get("/ui")
+	if m = csrfInput.FindStringSubmatch(page); m == nil {
+		f.t.Fatalf("the overview has no CSRF token:\n%s", page)
+	}
 	return m[1]
 }
 
@@ -345,5 +350,85 @@ func TestEnvKeySessionsLastWhileTheKeyIsSet(t *testing.T) {
 	f.login()
 	if got := status(serve("")); got != http.StatusSeeOther {
 		t.Fatalf("HOOKD_ADMIN_KEY removed: GET /ui = %d, want a redirect to the login", got)
+	}
+}
+
+// postRaw sends a POST as given, with the client's cookies.
+func (f *fixture) postRaw(path string, form url.Values, header ...string) int {
+	f.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, f.srv.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := f.client.Do(req)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func TestCSRFTokenIsBoundToTheSession(t *testing.T) {
+	f := setup(t)
+	csrf := f.login()
+	disable := "/ui/endpoints/" + f.endpoint.ID + "/disable"
+
+	// A sibling site that can set cookies for this host injects its own
+	// CSRF cookie and sends the same value in the form.
+	u, _ := url.Parse(f.srv.URL)
+	injected := strings.Repeat("ab", 16)
+	f.client.Jar.SetCookies(u, []*http.Cookie{{Name: "hookd_csrf", Value: injected, Path: "/ui"}})
+	if status := f.postRaw(disable, url.Values{"csrf": {injected}}); status != http.StatusForbidden {
+		t.Errorf("injected cookie and matching form = %d, want 403", status)
+	}
+	// The real token, but in the query string: refused.
+	if status := f.postRaw(disable+"?csrf="+csrf, url.Values{}); status != http.StatusForbidden {
+		t.Errorf("token in the query string = %d, want 403", status)
+	}
+	// The real token, from a page of another origin: refused.
+	for _, h := range [][]string{{"Sec-Fetch-Site", "cross-site"}, {"Origin", "https://evil.example"}} {
+		if status := f.postRaw(disable, url.Values{"csrf": {csrf}}, h...); status != http.StatusForbidden {
+			t.Errorf("%s: %s = %d, want 403", h[0], h[1], status)
+		}
+	}
+	if ep, _ := f.store.GetEndpoint(f.ctx, f.tenant.ID, f.endpoint.ID); !ep.Enabled {
+		t.Fatal("a refused form disabled the endpoint")
+	}
+
+	// The session's own token works from the form body or the header.
+	if status := f.postRaw(disable, url.Values{"csrf": {csrf}}, "Sec-Fetch-Site", "same-origin"); status != http.StatusSeeOther {
+		t.Fatalf("the session's token in the form = %d, want 303", status)
+	}
+	if status := f.postRaw("/ui/endpoints/"+f.endpoint.ID+"/enable", url.Values{}, "X-CSRF-Token", csrf); status != http.StatusSeeOther {
+		t.Fatalf("the session's token in the header = %d, want 303", status)
+	}
+	// A new session has a new token; the old one no longer fits.
+	if status, _ := f.post("/ui/logout", csrf, nil); status != http.StatusSeeOther {
+		t.Fatalf("logout = %d", status)
+	}
+	f.login()
+	_, page := f.get("/ui/endpoints/" + f.endpoint.ID + "/disable")
+	if fresh := csrfInput.FindStringSubmatch(page); fresh == nil || fresh[1] == csrf {
+		t.Fatalf("the new session's token = %v, want a new one", fresh)
+	}
+	if status := f.postRaw(disable, url.Values{"csrf": {csrf}}); status != http.StatusForbidden {
+		t.Errorf("the previous session's token = %d, want 403", status)
+	}
+}
+
+func TestLoginFormRefusesOtherOrigins(t *testing.T) {
+	f := setup(t)
+	_, page := f.get("/ui/login")
+	csrf := csrfInput.FindStringSubmatch(page)[1]
+	form := url.Values{"csrf": {csrf}, "key": {adminKey}}
+	if status := f.postRaw("/ui/login", form, "Sec-Fetch-Site", "cross-site"); status != http.StatusForbidden {
+		t.Fatalf("cross-site login = %d, want 403", status)
+	}
+	if status := f.postRaw("/ui/login?key="+adminKey, url.Values{"csrf": {csrf}}); status != http.StatusUnauthorized {
+		t.Fatalf("key in the query string = %d, want 401", status)
+	}
+	if status := f.postRaw("/ui/login", form); status != http.StatusSeeOther {
+		t.Fatalf("login = %d, want 303", status)
 	}
 }
