@@ -16,13 +16,17 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
+	"math"
 	"net/http"
+	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"hookd.dev/hookd/authlimit"
 	"hookd.dev/hookd/models"
 )
 
@@ -45,6 +49,13 @@ type Config struct {
 	AdminKey   string
 	SessionTTL time.Duration // default 12h
 	Logger     *slog.Logger  // default slog.Default()
+	// FailedAuth counts wrong keys typed into the login form per client
+	// address, and makes an address with too many wait (default: a limiter
+	// of this UI's own; pass the API's to count both together).
+	FailedAuth *authlimit.Limiter
+	// TrustedProxies are the proxies whose X-Forwarded-For names the client
+	// address. Default: none; the address is the connection's.
+	TrustedProxies []netip.Prefix
 }
 
 // Cookie names.
@@ -74,6 +85,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.FailedAuth == nil {
+		cfg.FailedAuth = authlimit.New(authlimit.Config{})
+	}
 	pages, err := parsePages()
 	if err != nil {
 		return nil, err
@@ -81,6 +95,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, store: cfg.Store, pages: pages, echo: echo.New(), log: cfg.Logger, crossOrigin: http.NewCrossOriginProtection()}
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
+	e.IPExtractor = authlimit.IPExtractor(cfg.TrustedProxies)
 	e.HTTPErrorHandler = s.handleError
 	e.Use(middleware.Recover(), securityHeaders, s.csrf)
 
@@ -243,9 +258,21 @@ func (s *Server) loginPage(c echo.Context) error {
 }
 
 func (s *Server) login(c echo.Context) error {
+	// Refused before the key is checked, so that a guesser learns nothing.
+	addr := c.RealIP()
+	if wait := s.cfg.FailedAuth.Wait(addr); wait > 0 {
+		secs := int(math.Ceil(wait.Seconds()))
+		c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
+		return s.render(c, http.StatusTooManyRequests, "login", "Log in", map[string]string{
+			"Error": fmt.Sprintf("Too many wrong keys from your address. Wait %d seconds, then try again.", secs),
+		})
+	}
 	key := c.Request().PostForm.Get("key") // the body only: a key in a URL would end up in logs
 	keyID, ok := s.adminKeyID(c.Request().Context(), key)
 	if !ok {
+		if key != "" {
+			s.cfg.FailedAuth.Fail(addr)
+		}
 		return s.render(c, http.StatusUnauthorized, "login", "Log in",
 			map[string]string{"Error": "That is not an admin API key."})
 	}

@@ -432,3 +432,33 @@ func TestLoginFormRefusesOtherOrigins(t *testing.T) {
 		t.Fatalf("login = %d, want 303", status)
 	}
 }
+
+func TestWrongLoginsAreThrottled(t *testing.T) {
+	f := setup(t)
+	_, page := f.get("/ui/login")
+	csrf := csrfInput.FindStringSubmatch(page)[1]
+	for i := range 10 {
+		if status := f.postRaw("/ui/login", url.Values{"csrf": {csrf}, "key": {"hk_wrong"}}); status != http.StatusUnauthorized {
+			t.Fatalf("wrong key #%d = %d, want 401", i+1, status)
+		}
+	}
+	for _, key := range []string{"hk_wrong", adminKey} {
+		req, _ := http.NewRequest(http.MethodPost, f.srv.URL+"/ui/login",
+			strings.NewReader(url.Values{"csrf": {csrf}, "key": {key}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Forwarded-For", "203.0.113.9") // not trusted
+		resp, err := f.client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
+			t.Fatalf("login after 10 wrong keys = %d (Retry-After %q), want 429", resp.StatusCode, resp.Header.Get("Retry-After"))
+		}
+		mustContain(t, string(b), "Too many wrong keys", "Wait")
+	}
+	if status, _ := f.get("/ui"); status != http.StatusSeeOther {
+		t.Fatal("a throttled address logged in")
+	}
+}

@@ -37,6 +37,7 @@ import (
 	"gorm.io/gorm"
 
 	"hookd.dev/hookd/api"
+	"hookd.dev/hookd/authlimit"
 	"hookd.dev/hookd/dispatcher"
 	"hookd.dev/hookd/dispatcher/embedredis"
 	"hookd.dev/hookd/migrations"
@@ -232,15 +233,20 @@ func (m *Main) startHTTP(ctx context.Context, g *errgroup.Group, d *deps) error 
 		}
 		tenantLimit, closeLimiter = limiter, limiter.Close
 	}
+	// One count of failed keys for the API and the login form.
+	failedAuth := authlimit.New(authlimit.Config{})
 	srv := api.New(api.Config{
-		TenantRateLimit: tenantLimit,
-		Store:           d.store, Queue: d.queue, AdminKey: cfg.AdminKey, Logger: d.log, Metrics: d.registry,
+		TenantRateLimit: tenantLimit, FailedAuth: failedAuth, TrustedProxies: cfg.TrustedProxies,
+		Store: d.store, Queue: d.queue, AdminKey: cfg.AdminKey, Logger: d.log, Metrics: d.registry,
 		RotationGrace: cfg.RotationGrace,
 		ReadyFunc: func(ctx context.Context) error {
 			return errors.Join(d.store.Ping(ctx), d.queue.Ping(ctx))
 		},
 	})
-	ui, err := web.New(web.Config{Store: d.store, Queue: d.queue, AdminKey: cfg.AdminKey, Logger: d.log})
+	ui, err := web.New(web.Config{
+		Store: d.store, Queue: d.queue, AdminKey: cfg.AdminKey, Logger: d.log,
+		FailedAuth: failedAuth, TrustedProxies: cfg.TrustedProxies,
+	})
 	if err != nil {
 		return err
 	}

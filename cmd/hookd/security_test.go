@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -79,5 +82,79 @@ func TestAdminKeyCreate(t *testing.T) {
 	}
 	if len(keys.Data) != 1 || !strings.HasPrefix(key[1], keys.Data[0].Prefix) {
 		t.Fatalf("admin keys = %+v", keys.Data)
+	}
+}
+
+func TestTrustedProxiesMustBeAddresses(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"HOOKD_TRUSTED_PROXIES": "10.0.0.1, 192.168.0.0/16"}
+	cfg, err := LoadConfig("serve", nil, func(k string) string { return env[k] }, io.Discard)
+	if err != nil || len(cfg.TrustedProxies) != 2 || cfg.TrustedProxies[0].String() != "10.0.0.1/32" {
+		t.Fatalf("trusted proxies = %v, %v", cfg.TrustedProxies, err)
+	}
+	env["HOOKD_TRUSTED_PROXIES"] = "10.0.0.1,proxy.internal"
+	if _, err := LoadConfig("serve", nil, func(k string) string { return env[k] }, io.Discard); err == nil ||
+		!strings.Contains(err.Error(), "HOOKD_TRUSTED_PROXIES") || !strings.Contains(err.Error(), "proxy.internal") {
+		t.Fatalf("a host name: %v, want an error naming it", err)
+	}
+}
+
+// Wrong API keys and wrong logins count together, per client; behind a
+// trusted proxy, the client is the one X-Forwarded-For names.
+func TestFailedAuthIsThrottledPerClient(t *testing.T) {
+	t.Parallel()
+	env := backends(t)
+	env["HOOKD_TRUSTED_PROXIES"] = "127.0.0.1"
+	m := start(t, "serve", env)
+	base := "http://" + m.Addr()
+	send := func(req *http.Request, client string) *http.Response {
+		req.Header.Set("X-Forwarded-For", client)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp
+	}
+	api := func(key, client string) int {
+		req, _ := http.NewRequest("GET", base+"/v1/tenants", nil)
+		req.Header.Set("Authorization", "Bearer "+key)
+		return send(req, client).StatusCode
+	}
+	for i := range 10 {
+		if status := api("hk_wrong", "198.51.100.1"); status != http.StatusUnauthorized {
+			t.Fatalf("wrong key #%d = %d", i+1, status)
+		}
+	}
+	if status := api("hk_wrong", "198.51.100.1"); status != http.StatusTooManyRequests {
+		t.Fatalf("wrong key #11 = %d, want 429", status)
+	}
+	if status := api(testAdminKey, "198.51.100.2"); status != http.StatusOK {
+		t.Fatalf("another client behind the proxy = %d, want 200", status)
+	}
+	// The login form of the same client waits too.
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := browser.Get(base + "/ui/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	csrf := regexp.MustCompile(`name="csrf" value="(\w+)"`).FindSubmatch(page)
+	if csrf == nil {
+		t.Fatalf("no CSRF token in %s", page)
+	}
+	req, _ := http.NewRequest("POST", base+"/ui/login", strings.NewReader(url.Values{"csrf": {string(csrf[1])}, "key": {testAdminKey}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Forwarded-For", "198.51.100.1")
+	resp, err = browser.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("login from the throttled client = %d, want 429", resp.StatusCode)
 	}
 }
