@@ -29,9 +29,10 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		// Refused before the key is checked, so that a guesser learns nothing.
 		addr := c.RealIP()
-		if wait := s.failedAuth.Wait(addr); wait > 0 {
-			c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
-			return apiError(codeRateLimited, "too many invalid API keys from this address; retry after %s", wait.Round(time.Second))
+		if wait := s.failedAuth.RetryAfter(addr); wait > 0 {
+			secs := int(math.Ceil(wait.Seconds()))
+			c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
+			return apiError(codeRateLimited, "too many invalid API keys from this address; retry after %d s", secs)
 		}
 		if s.cfg.AdminKey != "" &&
 			subtle.ConstantTimeCompare([]byte(models.HashKey(token)), []byte(models.HashKey(s.cfg.AdminKey))) == 1 {

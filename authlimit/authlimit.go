@@ -56,10 +56,10 @@ func New(cfg Config) *Limiter {
 	return &Limiter{cfg: cfg, addrs: map[string]*entry{}}
 }
 
-// Wait reports how long addr must wait before it may try again; 0 means it
-// may try now. Call it before checking a key, so that a refused address
+// RetryAfter reports how long addr must wait before it may try again; 0
+// means it may try now. Call it before checking a key, so that a refused address
 // learns nothing, not even whether its key was right.
-func (l *Limiter) Wait(addr string) time.Duration {
+func (l *Limiter) RetryAfter(addr string) time.Duration {
 	key := keyOf(addr)
 	l.mu.Lock()
 	defer l.mu.Unlock()

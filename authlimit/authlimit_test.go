@@ -12,25 +12,25 @@ func TestAnAddressThatFailsTooOftenMustWait(t *testing.T) {
 	t.Parallel()
 	l := authlimit.New(authlimit.Config{Failures: 3, Refill: time.Hour})
 	for i := range 3 {
-		if w := l.Wait("192.0.2.1"); w != 0 {
+		if w := l.RetryAfter("192.0.2.1"); w != 0 {
 			t.Fatalf("after %d failures: wait %s, want none", i, w)
 		}
 		l.Fail("192.0.2.1")
 	}
-	if w := l.Wait("192.0.2.1"); w <= 0 || w > time.Hour {
+	if w := l.RetryAfter("192.0.2.1"); w <= 0 || w > time.Hour {
 		t.Fatalf("after 3 failures: wait %s, want up to an hour", w)
 	}
 	// Other addresses are not affected; one IPv6 host is one /64.
-	if w := l.Wait("192.0.2.2"); w != 0 {
+	if w := l.RetryAfter("192.0.2.2"); w != 0 {
 		t.Fatalf("another address must wait %s", w)
 	}
 	for i := range 3 {
 		l.Fail("2001:db8:0:1::" + strconv.Itoa(i+1))
 	}
-	if w := l.Wait("2001:db8:0:1::ffff"); w <= 0 {
+	if w := l.RetryAfter("2001:db8:0:1::ffff"); w <= 0 {
 		t.Fatal("an IPv6 host escaped the limit by changing address within its /64")
 	}
-	if w := l.Wait("2001:db8:0:2::1"); w != 0 {
+	if w := l.RetryAfter("2001:db8:0:2::1"); w != 0 {
 		t.Fatalf("another /64 must wait %s", w)
 	}
 }

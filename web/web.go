@@ -260,7 +260,7 @@ func (s *Server) loginPage(c echo.Context) error {
 func (s *Server) login(c echo.Context) error {
 	// Refused before the key is checked, so that a guesser learns nothing.
 	addr := c.RealIP()
-	if wait := s.cfg.FailedAuth.Wait(addr); wait > 0 {
+	if wait := s.cfg.FailedAuth.RetryAfter(addr); wait > 0 {
 		secs := int(math.Ceil(wait.Seconds()))
 		c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
 		return s.render(c, http.StatusTooManyRequests, "login", "Log in", map[string]string{
