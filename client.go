@@ -318,6 +318,28 @@ func (c *Client) RevokeAPIKey(ctx context.Context, tenant, id string) error {
 	return err
 }
 
+// CreateAdminKey makes an admin key and returns it; hookd shows it only once.
+func (c *Client) CreateAdminKey(ctx context.Context, name string) (string, error) {
+	out, err := send[struct{ Key string }](ctx, c, http.MethodPost, "/v1/admin-keys", map[string]string{"name": name})
+	if err != nil {
+		return "", err
+	}
+	return out.Key, nil
+}
+
+// ListAdminKeys lists the admin keys stored in hookd (never the keys
+// themselves, nor HOOKD_ADMIN_KEY), newest first, revoked ones included.
+func (c *Client) ListAdminKeys(ctx context.Context, p ListParams) (*Page[APIKey], error) {
+	return get[Page[APIKey]](ctx, c, "/v1/admin-keys"+query(p, nil))
+}
+
+// RevokeAdminKey stops an admin key from working, at once, and ends the UI
+// sessions it opened. It may be the client's own key.
+func (c *Client) RevokeAdminKey(ctx context.Context, id string) error {
+	_, err := c.do(ctx, http.MethodDelete, "/v1/admin-keys/"+url.PathEscape(id), nil, nil, nil)
+	return err
+}
+
 // CreateEventType registers an event type.
 func (c *Client) CreateEventType(ctx context.Context, p EventTypeParams) (*EventType, error) {
 	return send[EventType](ctx, c, http.MethodPost, "/v1/event-types", p)

@@ -53,12 +53,12 @@ func setupEmitter(t *testing.T) *emitterFixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(redis.Close)
-	e, err := hookd.NewEmitter(db, hookd.EmitterOpts{RedisURL: "redis://" + redis.Addr()})
+	e, err := hookd.NewEmitter(db, hookd.EmitterOpts{RedisURL: redis.URL()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = e.Close() })
-	insp := asynq.NewInspector(asynq.RedisClientOpt{Addr: redis.Addr()})
+	insp := asynq.NewInspector(asynq.RedisClientOpt{Addr: redis.Addr(), Password: redis.Password()})
 	t.Cleanup(func() { _ = insp.Close() })
 	return &emitterFixture{db: db, emitter: e, insp: insp, ctx: ctx}
 }

@@ -2,6 +2,7 @@ package hookd_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -107,4 +108,37 @@ func ExampleIsNotFound() {
 	// Output:
 	// true
 	// hookd: tenant "nobody" not found (404 not_found)
+}
+
+// Replacing a leaked admin key: make a new one, then revoke the old one. A
+// key may revoke itself; here the new key retires itself again.
+func ExampleClient_RevokeAdminKey() {
+	ctx := context.Background()
+	admin := hookd.NewClient(hookdURL, adminKey)
+	key, err := admin.CreateAdminKey(ctx, "ops, rotated")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ops := hookd.NewClient(hookdURL, key)
+	keys, err := ops.ListAdminKeys(ctx, hookd.ListParams{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, k := range keys.Data {
+		if k.Name == "ops, rotated" && k.RevokedAt == nil {
+			fmt.Println("listed:", k.Name)
+			fmt.Println("revoke:", ops.RevokeAdminKey(ctx, k.ID))
+		}
+	}
+	_, err = ops.ListAdminKeys(ctx, hookd.ListParams{})
+	var apiErr *hookd.Error
+	if errors.As(err, &apiErr) {
+		fmt.Println("then:", apiErr.StatusCode, apiErr.Code)
+	}
+	// Output:
+	// listed: ops, rotated
+	// revoke: <nil>
+	// then: 401 unauthorized
 }

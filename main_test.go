@@ -24,7 +24,7 @@ import (
 // in-process Redis, as `hookd serve` runs them.
 var (
 	hookdURL string
-	adminKey = "hk_sdk_test_admin"
+	adminKey = "hk_sdk_test_admin_0123456789abcdefgh"
 )
 
 func TestMain(m *testing.M) {
@@ -57,7 +57,7 @@ func runHookd() (stop func(), err error) {
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	store := models.NewStore(db, models.StoreOpts{})
-	redisOpt := asynq.RedisClientOpt{Addr: redis.Addr()}
+	redisOpt := asynq.RedisClientOpt{Addr: redis.Addr(), Password: redis.Password()}
 	queue := dispatcher.NewQueue(redisOpt, "")
 	worker := dispatcher.NewWorker(store, queue, dispatcher.Config{
 		AllowPrivateNetworks: true, Schedule: dispatcher.Schedule{time.Second}, Logger: log,

@@ -18,7 +18,7 @@ import (
 	"hookd.dev/hookd/models/storetest"
 )
 
-const adminKey = "hk_admin_for_tests"
+const adminKey = "hk_admin_for_tests_0123456789abcdefgh"
 
 // fakeQueue records what the API enqueues; it can be made to fail like a Redis outage.
 type fakeQueue struct {

@@ -27,6 +27,13 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		if !ok || token == "" {
 			return apiError(codeUnauthorized, "missing API key: send Authorization: Bearer <key>")
 		}
+		// Refused before the key is checked, so that a guesser learns nothing.
+		addr := c.RealIP()
+		if wait := s.failedAuth.RetryAfter(addr); wait > 0 {
+			secs := int(math.Ceil(wait.Seconds()))
+			c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
+			return apiError(codeRateLimited, "too many invalid API keys from this address; retry after %d s", secs)
+		}
 		if s.cfg.AdminKey != "" &&
 			subtle.ConstantTimeCompare([]byte(models.HashKey(token)), []byte(models.HashKey(s.cfg.AdminKey))) == 1 {
 			c.Set(keyCaller, &models.APIKey{ID: "env:HOOKD_ADMIN_KEY"})
@@ -34,6 +41,7 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		key, err := s.store.Authenticate(c.Request().Context(), token)
 		if models.ErrorCode(err) == models.CodeNotFound {
+			s.failedAuth.Fail(addr)
 			return apiError(codeUnauthorized, "invalid API key")
 		}
 		if err != nil {

@@ -187,6 +187,45 @@ func (s *Server) revokeAPIKey(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
+// ---- admin keys (admin)
+
+func (s *Server) createAdminKey(c echo.Context) error {
+	var req struct {
+		Name string `json:"name"`
+	}
+	if c.Request().ContentLength != 0 {
+		if err := decode(c, &req); err != nil {
+			return err
+		}
+	}
+	key, k, err := s.store.CreateAPIKey(c.Request().Context(), nil, req.Name)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, apiKeyResponse{APIKey: k, Key: key})
+}
+
+func (s *Server) listAdminKeys(c echo.Context) error {
+	p, err := listParams(c)
+	if err != nil {
+		return err
+	}
+	rows, next, err := s.store.ListAdminKeys(c.Request().Context(), p)
+	if err != nil {
+		return err
+	}
+	return list(c, rows, next)
+}
+
+// revokeAdminKey may revoke the very key of the request: that is how a
+// leaked key is retired once a new one is made.
+func (s *Server) revokeAdminKey(c echo.Context) error {
+	if err := s.store.RevokeAdminKey(c.Request().Context(), c.Param("id")); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
 // ---- endpoints
 
 type endpointRequest struct {

@@ -8,6 +8,7 @@ import (
 	_ "embed"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"hookd.dev/hookd/authlimit"
 	"hookd.dev/hookd/models"
 )
 
@@ -54,16 +56,23 @@ type Config struct {
 	Logger    *slog.Logger // default slog.Default()
 	// Metrics, when set, is served at /metrics and counts emitted messages.
 	Metrics *prometheus.Registry
+	// FailedAuth counts invalid keys per client address and answers 429 to
+	// an address with too many (default: a limiter of this server's own).
+	FailedAuth *authlimit.Limiter
+	// TrustedProxies are the proxies whose X-Forwarded-For names the client
+	// address. Default: none; the address is the connection's.
+	TrustedProxies []netip.Prefix
 }
 
 // Server is the REST API.
 type Server struct {
-	emitted prometheus.Counter // nil without metrics
-	echo    *echo.Echo
-	store   *models.Store
-	deliver Pipeline
-	cfg     Config
-	log     *slog.Logger
+	emitted    prometheus.Counter // nil without metrics
+	failedAuth *authlimit.Limiter
+	echo       *echo.Echo
+	store      *models.Store
+	deliver    Pipeline
+	cfg        Config
+	log        *slog.Logger
 }
 
 // maxBodyBytes bounds request bodies: the payload limit plus room for the envelope.
@@ -80,9 +89,13 @@ func New(cfg Config) *Server {
 	if cfg.ReadyFunc == nil {
 		cfg.ReadyFunc = cfg.Store.Ping
 	}
-	s := &Server{echo: echo.New(), store: cfg.Store, deliver: cfg.Pipeline, cfg: cfg, log: cfg.Logger}
+	if cfg.FailedAuth == nil {
+		cfg.FailedAuth = authlimit.New(authlimit.Config{})
+	}
+	s := &Server{echo: echo.New(), store: cfg.Store, deliver: cfg.Pipeline, cfg: cfg, log: cfg.Logger, failedAuth: cfg.FailedAuth}
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
+	e.IPExtractor = authlimit.IPExtractor(cfg.TrustedProxies)
 	e.HTTPErrorHandler = s.handleError
 	e.Use(middleware.Recover())
 	e.Use(s.logRequests())
@@ -108,6 +121,9 @@ func New(cfg Config) *Server {
 	admin.DELETE("/event-types/:name", s.archiveEventType)
 	admin.POST("/tenants", s.createTenant)
 	admin.GET("/tenants", s.listTenants)
+	admin.POST("/admin-keys", s.createAdminKey)
+	admin.GET("/admin-keys", s.listAdminKeys)
+	admin.DELETE("/admin-keys/:id", s.revokeAdminKey)
 
 	tenant := v1.Group("/tenants/:tenant", s.loadTenant)
 	tenant.GET("", s.getTenant, requireAdmin)

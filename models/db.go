@@ -2,8 +2,10 @@ package models
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -36,6 +38,9 @@ func Open(ctx context.Context, opts OpenOpts) (*gorm.DB, error) {
 	case opts.URL != "":
 		return nil, fmt.Errorf("database URL must start with postgres://; leave it empty for the embedded SQLite")
 	case opts.SQLitePath != "":
+		if err := restrictSQLiteFiles(opts.SQLitePath); err != nil {
+			return nil, err
+		}
 		// WAL lets readers run beside the writer; immediate transactions take the
 		// write lock up front so busy_timeout applies instead of a deadlock error.
 		q := url.Values{}
@@ -72,6 +77,24 @@ func Open(ctx context.Context, opts OpenOpts) (*gorm.DB, error) {
 		return nil, fmt.Errorf("connect to database: %w", err)
 	}
 	return db, nil
+}
+
+// restrictSQLiteFiles makes the database file readable by its owner only: it
+// holds API key hashes, sessions and, without HOOKD_SECRET_KEY, endpoint
+// secrets. SQLite gives the -wal and -shm files it creates the same mode as
+// the database file; files left looser by an older hookd are tightened.
+func restrictSQLiteFiles(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600) //nolint:gosec // the configured database file
+	if err != nil {
+		return fmt.Errorf("open SQLite file: %w", err)
+	}
+	_ = f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("restrict SQLite file: %w", err)
+		}
+	}
+	return nil
 }
 
 // now is the time as both dialects store it: UTC, to the microsecond. UTC

@@ -100,3 +100,32 @@ func (s *Store) RevokeAPIKey(ctx context.Context, tenantID, id string) error {
 	}
 	return nil
 }
+
+// ListAdminKeys lists the admin keys stored in the database, newest first,
+// revoked ones included. HOOKD_ADMIN_KEY is not stored, so not listed.
+func (s *Store) ListAdminKeys(ctx context.Context, p ListParams) ([]APIKey, string, error) {
+	return page(ctx, s.db.Model(&APIKey{}).Where("tenant_id IS NULL"), p, func(k *APIKey) string { return k.ID })
+}
+
+// RevokeAdminKey stops an admin key from working, at once and for good; the
+// UI sessions it opened end with it.
+func (s *Store) RevokeAdminKey(ctx context.Context, id string) error {
+	res := s.db.WithContext(ctx).Model(&APIKey{}).
+		Where("id = ? AND tenant_id IS NULL AND revoked_at IS NULL", id).Update("revoked_at", s.now())
+	if res.Error != nil {
+		return fmt.Errorf("revoke admin key %s: %w", id, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return Errorf(CodeNotFound, "admin key %q not found (or revoked already)", id)
+	}
+	return nil
+}
+
+// GetAPIKey returns a key by id, revoked or not, or a not_found error.
+func (s *Store) GetAPIKey(ctx context.Context, id string) (*APIKey, error) {
+	var k APIKey
+	if err := s.db.WithContext(ctx).Take(&k, "id = ?", id).Error; err != nil {
+		return nil, notFound(err, "api key %q not found", id)
+	}
+	return &k, nil
+}

@@ -329,7 +329,7 @@ func (s *Server) endpointAction(c echo.Context) error {
 		}
 		return redirect(c, back, "Endpoint "+ep.ID+" "+action+"d.")
 	default: // recover
-		since, err := time.Parse(time.RFC3339, c.FormValue("since"))
+		since, err := time.Parse(time.RFC3339, c.Request().PostForm.Get("since"))
 		if err != nil {
 			return models.Errorf(models.CodeInvalid, "since must be a time like 2026-01-02T15:04:05Z")
 		}

@@ -6,7 +6,9 @@ package web
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"embed"
 	"encoding/hex"
@@ -14,12 +16,17 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
+	"math"
 	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"hookd.dev/hookd/authlimit"
 	"hookd.dev/hookd/models"
 )
 
@@ -44,6 +51,13 @@ type Config struct {
 	AdminKey   string
 	SessionTTL time.Duration // default 12h
 	Logger     *slog.Logger  // default slog.Default()
+	// FailedAuth counts wrong keys typed into the login form per client
+	// address, and makes an address with too many wait (default: a limiter
+	// of this UI's own; pass the API's to count both together).
+	FailedAuth *authlimit.Limiter
+	// TrustedProxies are the proxies whose X-Forwarded-For names the client
+	// address. Default: none; the address is the connection's.
+	TrustedProxies []netip.Prefix
 }
 
 // Cookie names.
@@ -51,6 +65,7 @@ const (
 	sessionCookie = "hookd_session"
 	csrfCookie    = "hookd_csrf"
 	csrfField     = "csrf"
+	csrfHeader    = "X-CSRF-Token"
 )
 
 // Server is the admin UI.
@@ -60,6 +75,8 @@ type Server struct {
 	pages map[string]*template.Template
 	echo  *echo.Echo
 	log   *slog.Logger
+	// crossOrigin refuses POSTs from other origins; see csrf.
+	crossOrigin *http.CrossOriginProtection
 }
 
 // New returns the UI; mount Handler at /ui/.
@@ -70,13 +87,17 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.FailedAuth == nil {
+		cfg.FailedAuth = authlimit.New(authlimit.Config{})
+	}
 	pages, err := parsePages()
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, store: cfg.Store, pages: pages, echo: echo.New(), log: cfg.Logger}
+	s := &Server{cfg: cfg, store: cfg.Store, pages: pages, echo: echo.New(), log: cfg.Logger, crossOrigin: http.NewCrossOriginProtection()}
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
+	e.IPExtractor = authlimit.IPExtractor(cfg.TrustedProxies)
 	e.HTTPErrorHandler = s.handleError
 	e.Use(middleware.Recover(), securityHeaders, s.csrf)
 
@@ -116,29 +137,58 @@ func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// csrf is a double-submit check: every browser gets a random token in a
-// SameSite=Strict cookie, every form sends it back in a hidden field, and a
-// POST whose field does not match the cookie is refused with 403.
+// csrf refuses forged form posts, in two layers. First, net/http's
+// CrossOriginProtection refuses POSTs that the browser marks as coming from
+// another origin (Sec-Fetch-Site, else Origin); it also guards the login form.
+// Second, every form carries a token, read from the POST body or the
+// X-CSRF-Token header, never from the query string. With a session, the token
+// is an HMAC of the session's secret token, so a cookie injected by a sibling
+// site cannot produce it. Before login, it is a random token in a cookie
+// (double submit): a forged login could only log in with the forger's own key.
 func (s *Server) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		token := ""
-		if ck, err := c.Cookie(csrfCookie); err == nil && len(ck.Value) == 32 {
-			token = ck.Value
-		} else {
-			b := make([]byte, 16)
-			_, _ = rand.Read(b)
-			token = hex.EncodeToString(b)
-			c.SetCookie(s.cookie(c, csrfCookie, token, 0))
-		}
+		token := s.csrfToken(c)
 		c.Set(csrfField, token)
-		if c.Request().Method == http.MethodPost {
-			sent := c.FormValue(csrfField)
-			if sent == "" || subtle.ConstantTimeCompare([]byte(sent), []byte(token)) != 1 {
-				return echo.NewHTTPError(http.StatusForbidden, "This form has expired or did not come from hookd. Go back, reload the page and try again.")
-			}
+		if c.Request().Method != http.MethodPost {
+			return next(c)
+		}
+		if err := s.crossOrigin.Check(c.Request()); err != nil {
+			return errForgedForm()
+		}
+		if err := c.Request().ParseForm(); err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, "This form could not be read.")
+		}
+		sent := c.Request().PostForm.Get(csrfField)
+		if sent == "" {
+			sent = c.Request().Header.Get(csrfHeader)
+		}
+		if sent == "" || subtle.ConstantTimeCompare([]byte(sent), []byte(token)) != 1 {
+			return errForgedForm()
 		}
 		return next(c)
 	}
+}
+
+func errForgedForm() error {
+	return echo.NewHTTPError(http.StatusForbidden, "This form has expired or did not come from hookd. Go back, reload the page and try again.")
+}
+
+// csrfToken is the token the forms of this request carry: bound to the
+// session when there is one, else to the browser's CSRF cookie (made here).
+func (s *Server) csrfToken(c echo.Context) string {
+	if ck, err := c.Cookie(sessionCookie); err == nil && ck.Value != "" {
+		mac := hmac.New(sha256.New, []byte(ck.Value))
+		mac.Write([]byte("hookd csrf"))
+		return hex.EncodeToString(mac.Sum(nil)[:16])
+	}
+	if ck, err := c.Cookie(csrfCookie); err == nil && len(ck.Value) == 32 {
+		return ck.Value
+	}
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	token := hex.EncodeToString(b)
+	c.SetCookie(s.cookie(c, csrfCookie, token, 0))
+	return token
 }
 
 // cookie builds a cookie that scripts cannot read, that other sites never
@@ -159,15 +209,50 @@ func (s *Server) requireSession(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			return c.Redirect(http.StatusSeeOther, "/ui/login")
 		}
-		_, err = s.store.GetSession(c.Request().Context(), ck.Value)
+		ctx := c.Request().Context()
+		sess, err := s.store.GetSession(ctx, ck.Value)
 		if models.ErrorCode(err) == models.CodeNotFound {
 			return c.Redirect(http.StatusSeeOther, "/ui/login")
 		}
 		if err != nil {
 			return err
 		}
+		live, err := s.keyIsLive(ctx, sess.APIKeyID)
+		if err != nil {
+			return err
+		}
+		if !live {
+			if err := s.store.DeleteSession(ctx, ck.Value); err != nil {
+				return err
+			}
+			c.SetCookie(s.cookie(c, sessionCookie, "", -1))
+			return c.Redirect(http.StatusSeeOther, "/ui/login")
+		}
 		return next(c)
 	}
+}
+
+// envKeyPrefix marks sessions opened with HOOKD_ADMIN_KEY, which is not in
+// the database. A digest of the key follows, so that such a session ends
+// when the setting changes or is removed.
+const envKeyPrefix = "env:"
+
+func envKeyID(key string) string { return envKeyPrefix + models.HashKey(key)[:16] }
+
+// keyIsLive re-checks, on every request, the key a session was opened with:
+// revoking an admin key ends its sessions at once.
+func (s *Server) keyIsLive(ctx context.Context, keyID string) (bool, error) {
+	if strings.HasPrefix(keyID, envKeyPrefix) {
+		return s.cfg.AdminKey != "" && keyID == envKeyID(s.cfg.AdminKey), nil
+	}
+	k, err := s.store.GetAPIKey(ctx, keyID)
+	if models.ErrorCode(err) == models.CodeNotFound {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return k.IsAdmin() && k.RevokedAt == nil, nil
 }
 
 func (s *Server) loginPage(c echo.Context) error {
@@ -175,9 +260,21 @@ func (s *Server) loginPage(c echo.Context) error {
 }
 
 func (s *Server) login(c echo.Context) error {
-	key := c.FormValue("key")
+	// Refused before the key is checked, so that a guesser learns nothing.
+	addr := c.RealIP()
+	if wait := s.cfg.FailedAuth.RetryAfter(addr); wait > 0 {
+		secs := int(math.Ceil(wait.Seconds()))
+		c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
+		return s.render(c, http.StatusTooManyRequests, "login", "Log in", map[string]string{
+			"Error": fmt.Sprintf("Too many wrong keys from your address. Wait %d seconds, then try again.", secs),
+		})
+	}
+	key := c.Request().PostForm.Get("key") // the body only: a key in a URL would end up in logs
 	keyID, ok := s.adminKeyID(c.Request().Context(), key)
 	if !ok {
+		if key != "" {
+			s.cfg.FailedAuth.Fail(addr)
+		}
 		return s.render(c, http.StatusUnauthorized, "login", "Log in",
 			map[string]string{"Error": "That is not an admin API key."})
 	}
@@ -196,7 +293,7 @@ func (s *Server) adminKeyID(ctx context.Context, key string) (string, bool) {
 	}
 	if s.cfg.AdminKey != "" &&
 		subtle.ConstantTimeCompare([]byte(models.HashKey(key)), []byte(models.HashKey(s.cfg.AdminKey))) == 1 {
-		return "env:HOOKD_ADMIN_KEY", true
+		return envKeyID(s.cfg.AdminKey), true
 	}
 	k, err := s.store.Authenticate(ctx, key)
 	if err != nil || !k.IsAdmin() {

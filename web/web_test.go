@@ -20,7 +20,7 @@ import (
 	"hookd.dev/hookd/web"
 )
 
-const adminKey = "hk_ui_admin_for_tests"
+const adminKey = "hk_ui_admin_for_tests_0123456789abcdef"
 
 type fakeQueue struct {
 	mu  sync.Mutex
@@ -41,6 +41,7 @@ type fixture struct {
 	srv      *httptest.Server
 	store    *models.Store
 	queue    *fakeQueue
+	pipeline *dispatcher.Pipeline
 	client   *http.Client
 	tenant   *models.Tenant
 	endpoint *models.Endpoint
@@ -65,7 +66,7 @@ func setup(t *testing.T) *fixture {
 	t.Cleanup(srv.Close)
 	jar, _ := cookiejar.New(nil)
 	client := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	f := &fixture{t: t, srv: srv, store: store, queue: q, client: client, ctx: ctx}
+	f := &fixture{t: t, srv: srv, store: store, queue: q, pipeline: pipeline, client: client, ctx: ctx}
 
 	// A tenant, an endpoint, and a message whose delivery failed once for good.
 	f.tenant, _ = store.CreateTenant(ctx, models.TenantParams{UID: ptr("acme"), Name: ptr("Acme")})
@@ -152,6 +153,11 @@ func (f *fixture) login() string {
 	status, loc := f.post("/ui/login", m[1], url.Values{"key": {adminKey}})
 	if status != http.StatusSeeOther || loc != "/ui" {
 		f.t.Fatalf("login = %d %s", status, loc)
+	}
+	// The session's forms carry a token of their own, bound to the session.
+	_, page = f.get("/ui")
+	if m = csrfInput.FindStringSubmatch(page); m == nil {
+		f.t.Fatalf("the overview has no CSRF token:\n%s", page)
 	}
 	return m[1]
 }
@@ -297,5 +303,171 @@ func TestRetryAndEndpointActions(t *testing.T) {
 	}
 	if status, _ := f.post(ep+"/explode", csrf, nil); status != http.StatusNotFound {
 		t.Fatalf("unknown action = %d", status)
+	}
+}
+
+func TestRevokingTheKeyEndsItsSessions(t *testing.T) {
+	f := setup(t)
+	_, page := f.get("/ui/login")
+	csrf := csrfInput.FindStringSubmatch(page)[1]
+	key, k, err := f.store.CreateAPIKey(f.ctx, nil, "ops")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status, loc := f.post("/ui/login", csrf, url.Values{"key": {key}}); status != http.StatusSeeOther || loc != "/ui" {
+		t.Fatalf("login = %d %s", status, loc)
+	}
+	if status, _ := f.get("/ui"); status != http.StatusOK {
+		t.Fatalf("logged in: GET /ui = %d", status)
+	}
+	if err := f.store.RevokeAdminKey(f.ctx, k.ID); err != nil {
+		t.Fatal(err)
+	}
+	if status, loc := f.get("/ui"); status != http.StatusSeeOther || loc != "/ui/login" {
+		t.Fatalf("after the key was revoked: GET /ui = %d %s, want a redirect to the login", status, loc)
+	}
+}
+
+func TestEnvKeySessionsLastWhileTheKeyIsSet(t *testing.T) {
+	f := setup(t)
+	f.login() // with the UI's AdminKey, as HOOKD_ADMIN_KEY
+	// The same database served with the same setting: still logged in.
+	// Cookies ignore ports, so the client's session goes to each server.
+	serve := func(key string) string {
+		ui, err := web.New(web.Config{Store: f.store, Pipeline: f.pipeline, AdminKey: key, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(ui.Handler())
+		t.Cleanup(srv.Close)
+		return srv.URL
+	}
+	status := func(base string) int {
+		resp, err := f.client.Get(base + "/ui")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := status(serve(adminKey)); got != http.StatusOK {
+		t.Fatalf("same HOOKD_ADMIN_KEY: GET /ui = %d", got)
+	}
+	if got := status(serve("hk_another_admin_key_0123456789abcdefgh")); got != http.StatusSeeOther {
+		t.Fatalf("HOOKD_ADMIN_KEY changed: GET /ui = %d, want a redirect to the login", got)
+	}
+	f.login()
+	if got := status(serve("")); got != http.StatusSeeOther {
+		t.Fatalf("HOOKD_ADMIN_KEY removed: GET /ui = %d, want a redirect to the login", got)
+	}
+}
+
+// postRaw sends a POST as given, with the client's cookies.
+func (f *fixture) postRaw(path string, form url.Values, header ...string) int {
+	f.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, f.srv.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := f.client.Do(req)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func TestCSRFTokenIsBoundToTheSession(t *testing.T) {
+	f := setup(t)
+	csrf := f.login()
+	disable := "/ui/endpoints/" + f.endpoint.ID + "/disable"
+
+	// A sibling site that can set cookies for this host injects its own
+	// CSRF cookie and sends the same value in the form.
+	u, _ := url.Parse(f.srv.URL)
+	injected := strings.Repeat("ab", 16)
+	f.client.Jar.SetCookies(u, []*http.Cookie{{Name: "hookd_csrf", Value: injected, Path: "/ui"}})
+	if status := f.postRaw(disable, url.Values{"csrf": {injected}}); status != http.StatusForbidden {
+		t.Errorf("injected cookie and matching form = %d, want 403", status)
+	}
+	// The real token, but in the query string: refused.
+	if status := f.postRaw(disable+"?csrf="+csrf, url.Values{}); status != http.StatusForbidden {
+		t.Errorf("token in the query string = %d, want 403", status)
+	}
+	// The real token, from a page of another origin: refused.
+	for _, h := range [][]string{{"Sec-Fetch-Site", "cross-site"}, {"Origin", "https://evil.example"}} {
+		if status := f.postRaw(disable, url.Values{"csrf": {csrf}}, h...); status != http.StatusForbidden {
+			t.Errorf("%s: %s = %d, want 403", h[0], h[1], status)
+		}
+	}
+	if ep, _ := f.store.GetEndpoint(f.ctx, f.tenant.ID, f.endpoint.ID); !ep.Enabled {
+		t.Fatal("a refused form disabled the endpoint")
+	}
+
+	// The session's own token works from the form body or the header.
+	if status := f.postRaw(disable, url.Values{"csrf": {csrf}}, "Sec-Fetch-Site", "same-origin"); status != http.StatusSeeOther {
+		t.Fatalf("the session's token in the form = %d, want 303", status)
+	}
+	if status := f.postRaw("/ui/endpoints/"+f.endpoint.ID+"/enable", url.Values{}, "X-CSRF-Token", csrf); status != http.StatusSeeOther {
+		t.Fatalf("the session's token in the header = %d, want 303", status)
+	}
+	// A new session has a new token; the old one no longer fits.
+	if status, _ := f.post("/ui/logout", csrf, nil); status != http.StatusSeeOther {
+		t.Fatalf("logout = %d", status)
+	}
+	f.login()
+	_, page := f.get("/ui/endpoints/" + f.endpoint.ID + "/disable")
+	if fresh := csrfInput.FindStringSubmatch(page); fresh == nil || fresh[1] == csrf {
+		t.Fatalf("the new session's token = %v, want a new one", fresh)
+	}
+	if status := f.postRaw(disable, url.Values{"csrf": {csrf}}); status != http.StatusForbidden {
+		t.Errorf("the previous session's token = %d, want 403", status)
+	}
+}
+
+func TestLoginFormRefusesOtherOrigins(t *testing.T) {
+	f := setup(t)
+	_, page := f.get("/ui/login")
+	csrf := csrfInput.FindStringSubmatch(page)[1]
+	form := url.Values{"csrf": {csrf}, "key": {adminKey}}
+	if status := f.postRaw("/ui/login", form, "Sec-Fetch-Site", "cross-site"); status != http.StatusForbidden {
+		t.Fatalf("cross-site login = %d, want 403", status)
+	}
+	if status := f.postRaw("/ui/login?key="+adminKey, url.Values{"csrf": {csrf}}); status != http.StatusUnauthorized {
+		t.Fatalf("key in the query string = %d, want 401", status)
+	}
+	if status := f.postRaw("/ui/login", form); status != http.StatusSeeOther {
+		t.Fatalf("login = %d, want 303", status)
+	}
+}
+
+func TestWrongLoginsAreThrottled(t *testing.T) {
+	f := setup(t)
+	_, page := f.get("/ui/login")
+	csrf := csrfInput.FindStringSubmatch(page)[1]
+	for i := range 10 {
+		if status := f.postRaw("/ui/login", url.Values{"csrf": {csrf}, "key": {"hk_wrong"}}); status != http.StatusUnauthorized {
+			t.Fatalf("wrong key #%d = %d, want 401", i+1, status)
+		}
+	}
+	for _, key := range []string{"hk_wrong", adminKey} {
+		req, _ := http.NewRequest(http.MethodPost, f.srv.URL+"/ui/login",
+			strings.NewReader(url.Values{"csrf": {csrf}, "key": {key}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Forwarded-For", "203.0.113.9") // not trusted
+		resp, err := f.client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
+			t.Fatalf("login after 10 wrong keys = %d (Retry-After %q), want 429", resp.StatusCode, resp.Header.Get("Retry-After"))
+		}
+		mustContain(t, string(b), "Too many wrong keys", "Wait")
+	}
+	if status, _ := f.get("/ui"); status != http.StatusSeeOther {
+		t.Fatal("a throttled address logged in")
 	}
 }

@@ -197,7 +197,7 @@ var csrfInput = regexp.MustCompile(`name="csrf" value="([0-9a-f]{32})"`)
 
 // measure logs in to the UI and times each page.
 func measure(ctx context.Context, db *gorm.DB, store *models.Store, runs int) error {
-	const key = "hk_bench_admin"
+	const key = "hk_bench_admin_0123456789abcdefghijk"
 	ui, err := web.New(web.Config{Store: store, Pipeline: nopPipeline{}, AdminKey: key, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		return err

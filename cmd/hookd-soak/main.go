@@ -36,7 +36,7 @@ import (
 	"hookd.dev/hookd/models"
 )
 
-const adminKey = "hk_soak_admin"
+const adminKey = "hk_soak_admin_0123456789abcdefghijk"
 
 type options struct {
 	messages    int
@@ -381,7 +381,7 @@ func startRedis() (*redisServer, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &redisServer{url: "redis://" + r.Addr(), flush: r.FlushAll, restart: r.FlushAll, stop: r.Close}, nil
+		return &redisServer{url: r.URL(), flush: r.FlushAll, restart: r.FlushAll, stop: r.Close}, nil
 	}
 	port := freePort()
 	var mu sync.Mutex

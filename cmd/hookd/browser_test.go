@@ -42,7 +42,7 @@ func TestAdminUIInABrowser(t *testing.T) {
 	env := backends(t)
 	env["HOOKD_RETRY_SCHEDULE"] = "1s"
 	m := start(t, "serve", env)
-	c := newClient(t, m, "hk_test_admin")
+	c := newClient(t, m, testAdminKey)
 	r, heal := newSwitchableReceiver(t, http.StatusServiceUnavailable)
 	setupTenant(c, r)
 	var failed message
@@ -91,7 +91,7 @@ func TestAdminUIInABrowser(t *testing.T) {
 			chromedp.Navigate(base + "/ui/deliveries"), // no session: the login page
 			chromedp.WaitVisible(`#key`, chromedp.ByID),
 			shot("login"),
-			chromedp.SendKeys(`#key`, "hk_test_admin", chromedp.ByID),
+			chromedp.SendKeys(`#key`, testAdminKey, chromedp.ByID),
 			chromedp.Submit(`#key`, chromedp.ByID),
 			chromedp.WaitVisible(`.cards`),
 			shot("overview"),

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -40,7 +41,12 @@ type Config struct {
 	Queue                string              // HOOKD_QUEUE: asynq queue name
 	LogLevel             slog.Level          // HOOKD_LOG_LEVEL: debug, info, warn, error
 	LogFormat            string              // HOOKD_LOG_FORMAT: text or json
+	TrustedProxies       []netip.Prefix      // HOOKD_TRUSTED_PROXIES: proxies whose X-Forwarded-For names the client
 }
+
+// minAdminKeyLen is the shortest HOOKD_ADMIN_KEY hookd accepts: 32 characters
+// of hex or base64 are at least 128 bits.
+const minAdminKeyLen = 32
 
 // setting is one configurable value: its variable, flag and default.
 type setting struct {
@@ -97,6 +103,8 @@ var settings = []setting{
 		func(c *Config, v string) (err error) { c.EndpointConcurrency, err = positiveInt(v); return err }},
 	{"HOOKD_QUEUE", "queue", dispatcher.DefaultQueue, "asynq queue name (to share one Redis between installations)",
 		func(c *Config, v string) error { c.Queue = v; return nil }},
+	{"HOOKD_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For names the client address; empty: none, the connection's address counts",
+		func(c *Config, v string) (err error) { c.TrustedProxies, err = parsePrefixes(v); return err }},
 	{"HOOKD_LOG_LEVEL", "log-level", "info", "debug, info, warn or error",
 		func(c *Config, v string) error { return c.LogLevel.UnmarshalText([]byte(v)) }},
 	{"HOOKD_LOG_FORMAT", "log-format", "text", "text or json",
@@ -130,6 +138,10 @@ func LoadConfig(name string, args []string, getenv func(string) string, stderr i
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
+	if c.AdminKey != "" && len(c.AdminKey) < minAdminKeyLen {
+		return c, fmt.Errorf("HOOKD_ADMIN_KEY is %d characters; it must be at least %d, "+
+			"since anyone who guesses it can do everything (make one with: openssl rand -hex 24)", len(c.AdminKey), minAdminKeyLen)
+	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
@@ -149,6 +161,27 @@ func positiveDuration(v string) (time.Duration, error) {
 		err = fmt.Errorf("must be positive")
 	}
 	return d, err
+}
+
+// parsePrefixes reads "10.0.0.1, 192.168.0.0/16"; an address alone is itself.
+func parsePrefixes(v string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for part := range strings.SplitSeq(v, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		if a, err := netip.ParseAddr(part); err == nil {
+			out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(part)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an IP address or CIDR", part)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }
 
 func positiveInt(v string) (int, error) {

@@ -194,7 +194,7 @@ func TestFaultWorkerKilledMidLoad(t *testing.T) {
 	t.Parallel()
 	env := backends(t)
 	apiProc := start(t, "api", env)
-	c := newClient(t, apiProc, "hk_test_admin")
+	c := newClient(t, apiProc, testAdminKey)
 	r := newCountingReceiver(t, 20*time.Millisecond)
 	setupLoad(c, r.URL)
 	victim := startProcess(t, "worker", env)
@@ -262,7 +262,7 @@ func newRedisServer(t *testing.T) *redisServer {
 		t.Fatal(err)
 	}
 	t.Cleanup(r.Close)
-	return &redisServer{url: "redis://" + r.Addr(), flush: r.FlushAll, restart: r.FlushAll}
+	return &redisServer{url: r.URL(), flush: r.FlushAll, restart: r.FlushAll}
 }
 
 func freePort(t *testing.T) string {
@@ -280,7 +280,7 @@ func TestFaultRedisFlushedAndRestartedMidLoad(t *testing.T) {
 	rs := newRedisServer(t) // its own server: flushing the shared one would break other tests
 	env["HOOKD_REDIS_URL"] = rs.url
 	m := start(t, "serve", env)
-	c := newClient(t, m, "hk_test_admin")
+	c := newClient(t, m, testAdminKey)
 	r := newCountingReceiver(t, 10*time.Millisecond)
 	setupLoad(c, r.URL)
 
@@ -307,7 +307,7 @@ func TestFaultEnqueueLostAfterCommit(t *testing.T) {
 	}
 	apiEnv["HOOKD_REDIS_URL"] = "redis://127.0.0.1:" + freePort(t) + "/0"
 	apiProc := start(t, "api", apiEnv)
-	c := newClient(t, apiProc, "hk_test_admin")
+	c := newClient(t, apiProc, testAdminKey)
 	r := newCountingReceiver(t, 0)
 	setupLoad(c, r.URL)
 	ids := emitN(c, 30)
@@ -393,7 +393,7 @@ func TestFaultDatabaseUnreachable(t *testing.T) {
 	proxy := newTCPProxy(t, u[hostStart:hostEnd])
 	env["HOOKD_DATABASE_URL"] = u[:hostStart] + proxy.ln.Addr().String() + u[hostEnd:]
 	m := start(t, "serve", env)
-	c := newClient(t, m, "hk_test_admin")
+	c := newClient(t, m, testAdminKey)
 	r := newCountingReceiver(t, 0)
 	setupLoad(c, r.URL)
 	ids := emitN(c, 20)
@@ -435,7 +435,7 @@ func TestFaultBadReceivers(t *testing.T) {
 	env["HOOKD_DELIVERY_TIMEOUT"] = "1s"
 	env["HOOKD_RETRY_SCHEDULE"] = "1s"
 	m := start(t, "serve", env)
-	c := newClient(t, m, "hk_test_admin")
+	c := newClient(t, m, testAdminKey)
 	release := make(chan struct{})
 	var redirects, throttled atomic.Int64
 	var throttleTimes []time.Time
@@ -547,7 +547,7 @@ func TestGracefulShutdown(t *testing.T) {
 	env := backends(t)
 	env["HOOKD_DELIVERY_TIMEOUT"] = "5s"
 	apiProc := start(t, "api", env)
-	c := newClient(t, apiProc, "hk_test_admin")
+	c := newClient(t, apiProc, testAdminKey)
 	inFlight := make(chan struct{}, 10)
 	r := newCountingReceiver(t, 0)
 	r.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {

@@ -36,7 +36,7 @@ func TestHangingEndpointDoesNotDelayOthers(t *testing.T) {
 	env := backends(t)
 	env["HOOKD_DELIVERY_TIMEOUT"] = "15s"
 	m := start(t, "serve", env)
-	c := newClient(t, m, "hk_test_admin")
+	c := newClient(t, m, testAdminKey)
 	healthy := newReceiver(t, nil)
 	hanging, hangingHits := hangingReceiver(t)
 
@@ -77,7 +77,7 @@ func TestEndpointLimits(t *testing.T) {
 	apiProc := start(t, "api", env)
 	start(t, "worker", env)
 	start(t, "worker", env)
-	c := newClient(t, apiProc, "hk_test_admin")
+	c := newClient(t, apiProc, testAdminKey)
 
 	var inflight, peak atomic.Int64
 	var mu sync.Mutex
@@ -127,7 +127,7 @@ func TestContinuousFailureDisablesAndEnablingResumes(t *testing.T) {
 	env["HOOKD_RETRY_SCHEDULE"] = "1s,1s,1s,1s,1s,1s"
 	env["HOOKD_DISABLE_AFTER"] = "1500ms"
 	m := start(t, "serve", env)
-	c := newClient(t, m, "hk_test_admin")
+	c := newClient(t, m, testAdminKey)
 	r, heal := newSwitchableReceiver(t, http.StatusInternalServerError)
 	setupTenant(c, r)
 	var msg message
@@ -165,7 +165,7 @@ func TestUndecodableTaskIsDroppedAndWorkGoesOn(t *testing.T) {
 	t.Parallel()
 	env := backends(t)
 	m := start(t, "serve", env)
-	c := newClient(t, m, "hk_test_admin")
+	c := newClient(t, m, testAdminKey)
 	r := newReceiver(t, nil)
 	setupTenant(c, r)
 	opt, err := asynq.ParseRedisURI(env["HOOKD_REDIS_URL"])
@@ -196,7 +196,7 @@ func TestEndpointRateLimit(t *testing.T) {
 	t.Parallel()
 	env := backends(t)
 	m := start(t, "serve", env)
-	c := newClient(t, m, "hk_test_admin")
+	c := newClient(t, m, testAdminKey)
 	var mu sync.Mutex
 	var times []time.Time
 	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
@@ -235,7 +235,7 @@ func TestAPIRateLimitPerTenantKey(t *testing.T) {
 	env := backends(t)
 	env["HOOKD_API_RATE_LIMIT"] = "2" // burst 4
 	m := start(t, "serve", env)
-	admin := newClient(t, m, "hk_test_admin")
+	admin := newClient(t, m, testAdminKey)
 	admin.must(201, "POST", "/v1/tenants", map[string]any{"uid": "acme"}, nil)
 	var key struct{ Key string }
 	admin.must(201, "POST", "/v1/tenants/acme/api-keys", nil, &key)

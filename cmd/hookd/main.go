@@ -4,6 +4,7 @@
 //	hookd api      the REST API only
 //	hookd worker   delivery workers and the sweeper only
 //	hookd migrate  apply database migrations and exit
+//	hookd admin-key create  make a new admin API key in the database and print it
 //
 // Settings come from HOOKD_* environment variables, overridden by flags
 // (`hookd serve -h` lists them).
@@ -37,6 +38,7 @@ import (
 	"gorm.io/gorm"
 
 	"hookd.dev/hookd/api"
+	"hookd.dev/hookd/authlimit"
 	"hookd.dev/hookd/dispatcher"
 	"hookd.dev/hookd/dispatcher/embedredis"
 	"hookd.dev/hookd/migrations"
@@ -51,6 +53,9 @@ commands:
   api      the REST API only (needs HOOKD_REDIS_URL)
   worker   delivery workers and the sweeper only (needs HOOKD_REDIS_URL)
   migrate  apply database migrations and exit
+  admin-key create
+           make a new admin API key in the database (HOOKD_DATABASE_URL or
+           HOOKD_DATA_DIR) and print it once, e.g. when the first one is lost
 
 Run "hookd <command> -h" for the settings.
 `
@@ -60,12 +65,19 @@ func main() {
 		fmt.Fprint(os.Stderr, usage)
 		os.Exit(2)
 	}
-	mode := os.Args[1]
+	mode, args := os.Args[1], os.Args[2:]
+	if mode == "admin-key" {
+		if len(args) == 0 || args[0] != "create" {
+			fmt.Fprintf(os.Stderr, "hookd: admin-key takes one subcommand: create\n\n%s", usage)
+			os.Exit(2)
+		}
+		mode, args = modeCreateAdminKey, args[1:]
+	}
 	if !validMode(mode) {
 		fmt.Fprintf(os.Stderr, "hookd: unknown command %q\n\n%s", mode, usage)
 		os.Exit(2)
 	}
-	cfg, err := LoadConfig(mode, os.Args[2:], os.Getenv, os.Stderr)
+	cfg, err := LoadConfig(mode, args, os.Getenv, os.Stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		os.Exit(0)
 	}
@@ -82,9 +94,12 @@ func main() {
 	}
 }
 
+// modeCreateAdminKey is `hookd admin-key create`.
+const modeCreateAdminKey = "admin-key create"
+
 func validMode(m string) bool {
 	switch m {
-	case "serve", "api", "worker", "migrate":
+	case "serve", "api", "worker", "migrate", modeCreateAdminKey:
 		return true
 	}
 	return false
@@ -101,7 +116,7 @@ func newLogger(cfg Config, w io.Writer) *slog.Logger {
 // Main is one hookd process. Tests run it in-process on port 0.
 type Main struct {
 	Config Config
-	Mode   string    // serve, api, worker or migrate
+	Mode   string    // serve, api, worker, migrate or "admin-key create"
 	Stdout io.Writer // where the first-start admin key and the address are printed
 	Logger *slog.Logger
 
@@ -159,6 +174,9 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.Mode == "migrate" {
 		fmt.Fprintln(m.Stdout, "hookd: database is up to date")
 		return nil
+	}
+	if m.Mode == modeCreateAdminKey {
+		return m.createAdminKey(ctx, store)
 	}
 
 	redisOpt, closeRedis, err := m.openRedis()
@@ -222,15 +240,20 @@ func (m *Main) startHTTP(ctx context.Context, g *errgroup.Group, d *deps) error 
 		tenantLimit, closeLimiter = limiter, limiter.Close
 	}
 	pipeline := dispatcher.NewPipeline(dispatcher.PipelineConfig{Store: d.store, Queue: d.queue, Logger: d.log})
+	// One count of failed keys for the API and the login form.
+	failedAuth := authlimit.New(authlimit.Config{})
 	srv := api.New(api.Config{
-		TenantRateLimit: tenantLimit,
-		Store:           d.store, Pipeline: pipeline, AdminKey: cfg.AdminKey, Logger: d.log, Metrics: d.registry,
+		TenantRateLimit: tenantLimit, FailedAuth: failedAuth, TrustedProxies: cfg.TrustedProxies,
+		Store: d.store, Pipeline: pipeline, AdminKey: cfg.AdminKey, Logger: d.log, Metrics: d.registry,
 		RotationGrace: cfg.RotationGrace,
 		ReadyFunc: func(ctx context.Context) error {
 			return errors.Join(d.store.Ping(ctx), d.queue.Ping(ctx))
 		},
 	})
-	ui, err := web.New(web.Config{Store: d.store, Pipeline: pipeline, AdminKey: cfg.AdminKey, Logger: d.log})
+	ui, err := web.New(web.Config{
+		Store: d.store, Pipeline: pipeline, AdminKey: cfg.AdminKey, Logger: d.log,
+		FailedAuth: failedAuth, TrustedProxies: cfg.TrustedProxies,
+	})
 	if err != nil {
 		pipeline.Close()
 		return err
@@ -354,12 +377,21 @@ func (m *Main) openDB(ctx context.Context) (*gorm.DB, string, error) {
 		db, err := models.Open(ctx, models.OpenOpts{URL: m.Config.DatabaseURL})
 		return db, "PostgreSQL", err
 	}
-	if err := os.MkdirAll(m.Config.DataDir, 0o750); err != nil {
+	if err := mkdirData(m.Config.DataDir); err != nil {
 		return nil, "", fmt.Errorf("create data dir: %w", err)
 	}
 	path := filepath.Join(m.Config.DataDir, "hookd.db")
 	db, err := models.Open(ctx, models.OpenOpts{SQLitePath: path})
 	return db, "SQLite " + path, err
+}
+
+// mkdirData makes the data dir, for its owner only: it holds the database and
+// the secret key. A dir made looser by an older hookd is tightened.
+func mkdirData(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	return os.Chmod(dir, 0o700)
 }
 
 // secretKey returns the key that encrypts endpoint secrets at rest:
@@ -389,7 +421,7 @@ func (m *Main) secretKey(log *slog.Logger) ([]byte, error) {
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
-	if err := os.MkdirAll(m.Config.DataDir, 0o750); err != nil {
+	if err := mkdirData(m.Config.DataDir); err != nil {
 		return nil, err
 	}
 	key := make([]byte, 32)
@@ -413,7 +445,19 @@ func (m *Main) openRedis() (asynq.RedisConnOpt, func(), error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("start in-process Redis: %w", err)
 	}
-	return asynq.RedisClientOpt{Addr: srv.Addr()}, srv.Close, nil
+	return asynq.RedisClientOpt{Addr: srv.Addr(), Password: srv.Password()}, srv.Close, nil
+}
+
+// createAdminKey makes a new admin key straight in the database, for when
+// the printed one is lost, and prints it once (to Stdout, never to the log).
+func (m *Main) createAdminKey(ctx context.Context, store *models.Store) error {
+	name := "hookd admin-key create, " + time.Now().UTC().Format(time.RFC3339)
+	key, k, err := store.CreateAPIKey(ctx, nil, name)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "hookd: new admin API key %s (%q); it is shown only this once:\n\n    %s\n\n", k.ID, name, key)
+	return nil
 }
 
 // printAdminKey makes sure an admin key exists, and prints it when it is new.

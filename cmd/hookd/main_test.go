@@ -30,6 +30,9 @@ import (
 // when HOOKD_TEST_DATABASE_URL and HOOKD_TEST_REDIS_URL are set, else on
 // SQLite and an in-process Redis.
 
+// testAdminKey is the HOOKD_ADMIN_KEY of the tests (hookd wants 32 characters or more).
+const testAdminKey = "hk_test_admin_0123456789abcdefghijk"
+
 // backends returns the database and Redis settings a test's hookd uses: its
 // own database, and its own queue on the shared Redis.
 func backends(t *testing.T) map[string]string {
@@ -39,7 +42,7 @@ func backends(t *testing.T) map[string]string {
 		"HOOKD_DATABASE_URL":           db.URL,
 		"HOOKD_QUEUE":                  "test_" + strings.ToLower(ulid.Make().String()),
 		"HOOKD_LISTEN":                 "127.0.0.1:0",
-		"HOOKD_ADMIN_KEY":              "hk_test_admin",
+		"HOOKD_ADMIN_KEY":              testAdminKey,
 		"HOOKD_ALLOW_PRIVATE_NETWORKS": "true",
 		"HOOKD_SWEEP_INTERVAL":         "200ms",
 		"HOOKD_DELIVERY_TIMEOUT":       "5s",
@@ -56,7 +59,7 @@ func backends(t *testing.T) map[string]string {
 			t.Fatal(err)
 		}
 		t.Cleanup(r.Close)
-		env["HOOKD_REDIS_URL"] = "redis://" + r.Addr()
+		env["HOOKD_REDIS_URL"] = r.URL()
 	}
 	return env
 }
@@ -275,7 +278,7 @@ func (c *client) delivery(id string) delivery {
 func TestServeDeliversEachMessageWithValidSignatures(t *testing.T) {
 	t.Parallel()
 	m := start(t, "serve", backends(t))
-	c := newClient(t, m, "hk_test_admin")
+	c := newClient(t, m, testAdminKey)
 	r := newReceiver(t, nil)
 	setupTenant(c, r)
 
@@ -344,7 +347,7 @@ func TestRetriesUntilTheReceiverRecovers(t *testing.T) {
 	env := backends(t)
 	env["HOOKD_RETRY_SCHEDULE"] = "1s,1s,1s"
 	m := start(t, "serve", env)
-	c := newClient(t, m, "hk_test_admin")
+	c := newClient(t, m, testAdminKey)
 	r := newReceiver(t, func(n int) int {
 		if n <= 2 {
 			return http.StatusInternalServerError
@@ -378,7 +381,7 @@ func TestExhaustedScheduleFailsAndManualRetrySucceeds(t *testing.T) {
 	env := backends(t)
 	env["HOOKD_RETRY_SCHEDULE"] = "1s"
 	m := start(t, "serve", env)
-	c := newClient(t, m, "hk_test_admin")
+	c := newClient(t, m, testAdminKey)
 	r, heal := newSwitchableReceiver(t, http.StatusServiceUnavailable)
 	setupTenant(c, r)
 	var msg message
@@ -406,7 +409,7 @@ func TestSplitAPIAndWorkerProcesses(t *testing.T) {
 	apiProc := start(t, "api", env)
 	start(t, "worker", env)
 	start(t, "worker", env)
-	c := newClient(t, apiProc, "hk_test_admin")
+	c := newClient(t, apiProc, testAdminKey)
 	r := newReceiver(t, nil)
 	setupTenant(c, r)
 	for range 10 {
@@ -429,7 +432,7 @@ func TestLostQueueIsRecoveredBySweeper(t *testing.T) {
 	env := backends(t)
 	env["HOOKD_RETRY_SCHEDULE"] = "2s"
 	m := start(t, "serve", env)
-	c := newClient(t, m, "hk_test_admin")
+	c := newClient(t, m, testAdminKey)
 	r := newReceiver(t, func(n int) int {
 		if n == 1 {
 			return http.StatusInternalServerError
@@ -546,7 +549,7 @@ func (s *syncWriter) String() string {
 func TestGoneDisablesTheEndpoint(t *testing.T) {
 	t.Parallel()
 	m := start(t, "serve", backends(t))
-	c := newClient(t, m, "hk_test_admin")
+	c := newClient(t, m, testAdminKey)
 	r := newReceiver(t, func(int) int { return http.StatusGone })
 	setupTenant(c, r)
 	var msg message
@@ -574,7 +577,7 @@ func TestRotateTestAndRecover(t *testing.T) {
 	env := backends(t)
 	env["HOOKD_RETRY_SCHEDULE"] = "1s"
 	m := start(t, "serve", env)
-	c := newClient(t, m, "hk_test_admin")
+	c := newClient(t, m, testAdminKey)
 	r, heal := newSwitchableReceiver(t, http.StatusInternalServerError)
 	setupTenant(c, r)
 	var eps struct{ Data []struct{ ID string } }

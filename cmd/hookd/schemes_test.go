@@ -18,7 +18,7 @@ import (
 func TestSigningSchemes(t *testing.T) {
 	t.Parallel()
 	m := start(t, "serve", backends(t))
-	c := newClient(t, m, "hk_test_admin")
+	c := newClient(t, m, testAdminKey)
 	c.must(201, "POST", "/v1/event-types", map[string]any{"name": "invoice.paid"}, nil)
 	c.must(201, "POST", "/v1/tenants", map[string]any{"uid": "acme"}, nil)
 

@@ -5,6 +5,8 @@
 package embedredis
 
 import (
+	"crypto/rand"
+	"net/url"
 	"sync"
 	"time"
 
@@ -14,20 +16,25 @@ import (
 // tick is how often the in-process Redis clock follows the wall clock.
 const tick = 100 * time.Millisecond
 
-// Server is an in-process Redis listening on a loopback port.
+// Server is an in-process Redis listening on a loopback port. Its port is
+// open to every local user, so it requires a random password.
 type Server struct {
-	mr   *miniredis.Miniredis
-	stop chan struct{}
-	done sync.WaitGroup
+	mr       *miniredis.Miniredis
+	password string
+	stop     chan struct{}
+	done     sync.WaitGroup
 }
 
-// Start listens on a free loopback port.
+// Start listens on a free loopback port, with a fresh random password.
 func Start() (*Server, error) {
-	mr, err := miniredis.Run()
-	if err != nil {
+	mr := miniredis.NewMiniRedis()
+	password := rand.Text()
+	// Before Start, so that no command is ever served without the password.
+	mr.RequireAuth(password)
+	if err := mr.Start(); err != nil {
 		return nil, err
 	}
-	s := &Server{mr: mr, stop: make(chan struct{})}
+	s := &Server{mr: mr, password: password, stop: make(chan struct{})}
 	// miniredis expires keys only when told time has passed; asynq relies on
 	// expiring keys (leases, server heartbeats), so advance it with the wall clock.
 	s.done.Go(func() {
@@ -49,6 +56,14 @@ func Start() (*Server, error) {
 
 // Addr is the host:port to connect to.
 func (s *Server) Addr() string { return s.mr.Addr() }
+
+// Password is what clients must AUTH with.
+func (s *Server) Password() string { return s.password }
+
+// URL is a redis:// URL with the address and the password.
+func (s *Server) URL() string {
+	return (&url.URL{Scheme: "redis", User: url.UserPassword("", s.password), Host: s.Addr()}).String()
+}
 
 // Close stops the server.
 func (s *Server) Close() {
