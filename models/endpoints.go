@@ -183,6 +183,10 @@ func (s *Store) CreateEndpoint(ctx context.Context, tenantID string, p EndpointP
 	if err := applyScheme(ep, p); err != nil {
 		return nil, err
 	}
+	// Set here, not by gorm: gorm would fill the sealed copy, and the answer
+	// must show what a GET shows.
+	ep.CreatedAt = s.now()
+	ep.UpdatedAt = ep.CreatedAt
 	if err := s.db.WithContext(ctx).Create(s.sealedCopy(ep)).Error; err != nil {
 		return nil, fmt.Errorf("create endpoint: %w", err)
 	}

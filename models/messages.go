@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -121,6 +123,8 @@ func (s *Store) EmitTx(ctx context.Context, tx *gorm.DB, p EmitParams) (*Message
 			UpdatedAt:     t,
 		})
 	}
+	// In id order, as GetMessage answers them.
+	slices.SortFunc(msg.Deliveries, func(a, b Delivery) int { return strings.Compare(a.ID, b.ID) })
 	if len(msg.Deliveries) > 0 {
 		if err := tx.Create(&msg.Deliveries).Error; err != nil {
 			return nil, false, fmt.Errorf("insert deliveries: %w", err)
