@@ -89,6 +89,9 @@ func validateSecretFor(scheme, secret string) error {
 
 // ValidateURL accepts absolute http and https URLs with a host.
 func ValidateURL(raw string) error {
+	if err := checkText("url", raw); err != nil {
+		return err
+	}
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return Errorf(CodeInvalid, "url must be an absolute http or https URL, got %q", raw)
@@ -109,6 +112,11 @@ func (s *Store) validateEndpoint(ctx context.Context, p EndpointParams, create b
 	}
 	if p.URL != nil {
 		if err := ValidateURL(*p.URL); err != nil {
+			return err
+		}
+	}
+	if p.Description != nil {
+		if err := checkText("description", *p.Description); err != nil {
 			return err
 		}
 	}

@@ -36,6 +36,9 @@ func (s *Store) createAPIKey(ctx context.Context, tenantID *string, name, key st
 	if len(name) > 256 {
 		return "", nil, Errorf(CodeInvalid, "name must be at most 256 characters")
 	}
+	if err := checkText("name", name); err != nil {
+		return "", nil, err
+	}
 	k := &APIKey{
 		ID:       NewID(PrefixAPIKey),
 		TenantID: tenantID,

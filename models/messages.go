@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"gorm.io/gorm"
 )
@@ -28,6 +29,14 @@ type EmitParams struct {
 func ValidatePayload(payload []byte) error {
 	if len(payload) > MaxPayloadBytes {
 		return Errorf(CodeTooLarge, "payload is %d bytes; the limit is %d", len(payload), MaxPayloadBytes)
+	}
+	// json.Valid accepts bytes that are not UTF-8 inside strings; receivers
+	// that verify or parse the body as text (standardwebhooks-js, svix,
+	// Python's json) refuse them, so RFC 8259's UTF-8 is required here.
+	// Escapes stay as they are: "\u0000" and lone surrogates like "\ud800"
+	// are plain ASCII on the wire, valid JSON, and stored as sent.
+	if !utf8.Valid(payload) {
+		return Errorf(CodeInvalid, "payload must be UTF-8 encoded JSON (RFC 8259); it contains bytes that are not UTF-8")
 	}
 	trimmed := bytes.TrimSpace(payload)
 	if len(trimmed) == 0 || (trimmed[0] != '{' && trimmed[0] != '[') || !json.Valid(trimmed) {
@@ -62,6 +71,12 @@ func (s *Store) EmitTx(ctx context.Context, tx *gorm.DB, p EmitParams) (*Message
 	}
 	if len(p.IdempotencyKey) > 256 {
 		return nil, false, Errorf(CodeInvalid, "idempotency key must be at most 256 characters")
+	}
+	if err := checkText("idempotency key", p.IdempotencyKey); err != nil {
+		return nil, false, err
+	}
+	if err := checkText("event_type", p.EventType); err != nil {
+		return nil, false, err
 	}
 	if p.IdempotencyKey != "" {
 		msg, err := s.messageByIdempotencyKey(ctx, tx, p.TenantID, p.IdempotencyKey)

@@ -132,6 +132,9 @@ func (p TenantParams) validate() error {
 	if p.Name != nil && len(*p.Name) > 256 {
 		return Errorf(CodeInvalid, "name must be at most 256 characters")
 	}
+	if p.Name != nil {
+		return checkText("name", *p.Name)
+	}
 	return nil
 }
 
@@ -159,6 +162,9 @@ func (s *Store) CreateTenant(ctx context.Context, p TenantParams) (*Tenant, erro
 // GetTenant finds a tenant by its id or by its uid.
 func (s *Store) GetTenant(ctx context.Context, idOrUID string) (*Tenant, error) {
 	var t Tenant
+	if !ValidText(idOrUID) { // no tenant has such an id, and PostgreSQL cannot compare it
+		return nil, Errorf(CodeNotFound, "tenant %q not found", idOrUID)
+	}
 	q := s.db.WithContext(ctx)
 	if strings.HasPrefix(idOrUID, PrefixTenant) {
 		q = q.Where("id = ?", idOrUID)
@@ -230,6 +236,11 @@ func (s *Store) CreateEventType(ctx context.Context, p EventTypeParams) (*EventT
 	if !eventTypePattern.MatchString(p.Name) {
 		return nil, Errorf(CodeInvalid, "name must be 1-128 letters, digits or ._- (like invoice.paid)")
 	}
+	if p.Description != nil {
+		if err := checkText("description", *p.Description); err != nil {
+			return nil, err
+		}
+	}
 	et := &EventType{Name: p.Name}
 	if p.Description != nil {
 		et.Description = *p.Description
@@ -253,6 +264,9 @@ func (s *Store) CreateEventType(ctx context.Context, p EventTypeParams) (*EventT
 // GetEventType finds an event type by name, archived or not.
 func (s *Store) GetEventType(ctx context.Context, name string) (*EventType, error) {
 	var et EventType
+	if !eventTypePattern.MatchString(name) { // no such name exists; and PostgreSQL cannot compare NUL
+		return nil, Errorf(CodeNotFound, "event type %q not found", name)
+	}
 	if err := s.db.WithContext(ctx).Take(&et, "name = ?", name).Error; err != nil {
 		return nil, notFound(err, "event type %q not found", name)
 	}
@@ -289,6 +303,11 @@ func (s *Store) ListEventTypes(ctx context.Context, p ListParams, withArchived b
 
 // UpdateEventType changes an event type's description, or archives or restores it.
 func (s *Store) UpdateEventType(ctx context.Context, p EventTypeParams) (*EventType, error) {
+	if p.Description != nil {
+		if err := checkText("description", *p.Description); err != nil {
+			return nil, err
+		}
+	}
 	et, err := s.GetEventType(ctx, p.Name)
 	if err != nil {
 		return nil, err
