@@ -114,6 +114,11 @@ func (s *Store) validateEndpoint(ctx context.Context, p EndpointParams, create b
 		if err := ValidateURL(*p.URL); err != nil {
 			return err
 		}
+		if s.lookup != nil {
+			if err := CheckDestination(ctx, *p.URL, s.lookup); err != nil {
+				return err
+			}
+		}
 	}
 	if p.Description != nil {
 		if err := checkText("description", *p.Description); err != nil {

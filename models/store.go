@@ -14,9 +14,12 @@ import (
 
 // Store reads and writes hookd's data. It is safe for concurrent use.
 type Store struct {
-	db      *gorm.DB
-	now     func() time.Time
-	sealer  *sealer
+	db     *gorm.DB
+	now    func() time.Time
+	sealer *sealer
+	// lookup resolves endpoint hosts at registration; nil when private
+	// networks are allowed, which turns the registration check off.
+	lookup  LookupIPFunc
 	schemas sync.Map // event type name@updated_at -> compiled JSON Schema
 }
 
@@ -27,6 +30,13 @@ type StoreOpts struct {
 	// SecretKey, 32 bytes, encrypts endpoint secrets at rest (AES-256-GCM).
 	// Nil stores them in plain text; see NewStoreWithKey for the check.
 	SecretKey []byte
+	// AllowPrivateNetworks accepts endpoint URLs that point at loopback,
+	// private, link-local and metadata addresses (default false: refused at
+	// registration, besides the sender's check when it connects).
+	AllowPrivateNetworks bool
+	// LookupIPFunc resolves endpoint hosts at registration, with a 2 s
+	// timeout (default: the system resolver).
+	LookupIPFunc LookupIPFunc
 }
 
 // NewStore returns a Store over an open, migrated database. It panics on a
@@ -49,7 +59,14 @@ func NewStoreWithKey(db *gorm.DB, opts StoreOpts) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Store{db: db, now: func() time.Time { return clock().UTC().Truncate(time.Microsecond) }, sealer: sl}, nil
+	s := &Store{db: db, now: func() time.Time { return clock().UTC().Truncate(time.Microsecond) }, sealer: sl}
+	if !opts.AllowPrivateNetworks {
+		s.lookup = opts.LookupIPFunc
+		if s.lookup == nil {
+			s.lookup = lookupIP
+		}
+	}
+	return s, nil
 }
 
 // DB returns the underlying gorm handle (for health checks and EmitTx callers).
