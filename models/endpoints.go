@@ -395,6 +395,11 @@ func applyScheme(ep *Endpoint, p EndpointParams) error {
 			return err
 		}
 		ep.Secret = *p.Secret
+		if ep.SingleSignature() {
+			// A secret set outright signs at once (use rotate for a grace
+			// period): no previous one may keep signing instead of it.
+			ep.PreviousSecret, ep.PreviousSecretExpiresAt = nil, nil
+		}
 	case changed || ep.Secret == "":
 		secret, err := NewSecretFor(ep.SigningScheme)
 		if err != nil {
@@ -406,8 +411,9 @@ func applyScheme(ep *Endpoint, p EndpointParams) error {
 }
 
 // RotateSecret makes newSecret (generated when empty) the endpoint's secret.
-// The old one keeps signing beside it for grace, so receivers can switch
-// without refusing a webhook.
+// The old one keeps signing for grace, so receivers can switch without
+// refusing a webhook: beside the new one in the Standard Webhooks schemes,
+// alone (the new one is staged) in hmac-sha256 and token; see SigningSecrets.
 func (s *Store) RotateSecret(ctx context.Context, tenantID, id, newSecret string, grace time.Duration) (*Endpoint, error) {
 	ep, err := s.GetEndpoint(ctx, tenantID, id)
 	if err != nil {
@@ -422,6 +428,11 @@ func (s *Store) RotateSecret(ctx context.Context, tenantID, id, newSecret string
 	}
 	expires := s.now().Add(grace)
 	previous := ep.Secret
+	if ep.KeyActiveFrom(s.now()) != nil {
+		// A staged secret never signed: the secret that signs now, which
+		// receivers hold, stays the previous one for a new grace period.
+		previous = *ep.PreviousSecret
+	}
 	ep.PreviousSecret, ep.PreviousSecretExpiresAt, ep.Secret = &previous, &expires, newSecret
 	stored := s.sealedCopy(ep)
 	err = s.db.WithContext(ctx).Select("secret", "previous_secret", "previous_secret_expires_at", "updated_at").Save(stored).Error
