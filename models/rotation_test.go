@@ -68,6 +68,15 @@ func TestRotationOfSingleSignatureSchemesIsStaged(t *testing.T) {
 			if sig := again.SigningSecrets(clock.Add(grace - time.Second)); !slices.Equal(sig, []string{old}) {
 				t.Errorf("%s after a second rotation signs with %q, want the old secret", scheme, sig)
 			}
+			// A secret set outright with PATCH signs at once.
+			set := "a-secret-set-outright-1234"
+			patched, err := s.UpdateEndpoint(ctx, ten.ID, ep.ID, models.EndpointParams{Secret: &set})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sig := patched.SigningSecrets(clock); !slices.Equal(sig, []string{set}) || patched.KeyActiveFrom(clock) != nil {
+				t.Errorf("%s after PATCH of the secret signs with %q", scheme, sig)
+			}
 		}
 	}
 }
