@@ -35,7 +35,6 @@ type EventType struct {
 	UpdatedAt   time.Time       `json:"updated_at"`
 }
 
-// Endpoint is a tenant's callback URL and the event types it subscribes to.
 // SecretInfo is what an endpoint's receiver verifies with, and where a
 // rotation stands.
 type SecretInfo struct {
@@ -51,6 +50,7 @@ type SecretInfo struct {
 	PreviousKeyExpiresAt *time.Time `json:"previous_key_expires_at,omitempty"`
 }
 
+// Endpoint is a tenant's callback URL and the event types it subscribes to.
 type Endpoint struct {
 	ID             string     `json:"id"`
 	TenantID       string     `json:"tenant_id"`
