@@ -257,10 +257,7 @@ func (c *Client) DeleteEndpoint(ctx context.Context, tenant, id string) error {
 // EndpointSecret returns what the endpoint's receiver verifies with: its
 // secret (whsec_… for the standard scheme), or for ed25519 its public key (whpk_…).
 func (c *Client) EndpointSecret(ctx context.Context, tenant, id string) (string, error) {
-	out, err := get[struct {
-		Key       string `json:"key"`
-		PublicKey string `json:"public_key"`
-	}](ctx, c, tenantPath(tenant, "endpoints", id, "secret"))
+	out, err := c.EndpointSecretInfo(ctx, tenant, id)
 	if err != nil {
 		return "", err
 	}
@@ -357,18 +354,32 @@ func (c *Client) ArchiveEventType(ctx context.Context, name string) error {
 }
 
 // RotateEndpointSecret replaces the endpoint's secret with newSecret (or a
-// generated one when empty) and returns it. The old secret keeps signing
-// beside it for the rotation grace period (24 h by default).
+// generated one when empty) and returns it. The old secret keeps signing for
+// the rotation grace period (24 h by default): beside the new one in the
+// standard and ed25519 schemes; alone in hmac-sha256 and token, whose new
+// secret starts signing when the grace period ends (see RotateEndpointSecretInfo).
 func (c *Client) RotateEndpointSecret(ctx context.Context, tenant, id, newSecret string) (string, error) {
-	var body any
-	if newSecret != "" {
-		body = map[string]string{"key": newSecret}
-	}
-	out, err := send[struct{ Key string }](ctx, c, http.MethodPost, tenantPath(tenant, "endpoints", id, "secret", "rotate"), body)
+	out, err := c.RotateEndpointSecretInfo(ctx, tenant, id, newSecret)
 	if err != nil {
 		return "", err
 	}
 	return out.Key, nil
+}
+
+// RotateEndpointSecretInfo is RotateEndpointSecret answering the whole
+// rotation: the new key, when it starts signing, when the old one stops.
+func (c *Client) RotateEndpointSecretInfo(ctx context.Context, tenant, id, newSecret string) (*SecretInfo, error) {
+	var body any
+	if newSecret != "" {
+		body = map[string]string{"key": newSecret}
+	}
+	return send[SecretInfo](ctx, c, http.MethodPost, tenantPath(tenant, "endpoints", id, "secret", "rotate"), body)
+}
+
+// EndpointSecretInfo returns the endpoint's secret (or public key) with the
+// state of its last rotation.
+func (c *Client) EndpointSecretInfo(ctx context.Context, tenant, id string) (*SecretInfo, error) {
+	return get[SecretInfo](ctx, c, tenantPath(tenant, "endpoints", id, "secret"))
 }
 
 // TestEndpoint sends a signed hookd.ping message to one endpoint.

@@ -44,6 +44,20 @@ func TestClientRoundTrip(t *testing.T) {
 	if err != nil || rotated == secret {
 		t.Fatalf("rotate = %q, %v", rotated, err)
 	}
+	// hmac-sha256 carries one signature: the rotated key is staged, and the answer says until when.
+	hmacEP, err := tenant.CreateEndpoint(ctx, uid, hookd.EndpointParams{
+		URL: hookd.String("https://example.com/hmac"), EventTypes: []string{"*"}, SigningScheme: hookd.String("hmac-sha256"), Enabled: hookd.Bool(false),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	staged, err := tenant.RotateEndpointSecretInfo(ctx, uid, hmacEP.ID, "")
+	if err != nil || staged.Key == "" || staged.ActiveFrom == nil || staged.PreviousKeyExpiresAt == nil || !staged.ActiveFrom.Equal(*staged.PreviousKeyExpiresAt) {
+		t.Fatalf("rotate hmac-sha256 = %+v, %v", staged, err)
+	}
+	if info, err := tenant.EndpointSecretInfo(ctx, uid, hmacEP.ID); err != nil || info.Key != staged.Key || info.ActiveFrom == nil {
+		t.Fatalf("secret info = %+v, %v", info, err)
+	}
 	if _, err := tenant.TestEndpoint(ctx, uid, ep.ID); !hookd.IsConflict(err) {
 		t.Fatalf("testing a disabled endpoint: %v, want a conflict", err)
 	}

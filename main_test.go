@@ -56,7 +56,7 @@ func runHookd() (stop func(), err error) {
 		return nil, err
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	store := models.NewStore(db, models.StoreOpts{})
+	store := models.NewStore(db, models.StoreOpts{AllowPrivateNetworks: true})
 	redisOpt := asynq.RedisClientOpt{Addr: redis.Addr(), Password: redis.Password()}
 	queue := dispatcher.NewQueue(redisOpt, "")
 	worker := dispatcher.NewWorker(store, queue, dispatcher.Config{

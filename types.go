@@ -35,6 +35,21 @@ type EventType struct {
 	UpdatedAt   time.Time       `json:"updated_at"`
 }
 
+// SecretInfo is what an endpoint's receiver verifies with, and where a
+// rotation stands.
+type SecretInfo struct {
+	Scheme    string `json:"scheme"`
+	Key       string `json:"key,omitempty"`        // the secret (not for ed25519)
+	PublicKey string `json:"public_key,omitempty"` // ed25519: the whpk_ key
+	// ActiveFrom is set while Key is staged and does not sign yet: hmac-sha256
+	// and token carry one signature, so after a rotation the previous secret
+	// signs alone until then. Receivers accept both until that time.
+	ActiveFrom *time.Time `json:"active_from,omitempty"`
+	// PreviousKeyExpiresAt is when the secret before the last rotation stops
+	// signing (beside Key in the standard and ed25519 schemes).
+	PreviousKeyExpiresAt *time.Time `json:"previous_key_expires_at,omitempty"`
+}
+
 // Endpoint is a tenant's callback URL and the event types it subscribes to.
 type Endpoint struct {
 	ID             string     `json:"id"`

@@ -306,15 +306,22 @@ func (s *Server) getEndpointSecret(c echo.Context) error {
 
 // secretResponse shows what a receiver needs to verify: the secret, or for
 // ed25519 only the public key (the signing key never leaves hookd).
+// PreviousKeyExpiresAt is when the secret before the last rotation stops
+// signing. ActiveFrom is set while Key does not sign yet: hmac-sha256 and
+// token carry one signature, so a rotation stages the new secret and the
+// previous one signs alone until then.
 type secretResponse struct {
 	Scheme               string     `json:"scheme"`
 	Key                  string     `json:"key,omitempty"`
 	PublicKey            string     `json:"public_key,omitempty"`
+	ActiveFrom           *time.Time `json:"active_from,omitempty"`
 	PreviousKeyExpiresAt *time.Time `json:"previous_key_expires_at,omitempty"`
 }
 
 func secretOf(ep *models.Endpoint) (secretResponse, error) {
-	out := secretResponse{Scheme: ep.SigningScheme, PreviousKeyExpiresAt: ep.PreviousSecretExpiresAt}
+	out := secretResponse{
+		Scheme: ep.SigningScheme, PreviousKeyExpiresAt: ep.PreviousSecretExpiresAt, ActiveFrom: ep.KeyActiveFrom(time.Now()),
+	}
 	if ep.SigningScheme != models.SchemeEd25519 {
 		out.Key = ep.Secret
 		return out, nil
@@ -325,7 +332,8 @@ func secretOf(ep *models.Endpoint) (secretResponse, error) {
 }
 
 // rotateEndpointSecret sets a new secret ({"key": "whsec_…"}, or generated);
-// the old one keeps signing beside it for the rotation grace period.
+// the old one keeps signing for the rotation grace period (beside the new
+// one, or alone for single-signature schemes: see secretResponse).
 func (s *Server) rotateEndpointSecret(c echo.Context) error {
 	var req struct {
 		Key string `json:"key"`

@@ -1,29 +1,44 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
 	"hookd.dev/hookd/models"
 )
 
-// decode reads a JSON body into v. Malformed JSON is a 400; JSON of the wrong
-// shape (unknown field, wrong type) is a 422.
+// decode reads a JSON body into v. Malformed JSON, and a body that is not
+// UTF-8 (RFC 8259), is a 400; JSON of the wrong shape (unknown field, wrong
+// type, a string with NUL) is a 422.
 func decode(c echo.Context, v any) error {
-	dec := json.NewDecoder(c.Request().Body)
+	body, err := io.ReadAll(c.Request().Body)
+	var maxErr *http.MaxBytesError
+	switch {
+	case errors.As(err, &maxErr):
+		return apiError(models.CodeTooLarge, "request body over %d bytes", maxErr.Limit)
+	case err != nil:
+		return apiError(codeBadRequest, "reading the body: %v", err)
+	case !utf8.Valid(body):
+		// encoding/json would quietly turn these bytes into U+FFFD in strings
+		// and keep them as they are in raw payloads.
+		return apiError(codeBadRequest, "the body must be UTF-8 encoded JSON (RFC 8259); it contains bytes that are not UTF-8")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
+	err = dec.Decode(v)
 	var (
 		syntaxErr *json.SyntaxError
 		typeErr   *json.UnmarshalTypeError
-		maxErr    *http.MaxBytesError
 		timeErr   *time.ParseError
 	)
 	switch {
@@ -31,11 +46,12 @@ func decode(c echo.Context, v any) error {
 		if dec.More() {
 			return apiError(codeBadRequest, "malformed JSON: more than one value in the body")
 		}
+		if field := nulField(reflect.ValueOf(v), ""); field != "" {
+			return apiError(models.CodeInvalid, "%s must not contain NUL characters (\\u0000)", field)
+		}
 		return nil
 	case errors.Is(err, io.EOF):
 		return apiError(codeBadRequest, "the body is empty; send a JSON object")
-	case errors.As(err, &maxErr):
-		return apiError(models.CodeTooLarge, "request body over %d bytes", maxErr.Limit)
 	case errors.As(err, &syntaxErr), errors.Is(err, io.ErrUnexpectedEOF):
 		return apiError(codeBadRequest, "malformed JSON: %v", err)
 	case errors.As(err, &timeErr):
@@ -49,6 +65,44 @@ func decode(c echo.Context, v any) error {
 		return apiError(models.CodeInvalid, "unknown field %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
 	}
 	return apiError(codeBadRequest, "malformed JSON: %v", err)
+}
+
+// nulField returns the JSON name of the first decoded string in v that holds
+// a NUL (sent as the escape \u0000, which is valid JSON but no database text
+// can hold), or "". Raw JSON (payloads, schemas) keeps the escape as six
+// characters and is not a decoded string, so it is not concerned.
+func nulField(v reflect.Value, name string) string {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			return nulField(v.Elem(), name)
+		}
+	case reflect.String:
+		if strings.ContainsRune(v.String(), 0) {
+			return name
+		}
+	case reflect.Slice, reflect.Array:
+		for i := 0; i < v.Len(); i++ {
+			if f := nulField(v.Index(i), name); f != "" {
+				return f
+			}
+		}
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			sf := v.Type().Field(i)
+			if !sf.IsExported() {
+				continue
+			}
+			field := sf.Name
+			if tag, _, _ := strings.Cut(sf.Tag.Get("json"), ","); tag != "" {
+				field = tag
+			}
+			if f := nulField(v.Field(i), field); f != "" {
+				return f
+			}
+		}
+	}
+	return ""
 }
 
 func jsonKind(goKind string) string {

@@ -99,6 +99,7 @@ func New(cfg Config) *Server {
 	e.HTTPErrorHandler = s.handleError
 	e.Use(middleware.Recover())
 	e.Use(s.logRequests())
+	e.Use(refuseBadText)
 
 	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
 	e.GET("/readyz", s.ready)
@@ -173,6 +174,18 @@ func (s *Server) ready(c echo.Context) error {
 		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
 	}
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// refuseBadText answers 400 to a request whose path, query parameters or the
+// headers hookd reads carry invalid UTF-8 or NUL, before any handler (and the
+// database, which cannot store them) sees them. Bodies are checked in decode.
+func refuseBadText(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if err := models.CheckRequestText(c.Request(), "Idempotency-Key", "Authorization"); err != nil {
+			return apiError(codeBadRequest, "%s", models.ErrorMessage(err))
+		}
+		return next(c)
+	}
 }
 
 // logRequests writes one line per request; never headers, so never a key.

@@ -125,11 +125,8 @@ func (p *Pipeline) EmitTx(ctx context.Context, tx *gorm.DB, e models.EmitParams)
 // prepare checks an emit and builds its message with its deliveries. tx,
 // when not nil, is the caller's transaction.
 func (p *Pipeline) prepare(ctx context.Context, tx *gorm.DB, e models.EmitParams) (*models.Message, error) {
-	if err := models.ValidatePayload(e.Payload); err != nil {
+	if err := e.Validate(); err != nil {
 		return nil, err
-	}
-	if len(e.IdempotencyKey) > 256 {
-		return nil, models.Errorf(models.CodeInvalid, "idempotency key must be at most 256 characters")
 	}
 	et, err := p.store.CachedEventType(ctx, e.EventType)
 	if errors.Is(err, models.ErrNotFound) {

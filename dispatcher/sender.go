@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -95,7 +97,7 @@ func (s *Sender) Send(ctx context.Context, r Request) Response {
 	req.Header = r.Headers.Clone()
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return Response{Err: describe(err), Duration: time.Since(start)}
+		return Response{Err: describe(err, req.URL.Host), Duration: time.Since(start)}
 	}
 	defer resp.Body.Close()
 	body, readErr := io.ReadAll(io.LimitReader(resp.Body, s.maxBytes))
@@ -107,19 +109,54 @@ func (s *Sender) Send(ctx context.Context, r Request) Response {
 	}
 	if readErr != nil {
 		// The status arrived, so the receiver decided; a body cut short is only noted.
-		out.Body += fmt.Sprintf("\n[hookd: reading the body failed: %v]", describe(readErr))
+		out.Body += fmt.Sprintf("\n[hookd: reading the body failed: %v]", describe(readErr, req.URL.Host))
 	}
 	return out
 }
 
+// attemptError is a transport error as tenants read it in their attempts:
+// its message names only what the tenant gave (the URL's host), never the
+// address a name resolved to or the resolver's address; the cause stays
+// reachable with errors.Is and errors.As.
+type attemptError struct {
+	msg   string
+	cause error
+}
+
+func (e *attemptError) Error() string { return e.msg }
+func (e *attemptError) Unwrap() error { return e.cause }
+
 // describe turns transport errors into messages a tenant can act on.
-func describe(err error) error {
-	var netErr net.Error
+func describe(err error, host string) error {
+	var (
+		dnsErr *net.DNSError
+		opErr  *net.OpError
+		netErr net.Error
+	)
 	switch {
 	case errors.Is(err, ssrf.ErrProhibitedIP), errors.Is(err, ssrf.ErrProhibitedPort), errors.Is(err, ssrf.ErrProhibitedNetwork):
-		return fmt.Errorf("refused to connect to a private or reserved address: %w", err)
+		return &attemptError{"refused to connect: the address is private or reserved", err}
+	case errors.As(err, &dnsErr):
+		reason := "the lookup failed"
+		switch {
+		case dnsErr.IsNotFound:
+			reason = "no such host"
+		case dnsErr.IsTimeout:
+			reason = "the lookup timed out"
+		}
+		return &attemptError{fmt.Sprintf("could not resolve host %s: %s", dnsErr.Name, reason), err}
 	case errors.As(err, &netErr) && netErr.Timeout():
-		return fmt.Errorf("timed out: %w", err)
+		if errors.As(err, &opErr) && opErr.Op == "dial" {
+			return &attemptError{"timed out connecting to " + host, err}
+		}
+		return &attemptError{"timed out waiting for the response of " + host, err}
+	case errors.As(err, &opErr) && opErr.Op == "dial":
+		reason := opErr.Err.Error()
+		var sysErr *os.SyscallError
+		if errors.As(opErr.Err, &sysErr) {
+			reason = sysErr.Err.Error()
+		}
+		return &attemptError{fmt.Sprintf("could not connect to %s: %s", host, reason), err}
 	}
 	return err
 }
@@ -144,7 +181,9 @@ func RetryAfter(h http.Header, now time.Time) (time.Duration, bool) {
 		if secs < 0 {
 			return 0, false
 		}
-		return time.Duration(secs) * time.Second, true
+		// A huge number would overflow the Duration into a negative delay;
+		// callers cap the delay anyway.
+		return time.Duration(min(int64(secs), math.MaxInt64/int64(time.Second))) * time.Second, true
 	}
 	if t, err := http.ParseTime(v); err == nil {
 		return max(t.Sub(now), 0), true

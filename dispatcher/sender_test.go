@@ -122,3 +122,35 @@ func TestRetryAfter(t *testing.T) {
 		}
 	}
 }
+
+// TestAttemptErrorsRevealNoInternalAddress: tenants read attempt errors, so
+// they name the URL's host, not the address it resolved to nor the resolver.
+func TestAttemptErrorsRevealNoInternalAddress(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer srv.Close()
+	port := srv.URL[strings.LastIndexByte(srv.URL, ':')+1:]
+	safe := NewSender(SenderOpts{Timeout: 5 * time.Second})
+	cases := []struct{ url, want string }{
+		{"http://localhost:" + port + "/", "refused to connect: the address is private or reserved"},
+		{"http://127.0.0.1:" + port + "/", "refused to connect: the address is private or reserved"},
+		// "no such host" where a resolver answers; another reason where none does.
+		{"http://example.invalid/", "could not resolve host example.invalid: "},
+	}
+	for _, c := range cases {
+		resp := safe.Send(context.Background(), Request{URL: c.url, Body: []byte("{}")})
+		if resp.Err == nil || !strings.HasPrefix(resp.Err.Error(), c.want) || strings.Contains(resp.Err.Error(), ":53") ||
+			(!strings.HasSuffix(c.want, " ") && resp.Err.Error() != c.want) {
+			t.Errorf("%s: error %v, want %q", c.url, resp.Err, c.want)
+		}
+	}
+	// A port nobody listens on: the message names the host the tenant gave.
+	srv2 := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	port2 := srv2.URL[strings.LastIndexByte(srv2.URL, ':')+1:]
+	srv2.Close()
+	resp := NewSender(SenderOpts{AllowPrivateNetworks: true}).Send(context.Background(), Request{URL: "http://localhost:" + port2 + "/"})
+	if resp.Err == nil || !strings.HasPrefix(resp.Err.Error(), "could not connect to localhost:"+port2+": ") ||
+		strings.Contains(resp.Err.Error(), "127.0.0.1") || strings.Contains(resp.Err.Error(), "[::1]") {
+		t.Errorf("closed port: error %v", resp.Err)
+	}
+}

@@ -30,13 +30,13 @@ func signedHeaders(ep *models.Endpoint, msgID string, at time.Time, body []byte)
 		h := idHeaders(msgID, at)
 		h.Set(signature.HeaderSignature, strings.Join(sigs, " "))
 		return h, nil
-	case models.SchemeHMAC:
+	case models.SchemeHMAC: // one signature: SigningSecrets gives one secret
 		h := idHeaders(msgID, at)
-		h.Set(ep.SignatureHeader, ep.SignaturePrefix+signature.HMACHex(ep.Secret, body))
+		h.Set(ep.SignatureHeader, ep.SignaturePrefix+signature.HMACHex(secrets[0], body))
 		return h, nil
 	case models.SchemeToken:
 		h := idHeaders(msgID, at)
-		h.Set(ep.SignatureHeader, ep.SignaturePrefix+ep.Secret)
+		h.Set(ep.SignatureHeader, ep.SignaturePrefix+secrets[0])
 		return h, nil
 	}
 	return signature.Headers(secrets, msgID, at, body)

@@ -76,6 +76,12 @@ func validateSecretFor(scheme, secret string) error {
 		if len(secret) < 16 || len(secret) > 256 {
 			return Errorf(CodeInvalid, "a %s secret must be 16 to 256 characters", scheme)
 		}
+		// The token travels in a header, and an HMAC secret must be typed into
+		// the receiver's configuration: either way only printable ASCII
+		// survives, and edge spaces are trimmed by HTTP or by people.
+		if !headerSafe(secret) || strings.TrimSpace(secret) != secret {
+			return Errorf(CodeInvalid, "a %s secret must be printable ASCII (no control characters, line breaks or non-ASCII letters) without leading or trailing spaces", scheme)
+		}
 		return nil
 	}
 	return validateSecret(secret)
@@ -83,6 +89,9 @@ func validateSecretFor(scheme, secret string) error {
 
 // ValidateURL accepts absolute http and https URLs with a host.
 func ValidateURL(raw string) error {
+	if err := checkText("url", raw); err != nil {
+		return err
+	}
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return Errorf(CodeInvalid, "url must be an absolute http or https URL, got %q", raw)
@@ -105,25 +114,23 @@ func (s *Store) validateEndpoint(ctx context.Context, p EndpointParams, create b
 		if err := ValidateURL(*p.URL); err != nil {
 			return err
 		}
+		if s.lookup != nil {
+			if err := CheckDestination(ctx, *p.URL, s.lookup); err != nil {
+				return err
+			}
+		}
+	}
+	if p.Description != nil {
+		if err := checkText("description", *p.Description); err != nil {
+			return err
+		}
 	}
 	if create && p.EventTypes == nil {
 		return Errorf(CodeInvalid, `event_types is required: a list of event type names, or ["*"] for all`)
 	}
 	if p.EventTypes != nil {
-		if len(p.EventTypes) == 0 {
-			return Errorf(CodeInvalid, `event_types must not be empty: name event types, or ["*"] for all`)
-		}
-		for _, name := range p.EventTypes {
-			if name == AllEventTypes {
-				continue
-			}
-			et, err := s.GetEventType(ctx, name)
-			if err != nil {
-				return Errorf(CodeInvalid, "unknown event type %q", name)
-			}
-			if et.ArchivedAt != nil {
-				return Errorf(CodeInvalid, "event type %q is archived", name)
-			}
+		if err := s.validateEventTypes(ctx, p.EventTypes); err != nil {
+			return err
 		}
 	}
 	if p.Description != nil && len(*p.Description) > 1024 {
@@ -145,8 +152,65 @@ func (s *Store) validateEndpoint(ctx context.Context, p EndpointParams, create b
 			return Errorf(CodeInvalid, "signature_header must be a header name of letters, digits and dashes that hookd does not set itself")
 		}
 	}
-	if p.SignaturePrefix != nil && (len(*p.SignaturePrefix) > 64 || strings.ContainsAny(*p.SignaturePrefix, "\r\n")) {
-		return Errorf(CodeInvalid, "signature_prefix must be at most 64 characters on one line")
+	if p.SignaturePrefix != nil && (len(*p.SignaturePrefix) > 64 || !headerSafe(*p.SignaturePrefix) ||
+		strings.TrimLeft(*p.SignaturePrefix, " ") != *p.SignaturePrefix) {
+		return Errorf(CodeInvalid, "signature_prefix must be at most 64 printable ASCII characters (no control characters or line breaks), not starting with a space")
+	}
+	return nil
+}
+
+// headerSafe reports whether s can be sent as (part of) a header value as is:
+// printable ASCII and spaces only.
+func headerSafe(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// MaxEndpointEventTypes bounds the event types one endpoint names; more is
+// better said with ["*"].
+const MaxEndpointEventTypes = 100
+
+// validateEventTypes checks that every name is a live event type, with one query.
+func (s *Store) validateEventTypes(ctx context.Context, names []string) error {
+	if len(names) == 0 {
+		return Errorf(CodeInvalid, `event_types must not be empty: name event types, or ["*"] for all`)
+	}
+	if len(names) > MaxEndpointEventTypes {
+		return Errorf(CodeInvalid, `event_types must name at most %d event types (got %d); subscribe to ["*"] for all`, MaxEndpointEventTypes, len(names))
+	}
+	var lookup []string
+	for _, name := range names {
+		if name == AllEventTypes {
+			continue
+		}
+		if !eventTypePattern.MatchString(name) {
+			return Errorf(CodeInvalid, "unknown event type %q", name)
+		}
+		lookup = append(lookup, name)
+	}
+	if len(lookup) == 0 {
+		return nil
+	}
+	var found []EventType
+	if err := s.db.WithContext(ctx).Select("name", "archived_at").Where("name IN ?", lookup).Find(&found).Error; err != nil {
+		return fmt.Errorf("look up event types: %w", err)
+	}
+	byName := make(map[string]EventType, len(found))
+	for _, et := range found {
+		byName[et.Name] = et
+	}
+	for _, name := range lookup {
+		et, ok := byName[name]
+		if !ok {
+			return Errorf(CodeInvalid, "unknown event type %q", name)
+		}
+		if et.ArchivedAt != nil {
+			return Errorf(CodeInvalid, "event type %q is archived", name)
+		}
 	}
 	return nil
 }
@@ -183,6 +247,10 @@ func (s *Store) CreateEndpoint(ctx context.Context, tenantID string, p EndpointP
 	if err := applyScheme(ep, p); err != nil {
 		return nil, err
 	}
+	// Set here, not by gorm: gorm would fill the sealed copy, and the answer
+	// must show what a GET shows.
+	ep.CreatedAt = s.now()
+	ep.UpdatedAt = ep.CreatedAt
 	if err := s.db.WithContext(ctx).Create(s.sealedCopy(ep)).Error; err != nil {
 		return nil, fmt.Errorf("create endpoint: %w", err)
 	}
@@ -329,6 +397,11 @@ func applyScheme(ep *Endpoint, p EndpointParams) error {
 			return err
 		}
 		ep.Secret = *p.Secret
+		if ep.SingleSignature() {
+			// A secret set outright signs at once (use rotate for a grace
+			// period): no previous one may keep signing instead of it.
+			ep.PreviousSecret, ep.PreviousSecretExpiresAt = nil, nil
+		}
 	case changed || ep.Secret == "":
 		secret, err := NewSecretFor(ep.SigningScheme)
 		if err != nil {
@@ -340,8 +413,9 @@ func applyScheme(ep *Endpoint, p EndpointParams) error {
 }
 
 // RotateSecret makes newSecret (generated when empty) the endpoint's secret.
-// The old one keeps signing beside it for grace, so receivers can switch
-// without refusing a webhook.
+// The old one keeps signing for grace, so receivers can switch without
+// refusing a webhook: beside the new one in the Standard Webhooks schemes,
+// alone (the new one is staged) in hmac-sha256 and token; see SigningSecrets.
 func (s *Store) RotateSecret(ctx context.Context, tenantID, id, newSecret string, grace time.Duration) (*Endpoint, error) {
 	ep, err := s.GetEndpoint(ctx, tenantID, id)
 	if err != nil {
@@ -356,6 +430,11 @@ func (s *Store) RotateSecret(ctx context.Context, tenantID, id, newSecret string
 	}
 	expires := s.now().Add(grace)
 	previous := ep.Secret
+	if ep.KeyActiveFrom(s.now()) != nil {
+		// A staged secret never signed: the secret that signs now, which
+		// receivers hold, stays the previous one for a new grace period.
+		previous = *ep.PreviousSecret
+	}
 	ep.PreviousSecret, ep.PreviousSecretExpiresAt, ep.Secret = &previous, &expires, newSecret
 	stored := s.sealedCopy(ep)
 	err = s.db.WithContext(ctx).Select("secret", "previous_secret", "previous_secret_expires_at", "updated_at").Save(stored).Error

@@ -36,6 +36,9 @@ func (s *Store) createAPIKey(ctx context.Context, tenantID *string, name, key st
 	if len(name) > 256 {
 		return "", nil, Errorf(CodeInvalid, "name must be at most 256 characters")
 	}
+	if err := checkText("name", name); err != nil {
+		return "", nil, err
+	}
 	k := &APIKey{
 		ID:       NewID(PrefixAPIKey),
 		TenantID: tenantID,
@@ -112,6 +115,7 @@ func (s *Store) ListAdminKeys(ctx context.Context, p ListParams) ([]APIKey, stri
 func (s *Store) RevokeAdminKey(ctx context.Context, id string) error {
 	res := s.db.WithContext(ctx).Model(&APIKey{}).
 		Where("id = ? AND tenant_id IS NULL AND revoked_at IS NULL", id).Update("revoked_at", s.now())
+	s.cache.keys.Purge() // cached by hash, which the id does not give
 	if res.Error != nil {
 		return fmt.Errorf("revoke admin key %s: %w", id, res.Error)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"time"
+	"unicode/utf8"
 
 	"gorm.io/gorm"
 )
@@ -20,10 +21,32 @@ type EmitParams struct {
 	IdempotencyKey string // optional: the same key again returns the first message
 }
 
+// Validate checks an emit's fields before anything is looked up or stored.
+func (p EmitParams) Validate() error {
+	if err := ValidatePayload(p.Payload); err != nil {
+		return err
+	}
+	if len(p.IdempotencyKey) > 256 {
+		return Errorf(CodeInvalid, "idempotency key must be at most 256 characters")
+	}
+	if err := checkText("idempotency key", p.IdempotencyKey); err != nil {
+		return err
+	}
+	return checkText("event_type", p.EventType)
+}
+
 // ValidatePayload checks that a payload is a JSON object or array within the size limit.
 func ValidatePayload(payload []byte) error {
 	if len(payload) > MaxPayloadBytes {
 		return Errorf(CodeTooLarge, "payload is %d bytes; the limit is %d", len(payload), MaxPayloadBytes)
+	}
+	// json.Valid accepts bytes that are not UTF-8 inside strings; receivers
+	// that verify or parse the body as text (standardwebhooks-js, svix,
+	// Python's json) refuse them, so RFC 8259's UTF-8 is required here.
+	// Escapes stay as they are: "\u0000" and lone surrogates like "\ud800"
+	// are plain ASCII on the wire, valid JSON, and stored as sent.
+	if !utf8.Valid(payload) {
+		return Errorf(CodeInvalid, "payload must be UTF-8 encoded JSON (RFC 8259); it contains bytes that are not UTF-8")
 	}
 	trimmed := bytes.TrimSpace(payload)
 	if len(trimmed) == 0 || (trimmed[0] != '{' && trimmed[0] != '[') || !json.Valid(trimmed) {

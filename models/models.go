@@ -91,7 +91,9 @@ type Endpoint struct {
 	// the secret (token) in a header of the tenant's choice.
 	SignatureHeader string `json:"signature_header,omitempty"`
 	SignaturePrefix string `json:"signature_prefix,omitempty"`
-	// PreviousSecret signs beside Secret until PreviousSecretExpiresAt, after a rotation.
+	// PreviousSecret is the secret before the last rotation. It signs until
+	// PreviousSecretExpiresAt: beside Secret in the Standard Webhooks schemes,
+	// instead of it in hmac-sha256 and token (see SigningSecrets).
 	PreviousSecret          *string    `json:"-"`
 	PreviousSecretExpiresAt *time.Time `json:"-"`
 	// MaxConcurrency bounds attempts in flight to this endpoint across all workers (nil: the worker default).
@@ -104,14 +106,38 @@ type Endpoint struct {
 	UpdatedAt    time.Time  `json:"updated_at"`
 }
 
-// SigningSecrets returns the secrets to sign with at a moment: the current
-// one, and the previous one while its grace period lasts.
+// SigningSecrets returns the secrets to sign with at a moment. The Standard
+// Webhooks schemes send a list of signatures: the current secret's, and the
+// previous one's while its grace period lasts, so that receivers holding
+// either verify. hmac-sha256 and token send one value, which a receiver
+// compares with the one secret it holds: there a rotation stages the new
+// secret, the previous one keeps signing alone until the grace period ends,
+// and then the new one takes over. Receivers switch at any time in between
+// by accepting both.
 func (e *Endpoint) SigningSecrets(at time.Time) []string {
-	secrets := []string{e.Secret}
-	if e.PreviousSecret != nil && e.PreviousSecretExpiresAt != nil && at.Before(*e.PreviousSecretExpiresAt) {
-		secrets = append(secrets, *e.PreviousSecret)
+	inGrace := e.PreviousSecret != nil && e.PreviousSecretExpiresAt != nil && at.Before(*e.PreviousSecretExpiresAt)
+	switch {
+	case e.SingleSignature() && inGrace:
+		return []string{*e.PreviousSecret}
+	case inGrace:
+		return []string{e.Secret, *e.PreviousSecret}
 	}
-	return secrets
+	return []string{e.Secret}
+}
+
+// SingleSignature reports whether the endpoint's scheme carries one
+// signature (hmac-sha256, token), so that rotations are staged.
+func (e *Endpoint) SingleSignature() bool {
+	return e.SigningScheme == SchemeHMAC || e.SigningScheme == SchemeToken
+}
+
+// KeyActiveFrom returns when Secret starts signing, if it does not yet at
+// the moment given: a staged rotation of a single-signature scheme.
+func (e *Endpoint) KeyActiveFrom(at time.Time) *time.Time {
+	if e.SingleSignature() && e.PreviousSecret != nil && e.PreviousSecretExpiresAt != nil && at.Before(*e.PreviousSecretExpiresAt) {
+		return e.PreviousSecretExpiresAt
+	}
+	return nil
 }
 
 // Subscribes reports whether the endpoint wants messages of this event type.

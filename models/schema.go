@@ -9,18 +9,39 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
+// schemaURL names an event type's schema inside the compiler. It is neutral
+// on purpose: a file path would show the server's working directory in
+// every error message, and would make relative $refs name local files.
+const schemaURL = "https://hookd.invalid/event-type.json"
+
+// errNoFetch is what the schema loader answers for every document.
+var errNoFetch = errors.New("hookd fetches no documents")
+
+// noFetch is the compiler's loader: it loads nothing, neither files nor URLs,
+// so a schema cannot make hookd read the server's disk or the network. The
+// standard meta-schemas are built into the library and need no loader.
+type noFetch struct{}
+
+func (noFetch) Load(string) (any, error) { return nil, errNoFetch }
+
 // compileSchema compiles an event type's JSON Schema. Only the document
-// itself is read: references to other URLs are not fetched.
+// itself is read: a $ref to anything outside it is refused.
 func compileSchema(raw string) (*jsonschema.Schema, error) {
 	doc, err := jsonschema.UnmarshalJSON(strings.NewReader(raw))
 	if err != nil {
 		return nil, Errorf(CodeInvalid, "schema is not JSON: %v", err)
 	}
 	c := jsonschema.NewCompiler()
-	if err := c.AddResource("event-type.json", doc); err != nil {
+	c.UseLoader(noFetch{})
+	if err := c.AddResource(schemaURL, doc); err != nil {
 		return nil, Errorf(CodeInvalid, "schema: %v", err)
 	}
-	sch, err := c.Compile("event-type.json")
+	sch, err := c.Compile(schemaURL)
+	var loadErr *jsonschema.LoadURLError // it has no Unwrap
+	if errors.As(err, &loadErr) && errors.Is(loadErr.Err, errNoFetch) {
+		return nil, Errorf(CodeInvalid, "schema refers to %q, outside itself; hookd fetches no files or URLs: "+
+			"put the definitions in the schema itself (\"$defs\", \"$ref\": \"#/$defs/…\")", loadErr.URL)
+	}
 	if err != nil {
 		return nil, Errorf(CodeInvalid, "schema is not a valid JSON Schema: %v", err)
 	}

@@ -14,9 +14,12 @@ import (
 
 // Store reads and writes hookd's data. It is safe for concurrent use.
 type Store struct {
-	db      *gorm.DB
-	now     func() time.Time
-	sealer  *sealer
+	db     *gorm.DB
+	now    func() time.Time
+	sealer *sealer
+	// lookup resolves endpoint hosts at registration; nil when private
+	// networks are allowed, which turns the registration check off.
+	lookup  LookupIPFunc
 	schemas sync.Map // event type name@updated_at -> compiled JSON Schema
 	cache   *cache
 }
@@ -32,6 +35,13 @@ type StoreOpts struct {
 	// types, subscriptions, endpoints) are trusted: changes made through
 	// another process take effect within it (default DefaultCacheTTL).
 	CacheTTL time.Duration
+	// AllowPrivateNetworks accepts endpoint URLs that point at loopback,
+	// private, link-local and metadata addresses (default false: refused at
+	// registration, besides the sender's check when it connects).
+	AllowPrivateNetworks bool
+	// LookupIPFunc resolves endpoint hosts at registration, with a 2 s
+	// timeout (default: the system resolver).
+	LookupIPFunc LookupIPFunc
 }
 
 // NewStore returns a Store over an open, migrated database. It panics on a
@@ -57,10 +67,17 @@ func NewStoreWithKey(db *gorm.DB, opts StoreOpts) (*Store, error) {
 	if opts.CacheTTL <= 0 {
 		opts.CacheTTL = DefaultCacheTTL
 	}
-	return &Store{
+	s := &Store{
 		db: db, now: func() time.Time { return clock().UTC().Truncate(time.Microsecond) }, sealer: sl,
 		cache: newCache(opts.CacheTTL),
-	}, nil
+	}
+	if !opts.AllowPrivateNetworks {
+		s.lookup = opts.LookupIPFunc
+		if s.lookup == nil {
+			s.lookup = lookupIP
+		}
+	}
+	return s, nil
 }
 
 // Now is the store's clock, as timestamps are stored.
@@ -146,6 +163,9 @@ func (p TenantParams) validate() error {
 	if p.Name != nil && len(*p.Name) > 256 {
 		return Errorf(CodeInvalid, "name must be at most 256 characters")
 	}
+	if p.Name != nil {
+		return checkText("name", *p.Name)
+	}
 	return nil
 }
 
@@ -178,6 +198,9 @@ func (s *Store) GetTenant(ctx context.Context, idOrUID string) (*Tenant, error) 
 // TenantIn is GetTenant inside a caller's transaction.
 func (s *Store) TenantIn(ctx context.Context, tx *gorm.DB, idOrUID string) (*Tenant, error) {
 	var t Tenant
+	if !ValidText(idOrUID) { // no tenant has such an id, and PostgreSQL cannot compare it
+		return nil, Errorf(CodeNotFound, "tenant %q not found", idOrUID)
+	}
 	q := tx.WithContext(ctx)
 	if strings.HasPrefix(idOrUID, PrefixTenant) {
 		q = q.Where("id = ?", idOrUID)
@@ -252,6 +275,11 @@ func (s *Store) CreateEventType(ctx context.Context, p EventTypeParams) (*EventT
 	if !eventTypePattern.MatchString(p.Name) {
 		return nil, Errorf(CodeInvalid, "name must be 1-128 letters, digits or ._- (like invoice.paid)")
 	}
+	if p.Description != nil {
+		if err := checkText("description", *p.Description); err != nil {
+			return nil, err
+		}
+	}
 	et := &EventType{Name: p.Name}
 	if p.Description != nil {
 		et.Description = *p.Description
@@ -275,6 +303,9 @@ func (s *Store) CreateEventType(ctx context.Context, p EventTypeParams) (*EventT
 // GetEventType finds an event type by name, archived or not.
 func (s *Store) GetEventType(ctx context.Context, name string) (*EventType, error) {
 	var et EventType
+	if !eventTypePattern.MatchString(name) { // no such name exists; and PostgreSQL cannot compare NUL
+		return nil, Errorf(CodeNotFound, "event type %q not found", name)
+	}
 	if err := s.db.WithContext(ctx).Take(&et, "name = ?", name).Error; err != nil {
 		return nil, notFound(err, "event type %q not found", name)
 	}
@@ -311,6 +342,11 @@ func (s *Store) ListEventTypes(ctx context.Context, p ListParams, withArchived b
 
 // UpdateEventType changes an event type's description, or archives or restores it.
 func (s *Store) UpdateEventType(ctx context.Context, p EventTypeParams) (*EventType, error) {
+	if p.Description != nil {
+		if err := checkText("description", *p.Description); err != nil {
+			return nil, err
+		}
+	}
 	et, err := s.GetEventType(ctx, p.Name)
 	if err != nil {
 		return nil, err

@@ -99,7 +99,7 @@ func New(cfg Config) (*Server, error) {
 	e.HideBanner, e.HidePort = true, true
 	e.IPExtractor = authlimit.IPExtractor(cfg.TrustedProxies)
 	e.HTTPErrorHandler = s.handleError
-	e.Use(middleware.Recover(), securityHeaders, s.csrf)
+	e.Use(middleware.Recover(), securityHeaders, refuseBadText, s.csrf)
 
 	static, _ := fs.Sub(staticFS, "static")
 	e.GET("/ui/static/*", echo.WrapHandler(http.StripPrefix("/ui/static/", http.FileServer(http.FS(static)))))
@@ -133,6 +133,17 @@ func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "same-origin")
+		return next(c)
+	}
+}
+
+// refuseBadText answers 400 to a request whose path or filters (query
+// parameters) carry invalid UTF-8 or NUL, before they reach the database.
+func refuseBadText(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if err := models.CheckRequestText(c.Request()); err != nil {
+			return err
+		}
 		return next(c)
 	}
 }

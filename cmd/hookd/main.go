@@ -158,7 +158,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	store, err := models.NewStoreWithKey(db, models.StoreOpts{SecretKey: key})
+	store, err := models.NewStoreWithKey(db, models.StoreOpts{SecretKey: key, AllowPrivateNetworks: cfg.AllowPrivateNetworks})
 	if err != nil {
 		return fmt.Errorf("HOOKD_SECRET_KEY: %w", err)
 	}

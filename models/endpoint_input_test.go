@@ -1,0 +1,109 @@
+package models_test
+
+import (
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"gorm.io/gorm"
+
+	"hookd.dev/hookd/models"
+	"hookd.dev/hookd/models/storetest"
+)
+
+func TestEndpointEventTypesAreBoundedAndLookedUpInOneQuery(t *testing.T) {
+	t.Parallel()
+	db := storetest.New(t)
+	s := models.NewStore(db.Gorm, models.StoreOpts{})
+	f := &fixture{store: s, ctx: t.Context()}
+	ten, err := s.CreateTenant(f.ctx, models.TenantParams{UID: ptr("acme")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := make([]string, models.MaxEndpointEventTypes+1)
+	for i := range names {
+		names[i] = fmt.Sprintf("type.%03d", i)
+		if _, err := s.CreateEventType(f.ctx, models.EventTypeParams{Name: names[i]}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var queries atomic.Int64
+	if err := db.Gorm.Callback().Query().Before("gorm:query").Register("test:count", func(*gorm.DB) { queries.Add(1) }); err != nil {
+		t.Fatal(err)
+	}
+	url := ptr("https://example.com/hook")
+
+	_, err = s.CreateEndpoint(f.ctx, ten.ID, models.EndpointParams{URL: url, EventTypes: names})
+	wantCode(t, err, models.CodeInvalid)
+	if !strings.Contains(err.Error(), "at most 100") {
+		t.Fatalf("error %q does not say the limit", err)
+	}
+
+	queries.Store(0)
+	ep, err := s.CreateEndpoint(f.ctx, ten.ID, models.EndpointParams{URL: url, EventTypes: names[:models.MaxEndpointEventTypes]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := queries.Load(); n != 1 {
+		t.Fatalf("creating an endpoint with 100 event types ran %d queries, want 1", n)
+	}
+	_, err = s.UpdateEndpoint(f.ctx, ten.ID, ep.ID, models.EndpointParams{EventTypes: names})
+	wantCode(t, err, models.CodeInvalid)
+	_, err = s.UpdateEndpoint(f.ctx, ten.ID, ep.ID, models.EndpointParams{EventTypes: []string{"type.000", "nope"}})
+	wantCode(t, err, models.CodeInvalid)
+	got, err := s.GetEndpoint(f.ctx, ten.ID, ep.ID)
+	if err != nil || len(got.EventTypes) != models.MaxEndpointEventTypes {
+		t.Fatalf("after refused updates: %v, %v", got, err)
+	}
+}
+
+func TestSecretsThatCannotTravelInAHeaderAreRefused(t *testing.T) {
+	f := setup(t)
+	bad := map[string]string{
+		"CR LF":          "abcdefgh\r\nijklmnop",
+		"LF":             "abcdefghijklmnop\n",
+		"NUL":            "abcdefgh\x00ijklmnop",
+		"tab":            "abcdefgh\tijklmnop",
+		"DEL":            "abcdefgh\x7fijklmnop",
+		"leading space":  " abcdefghijklmnop",
+		"trailing space": "abcdefghijklmnop ",
+		"non-ASCII":      "abcdefgh-naïve-ijklmnop",
+		"invalid UTF-8":  "abcdefgh\xe9ijklmnop",
+	}
+	for _, scheme := range []string{models.SchemeHMAC, models.SchemeToken} {
+		ep, err := f.store.CreateEndpoint(f.ctx, f.tenant.ID, models.EndpointParams{
+			URL: ptr("https://example.com/hook"), EventTypes: []string{"*"}, SigningScheme: ptr(scheme),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := ep.Secret
+		for name, secret := range bad {
+			t.Run(scheme+"/"+name, func(t *testing.T) {
+				_, err := f.store.CreateEndpoint(f.ctx, f.tenant.ID, models.EndpointParams{
+					URL: ptr("https://example.com/hook"), EventTypes: []string{"*"}, SigningScheme: ptr(scheme), Secret: ptr(secret),
+				})
+				wantCode(t, err, models.CodeInvalid)
+				_, err = f.store.UpdateEndpoint(f.ctx, f.tenant.ID, ep.ID, models.EndpointParams{Secret: ptr(secret)})
+				wantCode(t, err, models.CodeInvalid)
+				_, err = f.store.RotateSecret(f.ctx, f.tenant.ID, ep.ID, secret, 0)
+				wantCode(t, err, models.CodeInvalid)
+			})
+		}
+		for _, prefix := range []string{"sha256=\r\nX-Evil: 1", "a\x00", " Bearer ", "caf\xe9", "naïve "} {
+			_, err := f.store.UpdateEndpoint(f.ctx, f.tenant.ID, ep.ID, models.EndpointParams{SignaturePrefix: ptr(prefix)})
+			wantCode(t, err, models.CodeInvalid)
+		}
+		// Secrets with inner spaces and punctuation are fine.
+		if _, err := f.store.UpdateEndpoint(f.ctx, f.tenant.ID, ep.ID, models.EndpointParams{
+			Secret: ptr("correct horse battery staple!"), SignaturePrefix: ptr("Token "),
+		}); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := f.store.GetEndpoint(f.ctx, f.tenant.ID, ep.ID)
+		if got.Secret == before || got.Secret != "correct horse battery staple!" {
+			t.Fatalf("secret = %q", got.Secret)
+		}
+	}
+}
