@@ -178,12 +178,7 @@ type emitOutcome struct {
 // fails while the database answers, each message is tried alone, so that
 // one bad message does not fail its neighbours.
 func (p *Pipeline) writeEmits(ctx context.Context, msgs []*models.Message) ([]emitOutcome, error) {
-	var created []bool
-	err := p.store.DB().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var err error
-		created, err = p.store.WriteMessages(ctx, tx, msgs)
-		return err
-	})
+	created, err := p.store.WriteMessages(ctx, nil, msgs)
 	if err != nil && len(msgs) > 1 && p.store.Ping(ctx) == nil {
 		out := make([]emitOutcome, len(msgs))
 		for i, m := range msgs {
@@ -255,11 +250,7 @@ func (p *Pipeline) SendTest(ctx context.Context, tenantID, endpointID string) (*
 		return nil, err
 	}
 	msg := newMessage(t, tenantID, models.PingEventType, payload, models.TriggerManual, []models.Endpoint{*ep})
-	err = p.store.DB().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		_, err := p.store.WriteMessages(ctx, tx, []*models.Message{msg})
-		return err
-	})
-	if err != nil {
+	if _, err := p.store.WriteMessages(ctx, nil, []*models.Message{msg}); err != nil {
 		return nil, fmt.Errorf("send test to %s: %w", ep.ID, err)
 	}
 	p.Enqueue(ctx, msg.Deliveries...)

@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"database/sql/driver"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -16,15 +17,47 @@ import (
 // hold no policy; the pipeline (package dispatcher) decides what to write.
 
 // WriteMessages inserts messages and, for each one inserted, its
-// Deliveries, in tx. A message whose idempotency key names an earlier
-// message of its tenant is not inserted: created[i] is false for it.
+// Deliveries, atomically: in tx, or, when tx is nil, on its own (one
+// statement on PostgreSQL, one transaction on SQLite). A message whose
+// idempotency key names an earlier message of its tenant is not inserted:
+// created[i] is false for it, and its deliveries are not written either.
 func (s *Store) WriteMessages(ctx context.Context, tx *gorm.DB, msgs []*Message) (created []bool, err error) {
 	if len(msgs) == 0 {
 		return nil, nil
 	}
-	tx = tx.WithContext(ctx)
-	var sql strings.Builder
-	sql.WriteString("INSERT INTO messages (id, tenant_id, event_type, payload, idempotency_key, created_at) VALUES ")
+	var ids []string
+	switch {
+	case s.db.Name() == "postgres":
+		db := s.db
+		if tx != nil {
+			db = tx
+		}
+		ids, err = insertMessagesPostgres(db.WithContext(ctx), msgs)
+	case tx != nil:
+		ids, err = insertMessages(tx.WithContext(ctx), msgs)
+	default:
+		err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			var err error
+			ids, err = insertMessages(tx, msgs)
+			return err
+		})
+	}
+	if err != nil {
+		return nil, err
+	}
+	inserted := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		inserted[id] = true
+	}
+	created = make([]bool, len(msgs))
+	for i, m := range msgs {
+		created[i] = inserted[m.ID]
+	}
+	return created, nil
+}
+
+// messageValues writes the messages' VALUES list and returns its arguments.
+func messageValues(sql *strings.Builder, msgs []*Message) []any {
 	args := make([]any, 0, 6*len(msgs))
 	for i, m := range msgs {
 		if i > 0 {
@@ -33,6 +66,15 @@ func (s *Store) WriteMessages(ctx context.Context, tx *gorm.DB, msgs []*Message)
 		sql.WriteString("(?, ?, ?, ?, ?, ?)")
 		args = append(args, m.ID, m.TenantID, m.EventType, string(m.Payload), m.IdempotencyKey, m.CreatedAt)
 	}
+	return args
+}
+
+// insertMessages inserts the messages, then the deliveries of those
+// inserted, and returns the ids of the messages inserted.
+func insertMessages(tx *gorm.DB, msgs []*Message) ([]string, error) {
+	var sql strings.Builder
+	sql.WriteString("INSERT INTO messages (id, tenant_id, event_type, payload, idempotency_key, created_at) VALUES ")
+	args := messageValues(&sql, msgs)
 	sql.WriteString(" ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING id")
 	var ids []string
 	if err := tx.Raw(sql.String(), args...).Scan(&ids).Error; err != nil {
@@ -42,11 +84,9 @@ func (s *Store) WriteMessages(ctx context.Context, tx *gorm.DB, msgs []*Message)
 	for _, id := range ids {
 		inserted[id] = true
 	}
-	created = make([]bool, len(msgs))
 	var ds []Delivery
-	for i, m := range msgs {
-		created[i] = inserted[m.ID]
-		if created[i] {
+	for _, m := range msgs {
+		if inserted[m.ID] {
 			ds = append(ds, m.Deliveries...)
 		}
 	}
@@ -55,7 +95,42 @@ func (s *Store) WriteMessages(ctx context.Context, tx *gorm.DB, msgs []*Message)
 			return nil, fmt.Errorf("insert deliveries: %w", err)
 		}
 	}
-	return created, nil
+	return ids, nil
+}
+
+// insertMessagesPostgres does insertMessages in one statement, so that an
+// emit batch costs one round trip and one commit: the deliveries' insert
+// reads which messages the first insert wrote.
+func insertMessagesPostgres(db *gorm.DB, msgs []*Message) ([]string, error) {
+	var sql strings.Builder
+	sql.WriteString("WITH m AS (INSERT INTO messages (id, tenant_id, event_type, payload, idempotency_key, created_at) VALUES ")
+	args := messageValues(&sql, msgs)
+	sql.WriteString(" ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING id)")
+	n := 0
+	for _, m := range msgs {
+		for _, d := range m.Deliveries {
+			if n == 0 {
+				sql.WriteString(`, d AS (INSERT INTO deliveries (id, tenant_id, message_id, endpoint_id, event_type, status,
+  next_attempt_at, next_trigger, created_at, updated_at)
+SELECT v.* FROM (VALUES `)
+			} else {
+				sql.WriteString(", ")
+			}
+			n++
+			sql.WriteString("(?, ?, ?, ?, ?, ?, CAST(? AS timestamptz), ?, CAST(? AS timestamptz), CAST(? AS timestamptz))")
+			args = append(args, d.ID, d.TenantID, d.MessageID, d.EndpointID, d.EventType, d.Status,
+				d.NextAttemptAt, d.NextTrigger, d.CreatedAt, d.UpdatedAt)
+		}
+	}
+	if n > 0 {
+		sql.WriteString(") AS v WHERE v.column3 IN (SELECT id FROM m))")
+	}
+	sql.WriteString(" SELECT id FROM m")
+	var ids []string
+	if err := db.Raw(sql.String(), args...).Scan(&ids).Error; err != nil {
+		return nil, fmt.Errorf("insert messages: %w", err)
+	}
+	return ids, nil
 }
 
 // MessageByIdempotencyKey finds a tenant's message by its idempotency key,
@@ -179,24 +254,35 @@ func (s *Store) RecordAttempts(ctx context.Context, rs []AttemptRecord) (results
 		}
 		attempts[i] = a
 	}
+	healthChanges := false
+	for _, r := range rs {
+		healthChanges = healthChanges || r.Health != nil
+	}
 	var updated map[string]bool
-	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := tx.CreateInBatches(attempts, 200).Error; err != nil {
-			return fmt.Errorf("insert attempts: %w", err)
-		}
-		var err error
-		if updated, err = s.updateRecorded(tx, rs, t); err != nil {
-			return fmt.Errorf("update deliveries: %w", err)
-		}
-		for _, r := range rs {
-			if r.Health != nil && updated[r.Claim.Delivery.ID] {
-				if err := writeHealth(tx, r.Health, t); err != nil {
-					return fmt.Errorf("endpoint health: %w", err)
+	if s.db.Name() == "postgres" && !healthChanges {
+		// The common case: one statement, one round trip, one commit.
+		updated, err = recordPostgres(s.db.WithContext(ctx), rs, attempts, t)
+	} else {
+		err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			var err error
+			if s.db.Name() == "postgres" {
+				updated, err = recordPostgres(tx, rs, attempts, t)
+			} else {
+				updated, err = recordRowByRow(tx, rs, attempts, t)
+			}
+			if err != nil {
+				return err
+			}
+			for _, r := range rs {
+				if r.Health != nil && updated[r.Claim.Delivery.ID] {
+					if err := writeHealth(tx, r.Health, t); err != nil {
+						return fmt.Errorf("endpoint health: %w", err)
+					}
 				}
 			}
-		}
-		return nil
-	})
+			return nil
+		})
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -209,30 +295,56 @@ func (s *Store) RecordAttempts(ctx context.Context, rs []AttemptRecord) (results
 	return results, nil
 }
 
-// updateRecorded moves each recorded delivery to its new state, if its
-// claim still holds, and returns the ids it moved. PostgreSQL does it in
-// one statement from a VALUES list; SQLite, in process, row by row.
-func (s *Store) updateRecorded(tx *gorm.DB, rs []AttemptRecord, t time.Time) (map[string]bool, error) {
-	updated := make(map[string]bool, len(rs))
-	if tx.Name() != "postgres" {
-		for _, r := range rs {
-			res := tx.Model(&Delivery{}).Where("id = ? AND lock_token = ?", r.Claim.Delivery.ID, r.Claim.token).
-				Updates(recordedColumns(r, t))
-			if res.Error != nil {
-				return nil, res.Error
-			}
-			if res.RowsAffected > 0 {
-				updated[r.Claim.Delivery.ID] = true
-			}
-		}
-		return updated, nil
+// recordRowByRow inserts the attempts, then moves each delivery whose
+// claim still holds to its new state, and returns the ids it moved: SQLite,
+// in process, where a statement costs no round trip.
+func recordRowByRow(tx *gorm.DB, rs []AttemptRecord, attempts []*Attempt, t time.Time) (map[string]bool, error) {
+	if err := tx.CreateInBatches(attempts, 200).Error; err != nil {
+		return nil, fmt.Errorf("insert attempts: %w", err)
 	}
+	updated := make(map[string]bool, len(rs))
+	for _, r := range rs {
+		res := tx.Model(&Delivery{}).Where("id = ? AND lock_token = ?", r.Claim.Delivery.ID, r.Claim.token).
+			Updates(recordedColumns(r, t))
+		if res.Error != nil {
+			return nil, fmt.Errorf("update delivery: %w", res.Error)
+		}
+		if res.RowsAffected > 0 {
+			updated[r.Claim.Delivery.ID] = true
+		}
+	}
+	return updated, nil
+}
+
+// recordPostgres inserts the attempts and moves each delivery whose claim
+// still holds to its new state, from a VALUES list, in one statement; it
+// returns the ids it moved.
+func recordPostgres(db *gorm.DB, rs []AttemptRecord, attempts []*Attempt, t time.Time) (map[string]bool, error) {
 	var sql strings.Builder
-	sql.WriteString(`UPDATE deliveries SET status = v.column3, attempt_count = deliveries.attempt_count + 1,
+	sql.WriteString(`WITH a AS (INSERT INTO attempts (id, delivery_id, number, trigger_type, url, request_headers,
+  response_status_code, response_headers, response_body, duration_ms, error, created_at) VALUES `)
+	args := make([]any, 0, 12*len(rs)+6*len(rs)+2)
+	for i, a := range attempts {
+		if i > 0 {
+			sql.WriteString(", ")
+		}
+		reqHeaders, err := json.Marshal(a.RequestHeaders)
+		if err != nil {
+			return nil, err
+		}
+		respHeaders, err := json.Marshal(a.ResponseHeaders)
+		if err != nil {
+			return nil, err
+		}
+		sql.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		args = append(args, a.ID, a.DeliveryID, a.Number, a.Trigger, a.URL, string(reqHeaders),
+			a.ResponseStatusCode, string(respHeaders), a.ResponseBody, a.DurationMS, a.Error, a.CreatedAt)
+	}
+	sql.WriteString(`), u AS (UPDATE deliveries SET status = v.column3, attempt_count = deliveries.attempt_count + 1,
   next_attempt_at = v.column4, next_trigger = ?, last_status_code = v.column5, last_error = v.column6,
   locked_until = NULL, lock_token = NULL, updated_at = ?
 FROM (VALUES `)
-	args := []any{TriggerScheduled, t}
+	args = append(args, TriggerScheduled, t)
 	for i, r := range rs {
 		if i > 0 {
 			sql.WriteString(", ")
@@ -240,11 +352,13 @@ FROM (VALUES `)
 		sql.WriteString("(?, ?, ?, CAST(? AS timestamptz), CAST(? AS integer), ?)")
 		args = append(args, r.Claim.Delivery.ID, r.Claim.token, r.Status, r.NextAttemptAt, r.Attempt.ResponseStatusCode, r.Attempt.Error)
 	}
-	sql.WriteString(`) AS v WHERE deliveries.id = v.column1 AND deliveries.lock_token = v.column2 RETURNING deliveries.id`)
+	sql.WriteString(`) AS v WHERE deliveries.id = v.column1 AND deliveries.lock_token = v.column2 RETURNING deliveries.id)
+SELECT id FROM u`)
 	var ids []string
-	if err := tx.Raw(sql.String(), args...).Scan(&ids).Error; err != nil {
-		return nil, err
+	if err := db.Raw(sql.String(), args...).Scan(&ids).Error; err != nil {
+		return nil, fmt.Errorf("record attempts: %w", err)
 	}
+	updated := make(map[string]bool, len(ids))
 	for _, id := range ids {
 		updated[id] = true
 	}

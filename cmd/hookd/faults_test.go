@@ -617,7 +617,7 @@ func TestFaultDatabaseDownOneMinute(t *testing.T) {
 	proxy := databaseBehindProxy(t, env)
 	env["HOOKD_RETRY_SCHEDULE"] = "1s,2s,4s"
 	apiProc := start(t, "api", env)
-	c := newClient(t, apiProc, "hk_test_admin")
+	c := newClient(t, apiProc, testAdminKey)
 	r := newCountingReceiver(t, 100*time.Millisecond)
 	setupLoad(c, r.URL)
 	start(t, "worker", env)
@@ -646,7 +646,7 @@ func TestFaultRedisDownOneMinute(t *testing.T) {
 	env["HOOKD_REDIS_URL"] = "redis://" + proxy.ln.Addr().String() + "/0"
 	env["HOOKD_RETRY_SCHEDULE"] = "1s,2s,4s"
 	apiProc := start(t, "api", env)
-	c := newClient(t, apiProc, "hk_test_admin")
+	c := newClient(t, apiProc, testAdminKey)
 	r := newCountingReceiver(t, 100*time.Millisecond)
 	setupLoad(c, r.URL)
 	start(t, "worker", env)

@@ -23,7 +23,7 @@ func TestRotationOfSingleSignatureSchemes(t *testing.T) {
 	env := backends(t)
 	env["HOOKD_ROTATION_GRACE"] = "3s"
 	m := start(t, "serve", env)
-	c := newClient(t, m, "hk_test_admin")
+	c := newClient(t, m, testAdminKey)
 	c.must(201, "POST", "/v1/event-types", map[string]any{"name": "invoice.paid"}, nil)
 	c.must(201, "POST", "/v1/tenants", map[string]any{"uid": "acme"}, nil)
 
