@@ -67,6 +67,7 @@ type limiter struct {
 	log      *slog.Logger
 
 	mu      sync.Mutex
+	busy    map[string]time.Time     // endpoints found busy and slow here, until when to skip them
 	freed   map[string]chan struct{} // closed when this process frees a slot of the endpoint
 	waiting map[string]int           // workers waiting here for a slot, by endpoint
 	// maxWaiting bounds the workers that wait for one endpoint, so that the
@@ -80,7 +81,7 @@ func newLimiter(rdb redis.UniversalClient, queue string, defaultN, maxWaiting in
 	l := &limiter{
 		rdb: rdb, rate: redis_rate.NewLimiter(rdb), prefix: "hookd:" + queue + ":",
 		defaultN: defaultN, hold: hold, log: log, maxWaiting: max(maxWaiting, 1),
-		freed: map[string]chan struct{}{}, waiting: map[string]int{},
+		freed: map[string]chan struct{}{}, waiting: map[string]int{}, busy: map[string]time.Time{},
 	}
 	l.releases = newBatcher(1, 256, l.release)
 	return l
@@ -131,6 +132,9 @@ func (l *limiter) acquire(ctx context.Context, ep *models.Endpoint) (release fun
 		}
 		takenAt := time.UnixMilli(oldest).Add(-l.hold)
 		if now.Sub(takenAt) > turningWithin || now.After(deadline) {
+			l.mu.Lock()
+			l.busy[ep.ID] = now.Add(busyMemory)
+			l.mu.Unlock()
 			return nil, &busyError{endpointID: ep.ID, after: time.Second}
 		}
 		if !registered {
@@ -152,6 +156,27 @@ func (l *limiter) acquire(ctx context.Context, ep *models.Endpoint) (release fun
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
+}
+
+// busyMemory is how long an endpoint found busy and slow is skipped by
+// this process without asking Redis or claiming its deliveries.
+const busyMemory = 250 * time.Millisecond
+
+// recentlyBusy answers a busyError when this process found the endpoint
+// busy and slow moments ago, so that its tasks come back later without a
+// claim: a cheap look before any database write.
+func (l *limiter) recentlyBusy(endpointID string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	until, ok := l.busy[endpointID]
+	if !ok {
+		return nil
+	}
+	if time.Now().After(until) {
+		delete(l.busy, endpointID)
+		return nil
+	}
+	return &busyError{endpointID: endpointID, after: time.Second}
 }
 
 func (l *limiter) freedChan(endpointID string) chan struct{} {
@@ -180,6 +205,7 @@ func (l *limiter) release(ctx context.Context, slots []slot) ([]struct{}, error)
 	}
 	l.mu.Lock()
 	for _, s := range slots {
+		delete(l.busy, s.endpointID) // it turns: worth a look again
 		if ch, ok := l.freed[s.endpointID]; ok {
 			close(ch)
 			delete(l.freed, s.endpointID)

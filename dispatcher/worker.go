@@ -219,14 +219,10 @@ func (w *Worker) HandleDeliverySend(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	// The slot guards the receiver: taken before the claim, so that waiting
-	// for it costs no database write, and held for the request only.
-	release, err := w.limiter.acquire(ctx, ep)
-	if err != nil {
+	// An endpoint seen busy and slow moments ago is not worth a claim.
+	if err := w.limiter.recentlyBusy(ep.ID); err != nil {
 		return err
 	}
-	release = sync.OnceFunc(release)
-	defer release()
 	claim, err := w.claims.submit(ctx, models.ClaimParams{DeliveryID: p.DeliveryID, AttemptCount: p.AttemptCount})
 	if err != nil {
 		return err
@@ -246,6 +242,22 @@ func (w *Worker) HandleDeliverySend(ctx context.Context, t *asynq.Task) error {
 		// Kept for when the endpoint is enabled again, which resumes it.
 		return w.store.ParkClaim(recordCtx, claim, "endpoint disabled: "+ep.DisabledReason)
 	}
+	// The slot guards the receiver: held for the request only. A fast
+	// endpoint's slot is waited for; a slow one's is not: the claim is given
+	// back unused and the task comes back later.
+	release, err := w.limiter.acquire(ctx, ep)
+	if err != nil {
+		after := time.Second
+		if b, busy := isBusy(err); busy {
+			after = b.after
+		}
+		if uerr := w.store.Unclaim(recordCtx, claim, after); uerr != nil {
+			return errors.Join(err, uerr)
+		}
+		return err
+	}
+	release = sync.OnceFunc(release)
+	defer release()
 	attempt, resp, outcome := w.attempt(ctx, ep, claim)
 	release()
 	now := time.Now().UTC()
