@@ -4,19 +4,22 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"time"
 )
 
 // batcher groups the work of concurrent callers: each caller hands over one
 // item and waits; a few flushers take whatever is waiting (up to max) and
 // handle it in one go — one statement, one transaction, one round trip.
-// There is no timer: while one batch is written the next one gathers, so a
-// lone caller waits for nothing but its own write.
+// After the first item a flusher lingers a moment for more (while one batch
+// is written the next one gathers), so that under load batches grow and the
+// cost per item falls, while a lone caller waits at most the linger.
 type batcher[T, R any] struct {
-	in    chan batchItem[T, R]
-	flush func(ctx context.Context, items []T) ([]R, error)
-	max   int
-	stop  chan struct{}
-	wg    sync.WaitGroup
+	in     chan batchItem[T, R]
+	flush  func(ctx context.Context, items []T) ([]R, error)
+	max    int
+	linger time.Duration
+	stop   chan struct{}
+	wg     sync.WaitGroup
 }
 
 type batchItem[T, R any] struct {
@@ -30,10 +33,12 @@ type batchResult[R any] struct {
 }
 
 // newBatcher starts flushers goroutines that call flush with up to max
-// items; flush returns one result per item, or an error for all of them.
-// Close stops them.
-func newBatcher[T, R any](flushers, max int, flush func(context.Context, []T) ([]R, error)) *batcher[T, R] {
-	b := &batcher[T, R]{in: make(chan batchItem[T, R], max*flushers), flush: flush, max: max, stop: make(chan struct{})}
+// items, gathered for at most linger after the first; flush returns one
+// result per item, or an error for all of them. Close stops them.
+func newBatcher[T, R any](flushers, max int, linger time.Duration, flush func(context.Context, []T) ([]R, error)) *batcher[T, R] {
+	b := &batcher[T, R]{
+		in: make(chan batchItem[T, R], max*flushers), flush: flush, max: max, linger: linger, stop: make(chan struct{}),
+	}
 	for range flushers {
 		b.wg.Go(b.loop)
 	}
@@ -71,15 +76,7 @@ func (b *batcher[T, R]) loop() {
 		case it := <-b.in:
 			items = append(items, it)
 		}
-	drain:
-		for len(items) < b.max {
-			select {
-			case it := <-b.in:
-				items = append(items, it)
-			default:
-				break drain
-			}
-		}
+		b.gather(&items)
 		for _, it := range items {
 			values = append(values, it.v)
 		}
@@ -90,6 +87,31 @@ func (b *batcher[T, R]) loop() {
 				continue
 			}
 			it.done <- batchResult[R]{r: results[i]}
+		}
+	}
+}
+
+// gather adds to items what arrives within the linger, up to max.
+func (b *batcher[T, R]) gather(items *[]batchItem[T, R]) {
+	if b.linger <= 0 {
+		for len(*items) < b.max {
+			select {
+			case it := <-b.in:
+				*items = append(*items, it)
+			default:
+				return
+			}
+		}
+		return
+	}
+	timer := time.NewTimer(b.linger)
+	defer timer.Stop()
+	for len(*items) < b.max {
+		select {
+		case it := <-b.in:
+			*items = append(*items, it)
+		case <-timer.C:
+			return
 		}
 	}
 }

@@ -83,7 +83,7 @@ func newLimiter(rdb redis.UniversalClient, queue string, defaultN, maxWaiting in
 		defaultN: defaultN, hold: hold, log: log, maxWaiting: max(maxWaiting, 1),
 		freed: map[string]chan struct{}{}, waiting: map[string]int{}, busy: map[string]time.Time{},
 	}
-	l.releases = newBatcher(1, 256, l.release)
+	l.releases = newBatcher(1, 256, 0, l.release)
 	return l
 }
 

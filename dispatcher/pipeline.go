@@ -56,7 +56,7 @@ func NewPipeline(cfg PipelineConfig) *Pipeline {
 		cfg.Logger = slog.Default()
 	}
 	p := &Pipeline{store: cfg.Store, queue: cfg.Queue, log: cfg.Logger}
-	p.emits = newBatcher(cfg.Writers, cfg.MaxBatch, p.writeEmits)
+	p.emits = newBatcher(cfg.Writers, cfg.MaxBatch, batchLinger, p.writeEmits)
 	return p
 }
 
