@@ -110,12 +110,8 @@ func (w *Worker) Run(ctx context.Context, redisOpt asynq.RedisConnOpt) error {
 		return fmt.Errorf("unsupported Redis connection %T", redisOpt)
 	}
 	defer rdb.Close()
-	w.limiter = newLimiter(rdb, w.cfg.Queue, w.cfg.EndpointConcurrency, w.cfg.Concurrency/2, ClaimLock(w.cfg.Timeout), w.log)
-	defer w.limiter.Close()
-	w.claims = newBatcher(2, 100, batchLinger, w.claim)
-	defer w.claims.Close()
-	w.records = newBatcher(2, 100, batchLinger, w.record)
-	defer w.records.Close()
+	w.open(rdb)
+	defer w.close()
 	srv := asynq.NewServer(redisOpt, asynq.Config{
 		Concurrency:     w.cfg.Concurrency,
 		Queues:          map[string]int{w.cfg.Queue: 1},
@@ -145,6 +141,21 @@ func (w *Worker) Run(ctx context.Context, redisOpt asynq.RedisConnOpt) error {
 	<-ctx.Done()
 	srv.Shutdown()
 	return nil
+}
+
+// open starts what the handler needs besides asynq: the limiter on rdb and
+// the claim and record batchers.
+func (w *Worker) open(rdb redis.UniversalClient) {
+	w.limiter = newLimiter(rdb, w.cfg.Queue, w.cfg.EndpointConcurrency, w.cfg.Concurrency/2, ClaimLock(w.cfg.Timeout), w.log)
+	w.claims = newBatcher(2, 100, batchLinger, w.claim)
+	w.records = newBatcher(2, 100, batchLinger, w.record)
+}
+
+// close stops what open started, once no handler runs.
+func (w *Worker) close() {
+	w.claims.Close()
+	w.records.Close()
+	w.limiter.Close()
 }
 
 // batchLinger is how long a batch of claims, records or emits gathers after
