@@ -144,3 +144,58 @@ func TestWorkerRefusesPrivateAddressesByDefault(t *testing.T) {
 		t.Fatalf("%d requests; attempts %+v", r.count(), d.Attempts)
 	}
 }
+
+// TestSweeperEnqueuesEveryOverdueDelivery: deliveries overdue by hours and
+// sharing one due time are all enqueued, across pages of the sweep.
+func TestSweeperEnqueuesEveryOverdueDelivery(t *testing.T) {
+	h := newHarness(t)
+	h.advance(-3 * time.Hour) // emitted three hours ago, their tasks lost since
+	h.endpoint(h.store, "https://example.com/hook", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+	p := NewPipeline(PipelineConfig{Store: h.store, Logger: quiet()}) // no queue: nothing enqueued at emit
+	t.Cleanup(p.Close)
+	var ids []string
+	for range 5 {
+		ids = append(ids, h.emit(p).Deliveries[0].ID)
+	}
+	h.advance(3 * time.Hour)
+	sw := NewSweeper(h.store, h.queue, SweeperConfig{Batch: 2, Interval: time.Second, Logger: quiet()})
+	n, err := sw.Sweep(h.ctx)
+	if err != nil || n != 5 {
+		t.Fatalf("sweep enqueued %d, %v; want all 5", n, err)
+	}
+	queued := map[string]bool{}
+	tasks, err := h.queue.inspector.ListPendingTasks(h.queue.name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tk := range tasks {
+		queued[strings.SplitN(tk.ID, "-", 2)[0]] = true
+	}
+	for _, id := range ids {
+		if !queued[id] {
+			t.Errorf("delivery %s was not enqueued", id)
+		}
+	}
+}
+
+// TestSweeperReplacesAnArchivedTask: a delivery whose task asynq archived
+// keeps its place; the sweeper deletes the archived task and enqueues it.
+func TestSweeperReplacesAnArchivedTask(t *testing.T) {
+	h := newHarness(t)
+	h.advance(-time.Hour)
+	h.endpoint(h.store, "https://example.com/hook", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+	d := h.emit(h.pipeline(h.store)).Deliveries[0] // enqueued
+	h.advance(time.Hour)
+	id := taskID(d, "")
+	if err := h.queue.inspector.ArchiveTask(h.queue.name, id); err != nil {
+		t.Fatal(err)
+	}
+	sw := NewSweeper(h.store, h.queue, SweeperConfig{Interval: time.Second, OrphanAfter: time.Minute, Logger: quiet()})
+	if n, err := sw.Sweep(h.ctx); err != nil || n != 1 {
+		t.Fatalf("sweep enqueued %d, %v; want the archived one", n, err)
+	}
+	info, err := h.queue.inspector.GetTaskInfo(h.queue.name, id)
+	if err != nil || info.State.String() != "pending" {
+		t.Fatalf("task %s: %+v, %v; want pending again", id, info, err)
+	}
+}

@@ -24,6 +24,9 @@ func TestDecide(t *testing.T) {
 	}{
 		{"200 succeeds", 1, Response{StatusCode: 200}, models.StatusSucceeded, 0, false},
 		{"204 succeeds", 1, Response{StatusCode: 204}, models.StatusSucceeded, 0, false},
+		{"299 succeeds", 1, Response{StatusCode: 299}, models.StatusSucceeded, 0, false},
+		{"300 is a failure", 1, Response{StatusCode: 300}, models.StatusPending, time.Minute, false},
+		{"199 is a failure", 1, Response{StatusCode: 199}, models.StatusPending, time.Minute, false},
 		{"301 is a failure, never followed", 1, Response{StatusCode: 301}, models.StatusPending, time.Minute, false},
 		{"410 disables the endpoint", 1, Response{StatusCode: 410}, models.StatusFailed, 0, true},
 		{"500 retries on schedule", 1, Response{StatusCode: 500}, models.StatusPending, time.Minute, false},
@@ -67,6 +70,18 @@ func TestSchedule(t *testing.T) {
 		if !ok || d < 4*time.Minute || d > 6*time.Minute {
 			t.Fatalf("second retry delay %s outside 5m ±20%%", d)
 		}
+	}
+	// Jitter spreads retries: the delays differ from one another and from the schedule's.
+	seen := map[time.Duration]bool{}
+	for range 100 {
+		d, _ := DefaultSchedule.Next(2, 0.2)
+		seen[d] = true
+	}
+	if len(seen) < 50 || seen[5*time.Minute] {
+		t.Fatalf("100 jittered delays took %d values (the exact 5m among them: %v)", len(seen), seen[5*time.Minute])
+	}
+	if d, _ := DefaultSchedule.Next(2, -1); d != 5*time.Minute {
+		t.Fatalf("without jitter: %s, want 5m", d)
 	}
 	if _, ok := DefaultSchedule.Next(len(DefaultSchedule)+1, 0.2); ok {
 		t.Fatal("schedule not exhausted after its last delay")

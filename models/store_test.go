@@ -396,3 +396,30 @@ func TestAuthenticate(t *testing.T) {
 		t.Fatalf("admin key = %+v, %v", a, err)
 	}
 }
+
+// TestLiveClaimIsNotReleased: a claim is released only once its lock has
+// expired, on the store's clock.
+func TestLiveClaimIsNotReleased(t *testing.T) {
+	f := setup(t)
+	now := time.Now().UTC()
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	f.store = models.NewStore(f.store.DB(), models.StoreOpts{NowFunc: clock})
+	f.endpoint(t, "*")
+	d := f.emit(t)
+	if _, err := f.claim(claimArgs{DeliveryID: d.ID, LockFor: time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	now = now.Add(59 * time.Second)
+	mu.Unlock()
+	if released, err := f.store.ReleaseExpired(f.ctx, 10); err != nil || len(released) != 0 {
+		t.Fatalf("a live claim was released: %+v, %v", released, err)
+	}
+	mu.Lock()
+	now = now.Add(2 * time.Second)
+	mu.Unlock()
+	if released, err := f.store.ReleaseExpired(f.ctx, 10); err != nil || len(released) != 1 {
+		t.Fatalf("an expired claim: released %+v, %v", released, err)
+	}
+}
