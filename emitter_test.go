@@ -130,6 +130,9 @@ func TestEmitTxCommitsAndRollsBackWithTheApp(t *testing.T) {
 	if err != nil || f.messages(t, "invoice.paid") != 2 {
 		t.Fatalf("EmitTx in the app's transaction: %v", err)
 	}
+	if n := f.queued(t); n != 1 {
+		t.Fatalf("%d queued after EmitTx in the app's own transaction, want still 1: the sweeper enqueues it", n)
+	}
 
 	var apiErr *hookd.Error
 	_, err = f.emitter.Emit(f.ctx, "nobody", "invoice.paid", map[string]int{}, nil)

@@ -227,13 +227,14 @@ func eventually(t *testing.T, timeout time.Duration, what string, cond func() bo
 }
 
 type delivery struct {
-	ID             string    `json:"id"`
-	EndpointID     string    `json:"endpoint_id"`
-	MessageID      string    `json:"message_id"`
-	Status         string    `json:"status"`
-	AttemptCount   int       `json:"attempt_count"`
-	LastStatusCode *int      `json:"last_status_code"`
-	Attempts       []attempt `json:"attempts"`
+	ID             string     `json:"id"`
+	EndpointID     string     `json:"endpoint_id"`
+	MessageID      string     `json:"message_id"`
+	Status         string     `json:"status"`
+	AttemptCount   int        `json:"attempt_count"`
+	NextAttemptAt  *time.Time `json:"next_attempt_at"`
+	LastStatusCode *int       `json:"last_status_code"`
+	Attempts       []attempt  `json:"attempts"`
 }
 
 type attempt struct {
@@ -243,6 +244,7 @@ type attempt struct {
 	RequestHeaders     map[string]string `json:"request_headers"`
 	ResponseBody       string            `json:"response_body"`
 	Error              string            `json:"error"`
+	CreatedAt          time.Time         `json:"created_at"`
 }
 
 type message struct {
@@ -452,6 +454,11 @@ func TestLostQueueIsRecoveredBySweeper(t *testing.T) {
 	}
 	insp := asynq.NewInspector(opt)
 	defer insp.Close()
+	// The retry is enqueued after its attempt is recorded: wait for it.
+	eventually(t, 10*time.Second, "the retry to be scheduled", func() bool {
+		tasks, err := insp.ListScheduledTasks(env["HOOKD_QUEUE"])
+		return err == nil && len(tasks) == 1
+	})
 	n, err := insp.DeleteAllScheduledTasks(env["HOOKD_QUEUE"])
 	if err != nil || n != 1 {
 		t.Fatalf("deleted %d scheduled tasks, %v; want the one retry", n, err)
