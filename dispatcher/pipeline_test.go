@@ -116,7 +116,7 @@ func TestStaleTaskSendsNothing(t *testing.T) {
 	if d := h.delivery(first.ID); d.AttemptCount != 1 || d.Status != models.StatusPending || r.count() != 1 {
 		t.Fatalf("after the first attempt: %+v, %d requests", d, r.count())
 	}
-	h.advance(time.Minute) // the retry is due
+	h.advance(time.Minute)                                              // the retry is due
 	if err := w.HandleDeliverySend(h.ctx, task(t, first)); err != nil { // still says attempt_count 0
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -16,6 +17,8 @@ import (
 	"unicode/utf8"
 
 	"code.dny.dev/ssrf"
+
+	"hookd.dev/hookd/models"
 )
 
 // userAgent names hookd to receivers.
@@ -39,9 +42,10 @@ type Response struct {
 
 // SenderOpts configures a Sender.
 type SenderOpts struct {
-	Timeout              time.Duration // whole request, body read included (default 15s)
-	MaxResponseBytes     int64         // response body kept and read (default 64 KiB)
-	AllowPrivateNetworks bool          // allow loopback, private and link-local addresses (default false)
+	Timeout              time.Duration  // whole request, body read included (default 15s)
+	MaxResponseBytes     int64          // response body kept and read (default 64 KiB)
+	AllowPrivateNetworks bool           // allow loopback, private and link-local addresses (default false)
+	AllowedNetworks      []netip.Prefix // exceptions to the refusal of private addresses (default none)
 }
 
 // Sender POSTs webhooks. It never follows redirects, reads at most
@@ -63,7 +67,7 @@ func NewSender(opts SenderOpts) *Sender {
 	}
 	dialer := &net.Dialer{Timeout: opts.Timeout, KeepAlive: 30 * time.Second}
 	if !opts.AllowPrivateNetworks {
-		dialer.Control = ssrf.New(ssrf.WithAnyPort()).Safe
+		dialer.Control = models.AddressGuard(opts.AllowedNetworks).Safe
 	}
 	transport := &http.Transport{
 		Proxy:                 nil, // a proxy would hide the real destination from the address check

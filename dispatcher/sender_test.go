@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -152,5 +153,21 @@ func TestAttemptErrorsRevealNoInternalAddress(t *testing.T) {
 	if resp.Err == nil || !strings.HasPrefix(resp.Err.Error(), "could not connect to localhost:"+port2+": ") ||
 		strings.Contains(resp.Err.Error(), "127.0.0.1") || strings.Contains(resp.Err.Error(), "[::1]") {
 		t.Errorf("closed port: error %v", resp.Err)
+	}
+}
+
+// TestSenderAllowsOnlyTheAllowedNetworks: with private addresses refused,
+// the allowed prefixes are the only exceptions, checked when connecting.
+func TestSenderAllowsOnlyTheAllowedNetworks(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(204) }))
+	defer srv.Close()
+	allowed := NewSender(SenderOpts{AllowedNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})
+	if resp := allowed.Send(context.Background(), Request{URL: srv.URL}); resp.StatusCode != 204 {
+		t.Fatalf("to an allowed address: %d, %v", resp.StatusCode, resp.Err)
+	}
+	other := NewSender(SenderOpts{AllowedNetworks: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}})
+	if resp := other.Send(context.Background(), Request{URL: srv.URL}); resp.Err == nil || !strings.Contains(resp.Err.Error(), "refused to connect") {
+		t.Fatalf("to loopback with only 10/8 allowed: %d, %v", resp.StatusCode, resp.Err)
 	}
 }

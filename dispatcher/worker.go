@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -19,19 +20,20 @@ import (
 
 // Config configures a Worker. Zero fields take the defaults noted.
 type Config struct {
-	Queue                string        // asynq queue (default "hookd")
-	Concurrency          int           // deliveries in flight per worker process (default 50)
-	EndpointConcurrency  int           // attempts in flight per endpoint across all workers, unless the endpoint sets its own (default 10)
-	Schedule             Schedule      // delays between attempts (default DefaultSchedule)
-	Jitter               float64       // ± fraction applied to each delay (default 0.2; negative: none)
-	Timeout              time.Duration // per attempt, body read included (default 15s)
-	MaxRetryAfter        time.Duration // cap on a receiver's Retry-After (default 1h)
-	MaxResponseBytes     int64         // response body read and kept (default 64 KiB)
-	AllowPrivateNetworks bool          // deliver to loopback and private addresses (default false)
-	ShutdownTimeout      time.Duration // wait for in-flight attempts on shutdown (default Timeout + 5s)
-	DisableAfter         time.Duration // disable an endpoint failing continuously this long (default 120h; negative: never)
-	Logger               *slog.Logger  // default slog.Default()
-	Metrics              *Metrics      // nil: not measured
+	Queue                string         // asynq queue (default "hookd")
+	Concurrency          int            // deliveries in flight per worker process (default 50)
+	EndpointConcurrency  int            // attempts in flight per endpoint across all workers, unless the endpoint sets its own (default 10)
+	Schedule             Schedule       // delays between attempts (default DefaultSchedule)
+	Jitter               float64        // ± fraction applied to each delay (default 0.2; negative: none)
+	Timeout              time.Duration  // per attempt, body read included (default 15s)
+	MaxRetryAfter        time.Duration  // cap on a receiver's Retry-After (default 1h)
+	MaxResponseBytes     int64          // response body read and kept (default 64 KiB)
+	AllowPrivateNetworks bool           // deliver to loopback and private addresses (default false)
+	AllowedNetworks      []netip.Prefix // exceptions to the refusal of private addresses (default none)
+	ShutdownTimeout      time.Duration  // wait for in-flight attempts on shutdown (default Timeout + 5s)
+	DisableAfter         time.Duration  // disable an endpoint failing continuously this long (default 120h; negative: never)
+	Logger               *slog.Logger   // default slog.Default()
+	Metrics              *Metrics       // nil: not measured
 }
 
 func (c *Config) setDefaults() {
@@ -96,7 +98,8 @@ func NewWorker(store *models.Store, queue *Queue, cfg Config) *Worker {
 		store: store,
 		queue: queue,
 		sender: NewSender(SenderOpts{
-			Timeout: cfg.Timeout, MaxResponseBytes: cfg.MaxResponseBytes, AllowPrivateNetworks: cfg.AllowPrivateNetworks,
+			Timeout: cfg.Timeout, MaxResponseBytes: cfg.MaxResponseBytes,
+			AllowPrivateNetworks: cfg.AllowPrivateNetworks, AllowedNetworks: cfg.AllowedNetworks,
 		}),
 		log: cfg.Logger,
 	}

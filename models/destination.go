@@ -22,9 +22,24 @@ func lookupIP(ctx context.Context, host string) ([]netip.Addr, error) {
 // resolveTimeout bounds the lookup of an endpoint's host at registration.
 const resolveTimeout = 2 * time.Second
 
-// guardian classifies addresses as the sender's dial-time check does (the
-// same library and lists), whatever the port.
-var guardian = ssrf.New(ssrf.WithAnyPort(), ssrf.WithAnyNetwork())
+// AddressGuard returns the classification of destinations that the
+// registration check and the sender's dial-time check share: the built-in
+// lists of code.dny.dev/ssrf, with the allowed prefixes (HOOKD_ALLOWED_NETWORKS)
+// taken out of them, whatever the port.
+func AddressGuard(allowed []netip.Prefix) *ssrf.Guardian {
+	var v4, v6 []netip.Prefix
+	for _, p := range allowed {
+		if p.Addr().Is4() {
+			v4 = append(v4, p)
+		} else {
+			v6 = append(v6, p)
+		}
+	}
+	return ssrf.New(ssrf.WithAnyPort(), ssrf.WithAnyNetwork(), ssrf.WithAllowedV4Prefixes(v4...), ssrf.WithAllowedV6Prefixes(v6...))
+}
+
+// guardian is AddressGuard with nothing allowed.
+var guardian = AddressGuard(nil)
 
 // publicOnly is the end of every refusal: what hookd accepts instead.
 const publicOnly = "hookd delivers only to public addresses (loopback, private, link-local and cloud metadata addresses are refused)"
@@ -38,6 +53,10 @@ const publicOnly = "hookd delivers only to public addresses (loopback, private, 
 // so a name that changes its addresses later gains nothing. The messages
 // name nothing the client did not send.
 func CheckDestination(ctx context.Context, rawURL string, lookup LookupIPFunc) error {
+	return checkDestination(ctx, rawURL, lookup, guardian)
+}
+
+func checkDestination(ctx context.Context, rawURL string, lookup LookupIPFunc, guardian *ssrf.Guardian) error {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return Errorf(CodeInvalid, "url must be an absolute http or https URL")

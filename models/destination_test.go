@@ -79,3 +79,23 @@ func TestEndpointURLsToPrivateAddressesAreRefusedAtRegistration(t *testing.T) {
 		}
 	}
 }
+
+// TestAllowedNetworksAreTheOnlyExceptions: with private addresses refused,
+// an endpoint in an allowed prefix is accepted, and its neighbours are not.
+func TestAllowedNetworksAreTheOnlyExceptions(t *testing.T) {
+	t.Parallel()
+	db := storetest.New(t)
+	ctx := t.Context()
+	s := models.NewStore(db.Gorm, models.StoreOpts{LookupIPFunc: fakeDNS, AllowedNetworks: []netip.Prefix{netip.MustParsePrefix("10.1.0.0/16")}})
+	ten, err := s.CreateTenant(ctx, models.TenantParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateEndpoint(ctx, ten.ID, models.EndpointParams{URL: ptr("http://10.1.2.3/hook"), EventTypes: []string{"*"}}); err != nil {
+		t.Fatalf("an allowed address: %v", err)
+	}
+	for _, u := range []string{"http://10.2.0.1/hook", "http://127.0.0.1/hook"} {
+		_, err := s.CreateEndpoint(ctx, ten.ID, models.EndpointParams{URL: ptr(u), EventTypes: []string{"*"}})
+		wantCode(t, err, models.CodeInvalid)
+	}
+}

@@ -115,7 +115,7 @@ func (s *Store) validateEndpoint(ctx context.Context, p EndpointParams, create b
 			return err
 		}
 		if s.lookup != nil {
-			if err := CheckDestination(ctx, *p.URL, s.lookup); err != nil {
+			if err := checkDestination(ctx, *p.URL, s.lookup, s.guard); err != nil {
 				return err
 			}
 		}

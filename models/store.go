@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"regexp"
 	"strings"
 	"sync"
 	"time"
 
+	"code.dny.dev/ssrf"
 	"gorm.io/gorm"
 )
 
@@ -22,6 +24,7 @@ type Store struct {
 	lookup  LookupIPFunc
 	schemas sync.Map // event type name@updated_at -> compiled JSON Schema
 	cache   *cache
+	guard   *ssrf.Guardian // nil: private addresses allowed
 }
 
 // StoreOpts configures a Store.
@@ -39,6 +42,9 @@ type StoreOpts struct {
 	// private, link-local and metadata addresses (default false: refused at
 	// registration, besides the sender's check when it connects).
 	AllowPrivateNetworks bool
+	// AllowedNetworks are exceptions to the refusal of private addresses:
+	// endpoint URLs in these prefixes are accepted (HOOKD_ALLOWED_NETWORKS).
+	AllowedNetworks []netip.Prefix
 	// LookupIPFunc resolves endpoint hosts at registration, with a 2 s
 	// timeout (default: the system resolver).
 	LookupIPFunc LookupIPFunc
@@ -72,6 +78,7 @@ func NewStoreWithKey(db *gorm.DB, opts StoreOpts) (*Store, error) {
 		cache: newCache(opts.CacheTTL),
 	}
 	if !opts.AllowPrivateNetworks {
+		s.guard = AddressGuard(opts.AllowedNetworks)
 		s.lookup = opts.LookupIPFunc
 		if s.lookup == nil {
 			s.lookup = lookupIP

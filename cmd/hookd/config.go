@@ -28,6 +28,7 @@ type Config struct {
 	AdminKey             string              // HOOKD_ADMIN_KEY: an admin key; empty = generate one on first start
 	SecretKey            string              // HOOKD_SECRET_KEY: base64 of 32 bytes; encrypts endpoint secrets at rest
 	AllowPrivateNetworks bool                // HOOKD_ALLOW_PRIVATE_NETWORKS: deliver to loopback/private addresses
+	AllowedNetworks      []netip.Prefix      // HOOKD_ALLOWED_NETWORKS: exceptions to the refusal of private addresses
 	RetrySchedule        dispatcher.Schedule // HOOKD_RETRY_SCHEDULE: delays after the first attempt
 	DeliveryTimeout      time.Duration       // HOOKD_DELIVERY_TIMEOUT: per attempt
 	SweepInterval        time.Duration       // HOOKD_SWEEP_INTERVAL
@@ -75,6 +76,8 @@ var settings = []setting{
 		func(c *Config, v string) error { c.RedisURL = v; return nil }},
 	{"HOOKD_ALLOW_PRIVATE_NETWORKS", "allow-private-networks", "false", "deliver to loopback, private and link-local addresses",
 		func(c *Config, v string) (err error) { c.AllowPrivateNetworks, err = strconv.ParseBool(v); return err }},
+	{"HOOKD_ALLOWED_NETWORKS", "allowed-networks", "", "comma-separated addresses or CIDR prefixes that endpoints may use although private (an internal service)",
+		func(c *Config, v string) (err error) { c.AllowedNetworks, err = parsePrefixes(v); return err }},
 	{"HOOKD_RETRY_SCHEDULE", "retry-schedule", dispatcher.DefaultSchedule.String(), "comma-separated delays between attempts",
 		func(c *Config, v string) (err error) { c.RetrySchedule, err = dispatcher.ParseSchedule(v); return err }},
 	{"HOOKD_DELIVERY_TIMEOUT", "delivery-timeout", "15s", "timeout of one attempt, body included",

@@ -158,7 +158,9 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	store, err := models.NewStoreWithKey(db, models.StoreOpts{SecretKey: key, AllowPrivateNetworks: cfg.AllowPrivateNetworks})
+	store, err := models.NewStoreWithKey(db, models.StoreOpts{
+		SecretKey: key, AllowPrivateNetworks: cfg.AllowPrivateNetworks, AllowedNetworks: cfg.AllowedNetworks,
+	})
 	if err != nil {
 		return fmt.Errorf("HOOKD_SECRET_KEY: %w", err)
 	}
@@ -293,7 +295,8 @@ func (m *Main) startWorkers(ctx context.Context, g *errgroup.Group, d *deps) err
 	cfg := m.Config
 	worker := dispatcher.NewWorker(d.store, d.queue, dispatcher.Config{
 		Queue: cfg.Queue, Concurrency: cfg.Concurrency, EndpointConcurrency: cfg.EndpointConcurrency, Schedule: cfg.RetrySchedule,
-		Timeout: cfg.DeliveryTimeout, AllowPrivateNetworks: cfg.AllowPrivateNetworks, Logger: d.log, Metrics: d.metrics,
+		Timeout: cfg.DeliveryTimeout, AllowPrivateNetworks: cfg.AllowPrivateNetworks, AllowedNetworks: cfg.AllowedNetworks,
+		Logger: d.log, Metrics: d.metrics,
 		DisableAfter: cfg.DisableAfter,
 	})
 	purger := dispatcher.NewPurger(d.store, dispatcher.PurgerConfig{Retention: cfg.Retention, Interval: cfg.PurgeInterval, Logger: d.log})

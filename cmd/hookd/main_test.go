@@ -43,7 +43,10 @@ func backends(t *testing.T) map[string]string {
 		"HOOKD_QUEUE":                  "test_" + strings.ToLower(ulid.Make().String()),
 		"HOOKD_LISTEN":                 "127.0.0.1:0",
 		"HOOKD_ADMIN_KEY":              testAdminKey,
-		"HOOKD_ALLOW_PRIVATE_NETWORKS": "true",
+		// Private addresses refused, as by default, but for the test
+		// receivers' own: the guard is on in every end-to-end test.
+		"HOOKD_ALLOW_PRIVATE_NETWORKS": "false",
+		"HOOKD_ALLOWED_NETWORKS":       "127.0.0.1/32",
 		"HOOKD_SWEEP_INTERVAL":         "200ms",
 		"HOOKD_DELIVERY_TIMEOUT":       "5s",
 		"HOOKD_LOG_LEVEL":              "warn",
