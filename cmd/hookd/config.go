@@ -19,6 +19,7 @@ type Config struct {
 	Listen               string              // HOOKD_LISTEN: API address of serve and api
 	MetricsListen        string              // HOOKD_METRICS_LISTEN: /metrics and /healthz of a worker
 	PprofListen          string              // HOOKD_PPROF_LISTEN: Go's /debug/pprof, for profiling; empty = off
+	CacheTTL             time.Duration       // HOOKD_CACHE_TTL: how long the hot path trusts keys, tenants, event types, endpoints
 	HTTPReadTimeout      time.Duration       // HOOKD_HTTP_READ_TIMEOUT: a request, body included, on every listener
 	HTTPWriteTimeout     time.Duration       // HOOKD_HTTP_WRITE_TIMEOUT: writing a response
 	HTTPIdleTimeout      time.Duration       // HOOKD_HTTP_IDLE_TIMEOUT: a keep-alive connection between requests
@@ -62,6 +63,8 @@ var settings = []setting{
 		func(c *Config, v string) error { c.MetricsListen = v; return nil }},
 	{"HOOKD_PPROF_LISTEN", "pprof-listen", "", "address of Go's /debug/pprof profiles (keep it on loopback); empty: off",
 		func(c *Config, v string) error { c.PprofListen = v; return nil }},
+	{"HOOKD_CACHE_TTL", "cache-ttl", "1s", "how long a process trusts the keys, tenants, event types and endpoints it read; a change made through another process takes effect within it",
+		func(c *Config, v string) (err error) { c.CacheTTL, err = positiveDuration(v); return err }},
 	{"HOOKD_HTTP_READ_TIMEOUT", "http-read-timeout", "30s", "longest a client may take to send a request, body included (every listener)",
 		func(c *Config, v string) (err error) { c.HTTPReadTimeout, err = positiveDuration(v); return err }},
 	{"HOOKD_HTTP_WRITE_TIMEOUT", "http-write-timeout", "30s", "longest hookd takes to write a response before it drops the connection",

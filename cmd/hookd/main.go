@@ -160,6 +160,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	store, err := models.NewStoreWithKey(db, models.StoreOpts{
 		SecretKey: key, AllowPrivateNetworks: cfg.AllowPrivateNetworks, AllowedNetworks: cfg.AllowedNetworks,
+		CacheTTL: cfg.CacheTTL,
 	})
 	if err != nil {
 		return fmt.Errorf("HOOKD_SECRET_KEY: %w", err)
