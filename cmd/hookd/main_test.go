@@ -39,10 +39,10 @@ func backends(t *testing.T) map[string]string {
 	t.Helper()
 	db := storetest.New(t)
 	env := map[string]string{
-		"HOOKD_DATABASE_URL":           db.URL,
-		"HOOKD_QUEUE":                  "test_" + strings.ToLower(ulid.Make().String()),
-		"HOOKD_LISTEN":                 "127.0.0.1:0",
-		"HOOKD_ADMIN_KEY":              testAdminKey,
+		"HOOKD_DATABASE_URL": db.URL,
+		"HOOKD_QUEUE":        "test_" + strings.ToLower(ulid.Make().String()),
+		"HOOKD_LISTEN":       "127.0.0.1:0",
+		"HOOKD_ADMIN_KEY":    testAdminKey,
 		// Private addresses refused, as by default, but for the test
 		// receivers' own: the guard is on in every end-to-end test.
 		"HOOKD_ALLOW_PRIVATE_NETWORKS": "false",
