@@ -43,6 +43,7 @@ type throughputOpts struct {
 	profileDir  string
 	timeout     time.Duration
 	env         string
+	bin         string
 }
 
 // runThroughput starts hookd as a child process, emits messages through its
@@ -64,6 +65,7 @@ func runThroughput(args []string) error {
 	fs.StringVar(&o.profileDir, "profile", "", "write CPU profiles of hookd (pprof) taken during the run into this directory")
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Minute, "give up waiting for deliveries after this")
 	fs.StringVar(&o.env, "env", "", "extra hookd settings, comma-separated KEY=VALUE")
+	fs.StringVar(&o.bin, "bin", "", "a hookd binary to measure (default: build ./cmd/hookd), e.g. an older build to compare")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -127,9 +129,12 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Micros
 // benchHookd runs one measurement of hookd.
 func benchHookd(ctx context.Context, o throughputOpts) (tpResult, error) {
 	var res tpResult
-	bin, err := buildHookd()
-	if err != nil {
-		return res, err
+	bin := o.bin
+	if bin == "" {
+		var err error
+		if bin, err = buildHookd(); err != nil {
+			return res, err
+		}
 	}
 	secret, err := signature.NewSecret()
 	if err != nil {
