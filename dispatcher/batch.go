@@ -65,6 +65,15 @@ func (b *batcher[T, R]) submit(ctx context.Context, v T) (R, error) {
 	}
 }
 
+// post hands v over without waiting for its result; it blocks only while
+// the flushers are that far behind.
+func (b *batcher[T, R]) post(v T) {
+	select {
+	case b.in <- batchItem[T, R]{v: v, done: make(chan batchResult[R], 1)}:
+	case <-b.stop:
+	}
+}
+
 func (b *batcher[T, R]) loop() {
 	items := make([]batchItem[T, R], 0, b.max)
 	values := make([]T, 0, b.max)

@@ -128,7 +128,7 @@ func (l *limiter) acquire(ctx context.Context, ep *models.Endpoint) (release fun
 			return nil, fmt.Errorf("concurrency limit: %w", err)
 		}
 		if oldest == 0 {
-			return func() { _, _ = l.releases.submit(context.WithoutCancel(ctx), s) }, nil
+			return func() { l.releases.post(s) }, nil
 		}
 		takenAt := time.UnixMilli(oldest).Add(-l.hold)
 		if now.Sub(takenAt) > turningWithin || now.After(deadline) {

@@ -1,13 +1,19 @@
 // Command hookd-soak runs minutes of load through real hookd processes while
-// injecting faults at random (worker SIGKILL, Redis flush, Redis restart),
-// then checks that nothing was lost:
+// injecting faults at random (worker SIGKILL, Redis flush, Redis restart,
+// and on request PostgreSQL or Redis unreachable for a while), then checks
+// that nothing was lost:
 //
 //	go run ./cmd/hookd-soak -messages 10000 -rate 100
+//	go run ./cmd/hookd-soak -database-url postgres://… -fault-kinds db-outage,redis-outage -faults 2
 //
 // It prints emitted, delivered (distinct webhook-ids), duplicates, failed
-// and lost; lost must be 0. It uses the embedded SQLite unless
-// -database-url names a PostgreSQL database, and a redis-server of its own
-// (or an in-process Redis when there is none), since it flushes it.
+// and lost; lost must be 0. Emits the API refuses (a 503 while the database
+// is unreachable) are counted as refused and not expected to arrive; every
+// accepted one must. It uses the embedded SQLite unless -database-url names a
+// PostgreSQL database, and a redis-server of its own (or an in-process Redis
+// when there is none), since it flushes it. The outages put a TCP proxy
+// between hookd and the backend and cut it: every connection is closed and
+// new ones are refused until the outage ends; the data stays.
 package main
 
 import (
@@ -20,9 +26,13 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -49,7 +59,13 @@ type options struct {
 	endpointMax int
 	preload     bool
 	timeout     time.Duration
+	faultKinds  []string
+	dbOutage    time.Duration
+	redisOutage time.Duration
 }
+
+// allFaultKinds are the faults the soak can inject.
+var allFaultKinds = []string{"kill-worker", "flush-redis", "restart-redis", "db-outage", "redis-outage"}
 
 func main() {
 	var o options
@@ -58,12 +74,33 @@ func main() {
 	flag.IntVar(&o.concurrency, "concurrency", 16, "concurrent emitters")
 	flag.Float64Var(&o.failRate, "fail-rate", 0.05, "share of requests the receiver answers 500")
 	flag.StringVar(&o.dbURL, "database-url", "", "PostgreSQL URL of an empty database; empty: SQLite in a temporary directory")
-	flag.IntVar(&o.faults, "faults", 4, "faults to inject at random while emitting (at least one worker kill and one Redis flush)")
+	flag.IntVar(&o.faults, "faults", 4, "faults to inject at random while emitting (each of -fault-kinds at least once when there are enough, the first ones first)")
+	kinds := flag.String("fault-kinds", "kill-worker,flush-redis,restart-redis", "comma-separated faults to draw from: "+strings.Join(allFaultKinds, ", ")+" (db-outage needs a PostgreSQL -database-url)")
+	flag.DurationVar(&o.dbOutage, "db-outage", 60*time.Second, "how long a db-outage keeps PostgreSQL unreachable")
+	flag.DurationVar(&o.redisOutage, "redis-outage", 60*time.Second, "how long a redis-outage keeps Redis unreachable (stopped, not flushed)")
 	flag.Float64Var(&o.rate, "rate", 100, "messages per second (0: as fast as possible), so that the load lasts minutes")
 	flag.IntVar(&o.endpointMax, "endpoint-concurrency", 0, "the endpoint's max_concurrency (0: hookd's default)")
 	flag.BoolVar(&o.preload, "preload", false, "emit everything first, then start the workers, to time delivery alone (no faults)")
 	flag.DurationVar(&o.timeout, "timeout", 10*time.Minute, "give up waiting for the deliveries after this")
 	flag.Parse()
+	for k := range strings.SplitSeq(*kinds, ",") {
+		if k = strings.TrimSpace(k); k == "" {
+			continue
+		}
+		if !slices.Contains(allFaultKinds, k) {
+			fmt.Fprintf(os.Stderr, "hookd-soak: unknown fault kind %q (want %s)\n", k, strings.Join(allFaultKinds, ", "))
+			os.Exit(2)
+		}
+		o.faultKinds = append(o.faultKinds, k)
+	}
+	if o.faults > 0 && len(o.faultKinds) == 0 {
+		fmt.Fprintln(os.Stderr, "hookd-soak: -faults needs at least one of -fault-kinds")
+		os.Exit(2)
+	}
+	if slices.Contains(o.faultKinds, "db-outage") && !strings.HasPrefix(o.dbURL, "postgres://") && !strings.HasPrefix(o.dbURL, "postgresql://") {
+		fmt.Fprintln(os.Stderr, "hookd-soak: db-outage needs a PostgreSQL -database-url: SQLite is a file, it cannot become unreachable")
+		os.Exit(2)
+	}
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "hookd-soak:", err)
 		os.Exit(1)
@@ -86,6 +123,23 @@ func run(o options) error {
 	}
 	defer rs.stop()
 
+	// The outages need a proxy to cut between hookd and the backend; the
+	// soak itself reads the database directly.
+	hookdDBURL, hookdRedisURL := o.dbURL, rs.url
+	var dbProxy, redisProxy *tcpProxy
+	if slices.Contains(o.faultKinds, "db-outage") && o.faults > 0 {
+		if dbProxy, hookdDBURL, err = proxyURL(o.dbURL, "5432"); err != nil {
+			return fmt.Errorf("proxy the database: %w", err)
+		}
+		defer dbProxy.close()
+	}
+	if slices.Contains(o.faultKinds, "redis-outage") && o.faults > 0 {
+		if redisProxy, hookdRedisURL, err = proxyURL(rs.url, "6379"); err != nil {
+			return fmt.Errorf("proxy Redis: %w", err)
+		}
+		defer redisProxy.close()
+	}
+
 	recv := newReceiver(o.failRate)
 	recvLn, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -97,7 +151,7 @@ func run(o options) error {
 
 	apiPort := freePort()
 	env := []string{
-		"HOOKD_DATABASE_URL=" + o.dbURL, "HOOKD_DATA_DIR=" + dir, "HOOKD_REDIS_URL=" + rs.url,
+		"HOOKD_DATABASE_URL=" + hookdDBURL, "HOOKD_DATA_DIR=" + dir, "HOOKD_REDIS_URL=" + hookdRedisURL,
 		"HOOKD_ADMIN_KEY=" + adminKey, "HOOKD_LISTEN=127.0.0.1:" + apiPort, "HOOKD_ALLOW_PRIVATE_NETWORKS=true",
 		"HOOKD_RETRY_SCHEDULE=1s,2s,4s,8s,8s,8s,8s,8s", "HOOKD_SWEEP_INTERVAL=1s", "HOOKD_DELIVERY_TIMEOUT=5s",
 		"HOOKD_LOG_LEVEL=error",
@@ -111,46 +165,59 @@ func run(o options) error {
 	if err := waitHTTP(base + "/healthz"); err != nil {
 		return err
 	}
-	workers := make([]*exec.Cmd, o.workers)
-	startWorkers := func() error {
-		for i := range workers {
-			if workers[i], err = procs.startCmd("worker"); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
+	workers := newWorkerPool(procs, o.workers)
+	defer workers.stop()
 	if o.preload {
 		o.faults = 0 // there are no workers to kill while emitting
-	} else if err := startWorkers(); err != nil {
-		return err
+	} else {
+		workers.start()
 	}
 	api := &apiClient{base: base}
 	if err := api.setup("http://"+recvLn.Addr().String()+"/hook", o.endpointMax); err != nil {
 		return err
 	}
 
-	// Faults at random moments while emitting; with two or more, at least one kill and one flush.
+	start := time.Now()
+	// Faults at random moments while emitting: each kind once (the first
+	// ones first, when there are fewer faults than kinds), then at random.
 	var kinds []string
-	if o.faults >= 2 {
-		kinds = []string{"kill-worker", "flush-redis"}
-	}
 	for len(kinds) < o.faults {
-		kinds = append(kinds, []string{"kill-worker", "flush-redis", "restart-redis"}[rand.IntN(3)]) //nolint:gosec // not security
+		if len(kinds) < len(o.faultKinds) {
+			kinds = append(kinds, o.faultKinds[len(kinds)])
+		} else {
+			kinds = append(kinds, o.faultKinds[rand.IntN(len(o.faultKinds))]) //nolint:gosec // not security
+		}
 	}
 	faultAt := map[int]string{}
 	for _, k := range kinds {
-		faultAt[o.messages/10+rand.IntN(o.messages*8/10)] = k //nolint:gosec // not security
+		for range 100 { // a free emit, so that no fault replaces another
+			at := o.messages/10 + rand.IntN(max(1, o.messages*8/10)) //nolint:gosec // not security
+			if _, taken := faultAt[at]; !taken {
+				faultAt[at] = k
+				break
+			}
+		}
+	}
+	// An outage cuts its proxy and restores it later, while the emits go on.
+	var outages sync.WaitGroup
+	outage := func(kind string, p *tcpProxy, d time.Duration) {
+		p.cut()
+		outages.Go(func() {
+			time.Sleep(d)
+			p.restore()
+			fmt.Printf("%6.1fs fault ended: %s (after %s)\n", time.Since(start).Seconds(), kind, d)
+		})
 	}
 
 	pace := rate.NewLimiter(rate.Inf, 1)
 	if o.rate > 0 {
 		pace = rate.NewLimiter(rate.Limit(o.rate), 1)
 	}
-	start := time.Now()
 	var next atomic.Int64
 	var accepted sync.Map
 	var refused atomic.Int64
+	var refusedMu sync.Mutex
+	refusedBy := map[string]int{} // status, or "error"
 	var wg sync.WaitGroup
 	var faultMu sync.Mutex
 	for range o.concurrency {
@@ -163,25 +230,38 @@ func run(o options) error {
 				}
 				if kind, ok := faultAt[i]; ok {
 					faultMu.Lock()
-					fmt.Printf("%6.1fs fault: %s (after %d emits)\n", time.Since(start).Seconds(), kind, i)
+					switch kind {
+					case "db-outage":
+						fmt.Printf("%6.1fs fault: %s for %s (after %d emits)\n", time.Since(start).Seconds(), kind, o.dbOutage, i)
+					case "redis-outage":
+						fmt.Printf("%6.1fs fault: %s for %s (after %d emits)\n", time.Since(start).Seconds(), kind, o.redisOutage, i)
+					default:
+						fmt.Printf("%6.1fs fault: %s (after %d emits)\n", time.Since(start).Seconds(), kind, i)
+					}
 					switch kind {
 					case "kill-worker":
-						w := rand.IntN(len(workers)) //nolint:gosec // not security
-						_ = workers[w].Process.Signal(syscall.SIGKILL)
-						_ = workers[w].Wait()
-						if c, err := procs.startCmd("worker"); err == nil {
-							workers[w] = c
-						}
+						workers.kill(rand.IntN(o.workers)) //nolint:gosec // not security
 					case "flush-redis":
 						rs.flush()
 					case "restart-redis":
 						rs.restart()
+					case "db-outage":
+						outage(kind, dbProxy, o.dbOutage)
+					case "redis-outage":
+						outage(kind, redisProxy, o.redisOutage)
 					}
 					faultMu.Unlock()
 				}
-				id, err := api.emit(i)
+				id, status, err := api.emit(i)
 				if err != nil {
 					refused.Add(1)
+					why := "error"
+					if status != 0 {
+						why = fmt.Sprint(status)
+					}
+					refusedMu.Lock()
+					refusedBy[why]++
+					refusedMu.Unlock()
 					continue
 				}
 				accepted.Store(id, true)
@@ -192,12 +272,11 @@ func run(o options) error {
 	emitTime := time.Since(start)
 	ids := []string{}
 	accepted.Range(func(k, _ any) bool { ids = append(ids, k.(string)); return true })
-	fmt.Printf("%6.1fs emitted %d (%d refused) in %s; waiting for the deliveries to end\n", time.Since(start).Seconds(), len(ids), refused.Load(), emitTime.Round(time.Millisecond))
+	fmt.Printf("%6.1fs emitted %d (%d refused%s) in %s; waiting for the deliveries to end\n", time.Since(start).Seconds(), len(ids), refused.Load(), describe(refusedBy), emitTime.Round(time.Millisecond))
+	outages.Wait() // the deliveries cannot end before the backends are back
 	if o.preload {
 		start = time.Now() // time the delivery alone
-		if err := startWorkers(); err != nil {
-			return err
-		}
+		workers.start()
 	}
 
 	db, err := openDB(o.dbURL, dir)
@@ -229,6 +308,9 @@ func run(o options) error {
 		failed[id] = true
 	}
 	delivered, duplicates, lost := 0, 0, 0
+	if n := recv.others(&accepted); n > 0 {
+		fmt.Printf("%d webhook-ids arrived whose emit was not accepted (a refused emit must store nothing, unless its answer was lost)\n", n)
+	}
 	for _, id := range ids {
 		n := recv.count(id)
 		switch {
@@ -258,6 +340,19 @@ type receiver struct {
 
 func newReceiver(failRate float64) *receiver {
 	return &receiver{failRate: failRate, seen: map[string]int{}}
+}
+
+// others counts the webhook-ids seen that are not in accepted.
+func (r *receiver) others(accepted *sync.Map) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for id := range r.seen {
+		if _, ok := accepted.Load(id); !ok {
+			n++
+		}
+	}
+	return n
 }
 
 func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
@@ -316,16 +411,30 @@ func (a *apiClient) setup(url string, maxConcurrency int) error {
 	return nil
 }
 
-func (a *apiClient) emit(i int) (string, error) {
+// emit returns the message id, or the status (0: no answer) and an error.
+func (a *apiClient) emit(i int) (string, int, error) {
 	var msg struct{ ID string }
 	status, err := a.call("POST", "/v1/tenants/soak/messages", map[string]any{"event_type": "soak.test", "payload": map[string]int{"n": i}}, &msg)
 	if err != nil {
-		return "", fmt.Errorf("emit: %w", err)
+		return "", 0, fmt.Errorf("emit: %w", err)
 	}
-	if status != http.StatusCreated {
-		return "", fmt.Errorf("emit: status %d", status)
+	if status != http.StatusCreated || msg.ID == "" {
+		return "", status, fmt.Errorf("emit: status %d", status)
 	}
-	return msg.ID, nil
+	return msg.ID, status, nil
+}
+
+// describe lists the refusals by cause: ": 503×12, error×1".
+func describe(by map[string]int) string {
+	var parts []string
+	for k, n := range by {
+		parts = append(parts, fmt.Sprintf("%s×%d", k, n))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	sort.Strings(parts)
+	return ": " + strings.Join(parts, ", ")
 }
 
 // processes runs hookd subprocesses.
@@ -336,8 +445,19 @@ type processes struct {
 	cmds     []*exec.Cmd
 }
 
-func (p *processes) start(mode string) error { _, err := p.startCmd(mode); return err }
+// start runs a process that stopAll stops.
+func (p *processes) start(mode string) error {
+	cmd, err := p.startCmd(mode)
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	p.cmds = append(p.cmds, cmd)
+	p.mu.Unlock()
+	return nil
+}
 
+// startCmd runs a process that the caller waits for and stops.
 func (p *processes) startCmd(mode string) (*exec.Cmd, error) {
 	cmd := exec.Command(p.bin, mode) //nolint:gosec // our own binary
 	cmd.Env = append(os.Environ(), p.env...)
@@ -346,12 +466,11 @@ func (p *processes) startCmd(mode string) (*exec.Cmd, error) {
 		return nil, err
 	}
 	cmd.Stdout, cmd.Stderr = log, log
-	if err := cmd.Start(); err != nil {
+	err = cmd.Start()
+	_ = log.Close() // the child holds its own copy
+	if err != nil {
 		return nil, err
 	}
-	p.mu.Lock()
-	p.cmds = append(p.cmds, cmd)
-	p.mu.Unlock()
 	return cmd, nil
 }
 
@@ -364,6 +483,178 @@ func (p *processes) stopAll() {
 	for _, c := range p.cmds {
 		_ = c.Wait()
 	}
+}
+
+// workerPool keeps n worker processes running: one that exits, killed or on
+// its own (a worker started while the database is unreachable exits at once),
+// is started again, after a second when it was not killed.
+type workerPool struct {
+	procs    *processes
+	mu       sync.Mutex
+	cmds     []*exec.Cmd
+	killed   []bool
+	stopping bool
+	wg       sync.WaitGroup
+}
+
+func newWorkerPool(procs *processes, n int) *workerPool {
+	return &workerPool{procs: procs, cmds: make([]*exec.Cmd, n), killed: make([]bool, n)}
+}
+
+func (w *workerPool) start() {
+	for i := range w.cmds {
+		w.wg.Go(func() {
+			for {
+				w.mu.Lock()
+				if w.stopping {
+					w.mu.Unlock()
+					return
+				}
+				cmd, err := w.procs.startCmd("worker")
+				w.cmds[i] = cmd
+				w.mu.Unlock()
+				if err == nil {
+					_ = cmd.Wait()
+				}
+				w.mu.Lock()
+				killed := w.killed[i]
+				w.killed[i] = false
+				w.mu.Unlock()
+				if !killed {
+					time.Sleep(time.Second)
+				}
+			}
+		})
+	}
+}
+
+// kill SIGKILLs worker i, which is then started again.
+func (w *workerPool) kill(i int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if c := w.cmds[i]; c != nil && c.Process != nil {
+		w.killed[i] = true
+		_ = c.Process.Signal(syscall.SIGKILL)
+	}
+}
+
+func (w *workerPool) stop() {
+	w.mu.Lock()
+	w.stopping = true
+	for _, c := range w.cmds {
+		if c != nil && c.Process != nil {
+			_ = c.Process.Signal(syscall.SIGTERM)
+		}
+	}
+	w.mu.Unlock()
+	w.wg.Wait()
+}
+
+// tcpProxy forwards to a server until cut, to make it unreachable at will
+// while its data stays.
+type tcpProxy struct {
+	ln     net.Listener
+	target string
+	mu     sync.Mutex
+	cuts   int // outages under way; down while > 0
+	conns  map[net.Conn]bool
+}
+
+// proxyURL starts a proxy to the host of rawURL and returns the URL through
+// it; defaultPort is used when the URL names none.
+func proxyURL(rawURL, defaultPort string) (*tcpProxy, string, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, "", err
+	}
+	if u.Hostname() == "" {
+		return nil, "", fmt.Errorf("%s names no host to proxy", u.Redacted())
+	}
+	target := u.Host
+	if u.Port() == "" {
+		target = net.JoinHostPort(u.Hostname(), defaultPort)
+	}
+	p, err := newTCPProxy(target)
+	if err != nil {
+		return nil, "", err
+	}
+	u.Host = p.ln.Addr().String()
+	return p, u.String(), nil
+}
+
+func newTCPProxy(target string) (*tcpProxy, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	p := &tcpProxy{ln: ln, target: target, conns: map[net.Conn]bool{}}
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go p.serve(conn)
+		}
+	}()
+	return p, nil
+}
+
+func (p *tcpProxy) serve(conn net.Conn) {
+	p.mu.Lock()
+	down := p.cuts > 0
+	p.mu.Unlock()
+	if down {
+		_ = conn.Close()
+		return
+	}
+	up, err := net.DialTimeout("tcp", p.target, 5*time.Second)
+	if err != nil {
+		_ = conn.Close()
+		return
+	}
+	p.mu.Lock()
+	if p.cuts > 0 { // cut while dialling
+		p.mu.Unlock()
+		_ = conn.Close()
+		_ = up.Close()
+		return
+	}
+	p.conns[conn], p.conns[up] = true, true
+	p.mu.Unlock()
+	pipe := func(dst, src net.Conn) {
+		_, _ = io.Copy(dst, src)
+		_ = dst.Close()
+		_ = src.Close()
+		p.mu.Lock()
+		delete(p.conns, dst)
+		delete(p.conns, src)
+		p.mu.Unlock()
+	}
+	go pipe(up, conn)
+	go pipe(conn, up)
+}
+
+// cut closes every connection and refuses new ones until restore.
+func (p *tcpProxy) cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.cuts++
+	for c := range p.conns {
+		_ = c.Close()
+	}
+	p.conns = map[net.Conn]bool{}
+}
+
+func (p *tcpProxy) restore() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.cuts--
+}
+
+func (p *tcpProxy) close() {
+	_ = p.ln.Close()
+	p.cut()
 }
 
 // redisServer is the soak's own Redis, which it flushes and restarts.
