@@ -81,8 +81,8 @@ func insertMessages(tx *gorm.DB, msgs []*Message) ([]string, error) {
 	sql.WriteString("INSERT INTO messages (id, tenant_id, event_type, payload, idempotency_key, created_at) VALUES ")
 	args := messageValues(&sql, msgs)
 	sql.WriteString(" ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING id")
-	var ids []string
-	if err := tx.Raw(sql.String(), args...).Scan(&ids).Error; err != nil {
+	ids, err := queryIDs(tx, sql.String(), args)
+	if err != nil {
 		return nil, fmt.Errorf("insert messages: %w", err)
 	}
 	inserted := make(map[string]bool, len(ids))
@@ -131,8 +131,8 @@ SELECT v.* FROM (VALUES `)
 		sql.WriteString(") AS v WHERE v.column3 IN (SELECT id FROM m))")
 	}
 	sql.WriteString(" SELECT id FROM m")
-	var ids []string
-	if err := db.Raw(sql.String(), args...).Scan(&ids).Error; err != nil {
+	ids, err := queryIDs(db, sql.String(), args)
+	if err != nil {
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) && pgErr.Code == pgForeignKeyViolation {
 			err = gorm.ErrForeignKeyViolated // gorm translates only unwrapped errors
@@ -172,13 +172,6 @@ type Claim struct {
 	token             string
 }
 
-// claimRow is what the claim statement returns.
-type claimRow struct {
-	Delivery
-	Payload           string
-	EndpointUpdatedAt sqlTime
-}
-
 // ClaimDeliveries moves due pending deliveries to inflight in one
 // statement, each only if its attempt count still matches, so that of two
 // workers with the same task only one sends it. It returns, aligned with
@@ -204,13 +197,29 @@ RETURNING id, tenant_id, message_id, endpoint_id, event_type, status, attempt_co
   (SELECT payload FROM messages WHERE messages.id = deliveries.message_id) AS payload,
   (SELECT updated_at FROM endpoints WHERE endpoints.id = deliveries.endpoint_id) AS endpoint_updated_at`)
 	args = append(args, StatusPending, t.Add(o.Early))
-	var rows []claimRow
-	if err := s.db.WithContext(ctx).Raw(sql.String(), args...).Scan(&rows).Error; err != nil {
+	rows, err := s.db.WithContext(ctx).Raw(sql.String(), args...).Rows()
+	if err != nil {
 		return nil, fmt.Errorf("claim deliveries: %w", err)
 	}
-	byID := make(map[string]*Claim, len(rows))
-	for _, r := range rows {
-		byID[r.ID] = &Claim{Delivery: r.Delivery, Payload: RawJSON(r.Payload), EndpointUpdatedAt: r.EndpointUpdatedAt.Time, token: token}
+	defer rows.Close()
+	byID := make(map[string]*Claim, len(ps))
+	for rows.Next() {
+		c := &Claim{token: token}
+		d := &c.Delivery
+		var next, created, updated, epUpdated sqlTime
+		var payload string
+		if err := rows.Scan(&d.ID, &d.TenantID, &d.MessageID, &d.EndpointID, &d.EventType, &d.Status, &d.AttemptCount,
+			&next, &d.NextTrigger, &d.LastStatusCode, &d.LastError, &created, &updated, &payload, &epUpdated); err != nil {
+			return nil, fmt.Errorf("claim deliveries: %w", err)
+		}
+		if !next.IsZero() {
+			d.NextAttemptAt = &next.Time
+		}
+		d.CreatedAt, d.UpdatedAt, c.EndpointUpdatedAt, c.Payload = created.Time, updated.Time, epUpdated.Time, RawJSON(payload)
+		byID[d.ID] = c
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("claim deliveries: %w", err)
 	}
 	out := make([]*Claim, len(ps))
 	for i, p := range ps {
@@ -363,8 +372,8 @@ FROM (VALUES `)
 	}
 	sql.WriteString(`) AS v WHERE deliveries.id = v.column1 AND deliveries.lock_token = v.column2 RETURNING deliveries.id)
 SELECT id FROM u`)
-	var ids []string
-	if err := db.Raw(sql.String(), args...).Scan(&ids).Error; err != nil {
+	ids, err := queryIDs(db, sql.String(), args)
+	if err != nil {
 		return nil, fmt.Errorf("record attempts: %w", err)
 	}
 	updated := make(map[string]bool, len(ids))
@@ -407,6 +416,26 @@ func (s *Store) ParkClaim(ctx context.Context, c *Claim, reason string) error {
 			"status": StatusPending, "next_attempt_at": nil, "last_error": reason,
 			"locked_until": nil, "lock_token": nil, "updated_at": t,
 		}).Error
+}
+
+// queryIDs runs a statement that returns one column of ids. It reads the
+// rows itself: gorm's Scan formats the whole statement with its arguments
+// for a logger, which costs more than the statement on a batch.
+func queryIDs(db *gorm.DB, sql string, args []any) ([]string, error) {
+	rows, err := db.Raw(sql, args...).Rows()
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }
 
 // sqlTime scans a timestamp that a subquery returns: a time from

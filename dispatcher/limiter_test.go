@@ -1,0 +1,97 @@
+package dispatcher
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"hookd.dev/hookd/models"
+)
+
+// TestLimiterHoldsAnEndpointsConcurrency: across limiters (worker
+// processes) sharing one Redis, an endpoint never has more slots taken than
+// its limit; a released slot is free again, and a slot whose holder died
+// frees itself after the hold time.
+func TestLimiterHoldsAnEndpointsConcurrency(t *testing.T) {
+	h := newHarness(t)
+	const hold = 300 * time.Millisecond
+	a := newLimiter(h.rdb, h.queue.name, 3, 1, hold, quiet())
+	b := newLimiter(h.rdb, h.queue.name, 3, 1, hold, quiet())
+	t.Cleanup(a.Close)
+	t.Cleanup(b.Close)
+	ep := &models.Endpoint{ID: "ep_limited"}
+	var releases []func()
+	for _, l := range []*limiter{a, b, a} {
+		release, err := l.acquire(h.ctx, ep)
+		if err != nil {
+			t.Fatalf("slot %d of 3: %v", len(releases)+1, err)
+		}
+		releases = append(releases, release)
+	}
+	if _, err := b.acquire(h.ctx, ep); !isBusyErr(err) {
+		t.Fatalf("a fourth slot: %v, want busy", err)
+	}
+	other := &models.Endpoint{ID: "ep_other"}
+	if _, err := b.acquire(h.ctx, other); err != nil {
+		t.Fatalf("another endpoint is not held by this one's limit: %v", err)
+	}
+	releases[0]()
+	eventuallyTrue(t, "a released slot to be free", func() bool {
+		release, err := b.acquire(h.ctx, ep)
+		if err == nil {
+			release()
+		}
+		return err == nil
+	})
+	// The endpoint's own limit overrides the default.
+	one := &models.Endpoint{ID: "ep_one", MaxConcurrency: ptr(1)}
+	if _, err := a.acquire(h.ctx, one); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.acquire(h.ctx, one); !isBusyErr(err) {
+		t.Fatalf("max_concurrency 1, second slot: %v, want busy", err)
+	}
+	// A holder that died: its slot expires after the hold time.
+	eventuallyTrue(t, "a dead holder's slot to expire", func() bool {
+		_, err := b.acquire(h.ctx, one)
+		return err == nil
+	})
+}
+
+// TestLimiterHoldsAnEndpointsRate: an endpoint with a rate limit gets no
+// more attempts a second than it allows.
+func TestLimiterHoldsAnEndpointsRate(t *testing.T) {
+	h := newHarness(t)
+	l := newLimiter(h.rdb, h.queue.name, 100, 1, time.Minute, quiet())
+	t.Cleanup(l.Close)
+	ep := &models.Endpoint{ID: "ep_rated", RateLimit: ptr(5)}
+	allowed := 0
+	for range 20 {
+		release, err := l.acquire(h.ctx, ep)
+		if err == nil {
+			allowed++
+			release()
+		} else if !isBusyErr(err) {
+			t.Fatal(err)
+		}
+	}
+	if allowed < 1 || allowed > 5 {
+		t.Fatalf("%d of 20 attempts allowed at once at 5 a second", allowed)
+	}
+}
+
+func isBusyErr(err error) bool {
+	var b *busyError
+	return errors.As(err, &b)
+}
+
+func eventuallyTrue(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
