@@ -458,9 +458,3 @@ func (s *Store) DeleteEndpoint(ctx context.Context, tenantID, id string) error {
 	}
 	return nil
 }
-
-// disableEndpoint turns an endpoint off with a reason the tenant can read.
-func disableEndpoint(tx *gorm.DB, id, reason string, at time.Time) error {
-	return tx.Model(&Endpoint{}).Where("id = ?", id).
-		Updates(map[string]any{"enabled": false, "disabled_reason": reason, "updated_at": at}).Error
-}
