@@ -406,18 +406,6 @@ func writeHealth(tx *gorm.DB, h *HealthChange, t time.Time) error {
 	}
 }
 
-// ParkClaim puts a claimed delivery aside without an attempt because its
-// endpoint is disabled: pending, with no time due, until the endpoint is
-// enabled again (which resumes it).
-func (s *Store) ParkClaim(ctx context.Context, c *Claim, reason string) error {
-	t := s.now()
-	return s.db.WithContext(ctx).Model(&Delivery{}).Where("id = ? AND lock_token = ?", c.Delivery.ID, c.token).
-		Updates(map[string]any{
-			"status": StatusPending, "next_attempt_at": nil, "last_error": reason,
-			"locked_until": nil, "lock_token": nil, "updated_at": t,
-		}).Error
-}
-
 // queryIDs runs a statement that returns one column of ids. It reads the
 // rows itself: gorm's Scan formats the whole statement with its arguments
 // for a logger, which costs more than the statement on a batch.

@@ -134,6 +134,18 @@ func (s *Store) RecoverEndpoint(ctx context.Context, tenantID, endpointID string
 	return ds, nil
 }
 
+// ParkClaim puts a claimed delivery aside without an attempt because its
+// endpoint is disabled: pending, with no time due, until the endpoint is
+// enabled again (which resumes it).
+func (s *Store) ParkClaim(ctx context.Context, c *Claim, reason string) error {
+	t := s.now()
+	return s.db.WithContext(ctx).Model(&Delivery{}).Where("id = ? AND lock_token = ?", c.Delivery.ID, c.token).
+		Updates(map[string]any{
+			"status": StatusPending, "next_attempt_at": nil, "last_error": reason,
+			"locked_until": nil, "lock_token": nil, "updated_at": t,
+		}).Error
+}
+
 // Unclaim gives a claim back unused: the delivery is pending again, due
 // after the given delay, and no attempt is counted.
 func (s *Store) Unclaim(ctx context.Context, c *Claim, after time.Duration) error {
