@@ -61,6 +61,9 @@ func Open(ctx context.Context, opts OpenOpts) (*gorm.DB, error) {
 		TranslateError:         true,
 		SkipDefaultTransaction: true,
 		NowFunc:                now,
+		// SQLite parses every statement it is given anew (pgx caches them on
+		// PostgreSQL): keep the prepared ones.
+		PrepareStmt: dialector.Name() == "sqlite",
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
