@@ -225,6 +225,7 @@ RETURNING id, tenant_id, message_id, endpoint_id, event_type, status, attempt_co
 	for i, p := range ps {
 		if c := byID[p.DeliveryID]; c != nil && c.Delivery.AttemptCount == p.AttemptCount {
 			out[i] = c
+			delete(byID, p.DeliveryID) // two tasks of one attempt in one batch: one claim
 		}
 	}
 	return out, nil

@@ -423,3 +423,19 @@ func TestLiveClaimIsNotReleased(t *testing.T) {
 		t.Fatalf("an expired claim: released %+v, %v", released, err)
 	}
 }
+
+// TestOneClaimPerAttemptInABatch: two tasks for the same attempt claimed in
+// one batch (a duplicate beside its original) get one claim between them.
+func TestOneClaimPerAttemptInABatch(t *testing.T) {
+	f := setup(t)
+	f.endpoint(t, "*")
+	d := f.emit(t)
+	p := models.ClaimParams{DeliveryID: d.ID}
+	cs, err := f.store.ClaimDeliveries(f.ctx, []models.ClaimParams{p, p}, models.ClaimOpts{LockFor: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if (cs[0] == nil) == (cs[1] == nil) {
+		t.Fatalf("claims %v: want exactly one", cs)
+	}
+}
