@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/hashicorp/golang-lru/v2/expirable"
+	"github.com/jellydator/ttlcache/v3"
 	"gorm.io/gorm"
 )
 
@@ -22,22 +22,44 @@ const cacheSize = 10_000
 // through other processes are seen within the TTL. Nothing negative is
 // cached, so a thing created elsewhere is seen on its first use.
 type cache struct {
-	keys        *expirable.LRU[string, APIKey]     // by key hash
-	tenants     *expirable.LRU[string, Tenant]     // by id and by uid
-	eventTypes  *expirable.LRU[string, EventType]  // by name
-	subscribers *expirable.LRU[string, []Endpoint] // by tenant id + "\x00" + event type
-	endpoints   *expirable.LRU[string, Endpoint]   // by id, secrets opened
+	keys        ttlCache[APIKey]     // by key hash
+	tenants     ttlCache[Tenant]     // by id and by uid
+	eventTypes  ttlCache[EventType]  // by name
+	subscribers ttlCache[[]Endpoint] // by tenant id + "\x00" + event type
+	endpoints   ttlCache[Endpoint]   // by id, secrets opened
 }
 
 func newCache(ttl time.Duration) *cache {
 	return &cache{
-		keys:        expirable.NewLRU[string, APIKey](cacheSize, nil, ttl),
-		tenants:     expirable.NewLRU[string, Tenant](cacheSize, nil, ttl),
-		eventTypes:  expirable.NewLRU[string, EventType](cacheSize, nil, ttl),
-		subscribers: expirable.NewLRU[string, []Endpoint](cacheSize, nil, ttl),
-		endpoints:   expirable.NewLRU[string, Endpoint](cacheSize, nil, ttl),
+		keys: newTTLCache[APIKey](ttl), tenants: newTTLCache[Tenant](ttl), eventTypes: newTTLCache[EventType](ttl),
+		subscribers: newTTLCache[[]Endpoint](ttl), endpoints: newTTLCache[Endpoint](ttl),
 	}
 }
+
+// ttlCache is a bounded map whose entries expire: jellydator/ttlcache,
+// without its cleanup goroutine (an expired entry is never returned, and
+// waits to be evicted by newer ones) and without extending an entry's life
+// when it is read, so that the TTL bounds how stale a read can be.
+type ttlCache[V any] struct{ c *ttlcache.Cache[string, V] }
+
+func newTTLCache[V any](ttl time.Duration) ttlCache[V] {
+	return ttlCache[V]{ttlcache.New(
+		ttlcache.WithTTL[string, V](ttl), ttlcache.WithCapacity[string, V](cacheSize),
+		ttlcache.WithDisableTouchOnHit[string, V](),
+	)}
+}
+
+func (t ttlCache[V]) Get(key string) (V, bool) {
+	if item := t.c.Get(key); item != nil {
+		return item.Value(), true
+	}
+	var zero V
+	return zero, false
+}
+
+func (t ttlCache[V]) Add(key string, v V) { t.c.Set(key, v, ttlcache.DefaultTTL) }
+func (t ttlCache[V]) Remove(key string)   { t.c.Delete(key) }
+func (t ttlCache[V]) Purge()              { t.c.DeleteAll() }
 
 // endpointChanged drops what an endpoint change makes stale.
 func (c *cache) endpointChanged(id string) {
