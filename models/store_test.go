@@ -439,3 +439,56 @@ func TestOneClaimPerAttemptInABatch(t *testing.T) {
 		t.Fatalf("claims %v: want exactly one", cs)
 	}
 }
+
+// TestDeletesLeaveNoLog: deleting an endpoint or a tenant deletes their
+// deliveries, attempts and messages (PostgreSQL has no foreign keys on the
+// log to cascade), and nobody else's.
+func TestDeletesLeaveNoLog(t *testing.T) {
+	f := setup(t)
+	doomed := f.endpoint(t, "*")
+	d := f.emit(t)
+	c, err := f.claim(claimArgs{DeliveryID: d.ID, LockFor: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.record(c, &models.Attempt{Number: 1, Trigger: "scheduled", URL: "u"}, outcome{Status: models.StatusFailed}); err != nil {
+		t.Fatal(err)
+	}
+	other, err := f.store.CreateTenant(f.ctx, models.TenantParams{UID: ptr("globex")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherEP, err := f.store.CreateEndpoint(f.ctx, other.ID, models.EndpointParams{URL: ptr("https://example.com/g"), EventTypes: []string{"*"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherMsg, _, err := f.pipeline(t).Emit(f.ctx, models.EmitParams{TenantID: other.ID, EventType: "invoice.paid", Payload: []byte(`{}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := func(model any, where string, args ...any) int64 {
+		t.Helper()
+		var n int64
+		if err := f.store.DB().Model(model).Where(where, args...).Count(&n).Error; err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if err := f.store.DeleteEndpoint(f.ctx, f.tenant.ID, doomed.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(&models.Delivery{}, "endpoint_id = ?", doomed.ID) + count(&models.Attempt{}, "delivery_id = ?", d.ID); n != 0 {
+		t.Fatalf("%d deliveries and attempts of a deleted endpoint left", n)
+	}
+	f.endpoint(t, "*")
+	f.emit(t)
+	if err := f.store.DeleteTenant(f.ctx, f.tenant.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(&models.Message{}, "tenant_id = ?", f.tenant.ID) + count(&models.Delivery{}, "tenant_id = ?", f.tenant.ID); n != 0 {
+		t.Fatalf("%d messages and deliveries of a deleted tenant left", n)
+	}
+	if n := count(&models.Delivery{}, "message_id = ? AND endpoint_id = ?", otherMsg.ID, otherEP.ID); n != 1 {
+		t.Fatalf("another tenant's delivery was deleted (%d left)", n)
+	}
+}
