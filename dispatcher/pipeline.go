@@ -72,7 +72,18 @@ func (p *Pipeline) Close() { p.emits.Close() }
 // Concurrent emits share transactions (group commit): each waits for the
 // commit of the batch it is in.
 func (p *Pipeline) Emit(ctx context.Context, e models.EmitParams) (*models.Message, bool, error) {
-	return p.emit(ctx, e)
+	msg, created, err := p.emit(ctx, e)
+	if errors.Is(err, gorm.ErrForeignKeyViolated) {
+		// An endpoint or the tenant was deleted through another process
+		// since this one cached them: read them anew and try once more.
+		p.store.ForgetSubscribers()
+		msg, created, err = p.emit(ctx, e)
+		if errors.Is(err, gorm.ErrForeignKeyViolated) {
+			return nil, false, models.Errorf(models.CodeConflict,
+				"the tenant or one of its endpoints was deleted while the message was written; nothing was stored")
+		}
+	}
+	return msg, created, err
 }
 
 func (p *Pipeline) emit(ctx context.Context, e models.EmitParams) (*models.Message, bool, error) {

@@ -234,9 +234,7 @@ func (w *Worker) HandleDeliverySend(ctx context.Context, t *asynq.Task) error {
 	}
 	ep, err := w.store.CachedEndpoint(ctx, p.EndpointID)
 	if errors.Is(err, models.ErrNotFound) {
-		// Deleted: its deliveries went with it, but for one written by an
-		// emit that read a cached fan-out in the meantime. Drop that one.
-		return w.store.DropDelivery(ctx, p.DeliveryID)
+		return nil // deleted with its deliveries
 	}
 	if err != nil {
 		return err

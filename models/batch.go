@@ -4,12 +4,17 @@ import (
 	"context"
 	"database/sql/driver"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/gorm"
 )
+
+// pgForeignKeyViolation is PostgreSQL's error code for a foreign key violation.
+const pgForeignKeyViolation = "23503"
 
 // Row-level primitives of the delivery pipeline, in batched forms: many
 // rows in one statement, so that the pipeline can group the work of
@@ -128,6 +133,10 @@ SELECT v.* FROM (VALUES `)
 	sql.WriteString(" SELECT id FROM m")
 	ids, err := queryIDs(db, sql.String(), args)
 	if err != nil {
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.Code == pgForeignKeyViolation {
+			err = gorm.ErrForeignKeyViolated // gorm translates only unwrapped errors
+		}
 		return nil, fmt.Errorf("insert messages: %w", err)
 	}
 	return ids, nil

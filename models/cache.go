@@ -122,6 +122,10 @@ func (s *Store) Subscribers(ctx context.Context, tx *gorm.DB, tenantID, eventTyp
 	return eps, nil
 }
 
+// ForgetSubscribers drops the cached fan-outs, for a caller that learned
+// that one is stale (an endpoint deleted through another process).
+func (s *Store) ForgetSubscribers() { s.cache.subscribers.Purge() }
+
 // CachedEndpoint returns an endpoint (any tenant's) with its secrets
 // opened, through the cache: what the worker needs to limit, sign and send.
 func (s *Store) CachedEndpoint(ctx context.Context, id string) (*Endpoint, error) {

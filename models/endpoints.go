@@ -448,36 +448,13 @@ func (s *Store) RotateSecret(ctx context.Context, tenantID, id, newSecret string
 
 // DeleteEndpoint removes an endpoint with its deliveries and their attempts.
 func (s *Store) DeleteEndpoint(ctx context.Context, tenantID, id string) error {
-	defer s.cache.endpointChanged(id)
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		res := tx.Delete(&Endpoint{}, "id = ? AND tenant_id = ?", id, tenantID)
-		if res.Error != nil {
-			return fmt.Errorf("delete endpoint %s: %w", id, res.Error)
-		}
-		if res.RowsAffected == 0 {
-			return Errorf(CodeNotFound, "endpoint %q not found", id)
-		}
-		return deleteDeliveries(tx, tx.Model(&Delivery{}).Select("id").Where("endpoint_id = ?", id))
-	})
-}
-
-// deleteDeliveries deletes the deliveries that ids (a query of their ids)
-// selects, with their attempts: the delivery log has no foreign keys to
-// cascade on PostgreSQL.
-func deleteDeliveries(tx *gorm.DB, ids *gorm.DB) error {
-	if err := tx.Where("delivery_id IN (?)", ids).Delete(&Attempt{}).Error; err != nil {
-		return fmt.Errorf("delete attempts: %w", err)
+	res := s.db.WithContext(ctx).Delete(&Endpoint{}, "id = ? AND tenant_id = ?", id, tenantID)
+	s.cache.endpointChanged(id)
+	if res.Error != nil {
+		return fmt.Errorf("delete endpoint %s: %w", id, res.Error)
 	}
-	if err := tx.Where("id IN (?)", ids).Delete(&Delivery{}).Error; err != nil {
-		return fmt.Errorf("delete deliveries: %w", err)
+	if res.RowsAffected == 0 {
+		return Errorf(CodeNotFound, "endpoint %q not found", id)
 	}
 	return nil
-}
-
-// DropDelivery deletes a delivery and its attempts: one written for an
-// endpoint that was deleted meanwhile (an emit that read a cached fan-out).
-func (s *Store) DropDelivery(ctx context.Context, id string) error {
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		return deleteDeliveries(tx, tx.Model(&Delivery{}).Select("id").Where("id = ?", id))
-	})
 }

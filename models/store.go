@@ -261,21 +261,7 @@ func (s *Store) DeleteTenant(ctx context.Context, id string) error {
 	}
 	s.cache.tenants.Purge()
 	s.cache.keys.Purge()
-	s.cache.subscribers.Purge()
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		// The delivery log has no foreign keys on PostgreSQL: delete it here.
-		deliveries := tx.Model(&Delivery{}).Select("id").Where("tenant_id = ?", t.ID)
-		if err := tx.Where("delivery_id IN (?)", deliveries).Delete(&Attempt{}).Error; err != nil {
-			return fmt.Errorf("delete attempts of tenant %s: %w", t.ID, err)
-		}
-		for _, model := range []any{&Delivery{}, &Message{}} {
-			if err := tx.Where("tenant_id = ?", t.ID).Delete(model).Error; err != nil {
-				return fmt.Errorf("delete the log of tenant %s: %w", t.ID, err)
-			}
-		}
-		// Keys and endpoints go with the tenant (their foreign keys cascade).
-		return tx.Delete(&Tenant{}, "id = ?", t.ID).Error
-	})
+	return s.db.WithContext(ctx).Delete(&Tenant{}, "id = ?", t.ID).Error
 }
 
 // ---- event types
