@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -44,6 +45,7 @@ type throughputOpts struct {
 	timeout     time.Duration
 	env         string
 	bin         string
+	reps        int
 }
 
 // runThroughput starts hookd as a child process, emits messages through its
@@ -65,7 +67,8 @@ func runThroughput(args []string) error {
 	fs.StringVar(&o.profileDir, "profile", "", "write CPU profiles of hookd (pprof) taken during the run into this directory")
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Minute, "give up waiting for deliveries after this")
 	fs.StringVar(&o.env, "env", "", "extra hookd settings, comma-separated KEY=VALUE")
-	fs.StringVar(&o.bin, "bin", "", "a hookd binary to measure (default: build ./cmd/hookd), e.g. an older build to compare")
+	fs.StringVar(&o.bin, "bin", "", "hookd binaries to measure, comma-separated (default: build ./cmd/hookd); several are run in turn, rep after rep")
+	fs.IntVar(&o.reps, "reps", 1, "repetitions; with several -bin builds they alternate, so that the machine's drift falls on each alike")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -78,16 +81,40 @@ func runThroughput(args []string) error {
 		}
 		ceilingRate = rate
 	}
-	res, err := benchHookd(ctx, o)
-	if err != nil {
-		return err
+	bins := strings.Split(o.bin, ",")
+	rates := make(map[string][]float64, len(bins))
+	for range max(o.reps, 1) {
+		for _, bin := range bins {
+			run := o
+			run.bin = bin
+			res, err := benchHookd(ctx, run)
+			if err != nil {
+				return err
+			}
+			if bin != "" {
+				fmt.Printf("\n[%s]", bin)
+			}
+			res.print(run)
+			rates[bin] = append(rates[bin], res.rate)
+		}
 	}
-	res.print(o)
+	if len(bins) > 1 || o.reps > 1 {
+		fmt.Println("\nmedian deliveries/s over the repetitions:")
+		for _, bin := range bins {
+			fmt.Printf("  %-40s %8.0f  (runs: %.0f)\n", cmp.Or(bin, "this tree"), median(rates[bin]), rates[bin])
+		}
+	}
 	if ceilingRate > 0 {
 		fmt.Printf("minimal pipeline    %8.0f deliveries/s (n=%d, c=50, pgx)\n", ceilingRate, o.messages)
-		fmt.Printf("ratio               %8.2f× (hookd end to end / minimal pipeline)\n", res.rate/ceilingRate)
+		fmt.Printf("ratio               %8.2f× (hookd end to end, median / minimal pipeline)\n", median(rates[bins[0]])/ceilingRate)
 	}
 	return nil
+}
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return s[len(s)/2]
 }
 
 type tpResult struct {
