@@ -8,6 +8,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"time"
+
+	"gorm.io/gorm"
 )
 
 // keyPrefix starts every API key, so that leaked keys are easy to scan for.
@@ -91,17 +93,7 @@ func (s *Store) ListAPIKeys(ctx context.Context, tenantID string, p ListParams) 
 
 // RevokeAPIKey stops a tenant's key from working, at once and for good.
 func (s *Store) RevokeAPIKey(ctx context.Context, tenantID, id string) error {
-	res := s.db.WithContext(ctx).Model(&APIKey{}).
-		Where("id = ? AND tenant_id = ? AND revoked_at IS NULL", id, tenantID).Update("revoked_at", s.now())
-	s.cache.keys.Purge() // cached by hash, which the id does not give
-
-	if res.Error != nil {
-		return fmt.Errorf("revoke api key %s: %w", id, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return Errorf(CodeNotFound, "api key %q not found (or revoked already)", id)
-	}
-	return nil
+	return s.revokeKey(ctx, s.db.Where("tenant_id = ?", tenantID), "api key", id)
 }
 
 // ListAdminKeys lists the admin keys stored in the database, newest first,
@@ -113,14 +105,18 @@ func (s *Store) ListAdminKeys(ctx context.Context, p ListParams) ([]APIKey, stri
 // RevokeAdminKey stops an admin key from working, at once and for good; the
 // UI sessions it opened end with it.
 func (s *Store) RevokeAdminKey(ctx context.Context, id string) error {
-	res := s.db.WithContext(ctx).Model(&APIKey{}).
-		Where("id = ? AND tenant_id IS NULL AND revoked_at IS NULL", id).Update("revoked_at", s.now())
+	return s.revokeKey(ctx, s.db.Where("tenant_id IS NULL"), "admin key", id)
+}
+
+// revokeKey revokes the live key id among those scope selects.
+func (s *Store) revokeKey(ctx context.Context, scope *gorm.DB, what, id string) error {
+	res := scope.WithContext(ctx).Model(&APIKey{}).Where("id = ? AND revoked_at IS NULL", id).Update("revoked_at", s.now())
 	s.cache.keys.Purge() // cached by hash, which the id does not give
 	if res.Error != nil {
-		return fmt.Errorf("revoke admin key %s: %w", id, res.Error)
+		return fmt.Errorf("revoke %s %s: %w", what, id, res.Error)
 	}
 	if res.RowsAffected == 0 {
-		return Errorf(CodeNotFound, "admin key %q not found (or revoked already)", id)
+		return Errorf(CodeNotFound, "%s %q not found (or revoked already)", what, id)
 	}
 	return nil
 }
