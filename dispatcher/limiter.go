@@ -55,44 +55,54 @@ const turningWithin = 100 * time.Millisecond
 const maxSlotWait = 2 * time.Second
 
 // limiter enforces per-endpoint concurrency and rate limits across workers:
-// one script per attempt to take a slot (and one more for endpoints with a
-// rate limit), and releases sent in pipelines.
+// one script to take a slot (and one more for endpoints with a rate limit),
+// releases sent in pipelines, and a slot handed straight from the worker
+// that frees it to one waiting here for the same endpoint, with no Redis
+// round trip but a pipelined renewal.
 type limiter struct {
 	rdb      redis.UniversalClient
 	rate     *redis_rate.Limiter
 	prefix   string
 	defaultN int
 	hold     time.Duration // how long a slot is held at most (attempt timeout + margin)
-	releases *batcher[slot, struct{}]
+	updates  *batcher[slotUpdate, struct{}]
 	log      *slog.Logger
 
 	mu      sync.Mutex
-	busy    map[string]time.Time     // endpoints found busy and slow here, until when to skip them
-	freed   map[string]chan struct{} // closed when this process frees a slot of the endpoint
-	waiting map[string]int           // workers waiting here for a slot, by endpoint
+	busy    map[string]time.Time   // endpoints found busy and slow here, until when to skip them
+	waiting map[string][]chan slot // workers waiting here for a slot, by endpoint, first come first served
 	// maxWaiting bounds the workers that wait for one endpoint, so that the
 	// others keep serving other endpoints.
 	maxWaiting int
 }
 
+// slot is one of an endpoint's slots, named by a token in a sorted set
+// whose scores are the slots' expiries.
 type slot struct{ key, token, endpointID string }
+
+// slotUpdate gives a slot back (renew zero) or moves its expiry (renew set).
+type slotUpdate struct {
+	slot
+	renew time.Time
+}
 
 func newLimiter(rdb redis.UniversalClient, queue string, defaultN, maxWaiting int, hold time.Duration, log *slog.Logger) *limiter {
 	l := &limiter{
 		rdb: rdb, rate: redis_rate.NewLimiter(rdb), prefix: "hookd:" + queue + ":",
 		defaultN: defaultN, hold: hold, log: log, maxWaiting: max(maxWaiting, 1),
-		freed: map[string]chan struct{}{}, waiting: map[string]int{}, busy: map[string]time.Time{},
+		waiting: map[string][]chan slot{}, busy: map[string]time.Time{},
 	}
-	l.releases = newBatcher(1, 256, 0, l.release)
+	l.updates = newBatcher(1, 256, 0, l.update)
 	return l
 }
 
-// Close sends the releases still pending.
-func (l *limiter) Close() { l.releases.Close() }
+// Close sends the slot updates still pending.
+func (l *limiter) Close() { l.updates.Close() }
 
 // acquire takes a slot for an attempt to the endpoint, or answers a
-// busyError. A fast endpoint's slot is waited for here, woken when this
-// process frees one; a slow one is not.
+// busyError. A fast endpoint's slot is waited for here: handed over when a
+// worker of this process frees one, or taken in Redis when another
+// process's frees one (a short poll). A slow endpoint's is not.
 func (l *limiter) acquire(ctx context.Context, ep *models.Endpoint) (release func(), err error) {
 	if ep.RateLimit != nil && *ep.RateLimit > 0 {
 		res, err := l.rate.Allow(ctx, l.prefix+"rate:"+ep.ID, redis_rate.PerSecond(*ep.RateLimit))
@@ -107,28 +117,24 @@ func (l *limiter) acquire(ctx context.Context, ep *models.Endpoint) (release fun
 	if ep.MaxConcurrency != nil {
 		limit = *ep.MaxConcurrency
 	}
-	s := slot{key: l.prefix + "inflight:" + ep.ID, token: models.NewID("slot_"), endpointID: ep.ID}
+	key := l.prefix + "inflight:" + ep.ID
 	deadline := time.Now().Add(maxSlotWait)
-	registered := false
+	var handed chan slot // set while waiting in line
 	defer func() {
-		if registered {
-			l.mu.Lock()
-			if l.waiting[ep.ID]--; l.waiting[ep.ID] <= 0 {
-				delete(l.waiting, ep.ID)
-			}
-			l.mu.Unlock()
+		if handed != nil {
+			l.leave(ep.ID, handed)
 		}
 	}()
 	for {
-		freed := l.freedChan(ep.ID)
+		s := slot{key: key, token: models.NewID("slot_"), endpointID: ep.ID}
 		now := time.Now()
-		oldest, err := acquireScript.Run(ctx, l.rdb, []string{s.key},
+		oldest, err := acquireScript.Run(ctx, l.rdb, []string{key},
 			now.UnixMilli(), now.Add(l.hold).UnixMilli(), limit, s.token, l.hold.Milliseconds()).Int64()
 		if err != nil {
 			return nil, fmt.Errorf("concurrency limit: %w", err)
 		}
 		if oldest == 0 {
-			return func() { l.releases.post(s) }, nil
+			return func() { l.free(s) }, nil
 		}
 		takenAt := time.UnixMilli(oldest).Add(-l.hold)
 		if now.Sub(takenAt) > turningWithin || now.After(deadline) {
@@ -137,25 +143,74 @@ func (l *limiter) acquire(ctx context.Context, ep *models.Endpoint) (release fun
 			l.mu.Unlock()
 			return nil, &busyError{endpointID: ep.ID, after: time.Second}
 		}
-		if !registered {
-			l.mu.Lock()
-			if l.waiting[ep.ID] >= l.maxWaiting {
-				l.mu.Unlock()
+		if handed == nil {
+			if handed = l.join(ep.ID); handed == nil {
 				return nil, &busyError{endpointID: ep.ID, after: time.Second}
 			}
-			l.waiting[ep.ID]++
-			l.mu.Unlock()
-			registered = true
 		}
-		// Woken when this process frees a slot of the endpoint; other
-		// processes' releases are caught by the short poll.
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
-		case <-freed:
+		case s := <-handed:
+			handed = nil // taken out of the line by the worker that handed it
+			return func() { l.free(s) }, nil
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
+}
+
+// join puts a worker in the endpoint's line, or answers nil when the line is
+// full.
+func (l *limiter) join(endpointID string) chan slot {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.waiting[endpointID]) >= l.maxWaiting {
+		return nil
+	}
+	ch := make(chan slot, 1)
+	l.waiting[endpointID] = append(l.waiting[endpointID], ch)
+	return ch
+}
+
+// leave takes a worker out of the endpoint's line; a slot handed to it in
+// the meantime goes on to the next one.
+func (l *limiter) leave(endpointID string, ch chan slot) {
+	l.mu.Lock()
+	line := l.waiting[endpointID]
+	for i, c := range line {
+		if c == ch {
+			l.waiting[endpointID] = append(line[:i:i], line[i+1:]...)
+			if len(l.waiting[endpointID]) == 0 {
+				delete(l.waiting, endpointID)
+			}
+			l.mu.Unlock()
+			return
+		}
+	}
+	l.mu.Unlock()
+	l.free(<-ch) // handed a slot while leaving
+}
+
+// free hands the slot to the first worker waiting here for its endpoint,
+// renewing its expiry for the new holder, or gives it back in Redis.
+func (l *limiter) free(s slot) {
+	l.mu.Lock()
+	delete(l.busy, s.endpointID) // it turns: worth a look again
+	line := l.waiting[s.endpointID]
+	if len(line) == 0 {
+		l.mu.Unlock()
+		l.updates.post(slotUpdate{slot: s})
+		return
+	}
+	next := line[0]
+	if len(line) == 1 {
+		delete(l.waiting, s.endpointID)
+	} else {
+		l.waiting[s.endpointID] = line[1:]
+	}
+	l.mu.Unlock()
+	l.updates.post(slotUpdate{slot: s, renew: time.Now().Add(l.hold)})
+	next <- s // buffered: never blocks
 }
 
 // busyMemory is how long an endpoint found busy and slow is skipped by
@@ -163,11 +218,15 @@ func (l *limiter) acquire(ctx context.Context, ep *models.Endpoint) (release fun
 const busyMemory = 250 * time.Millisecond
 
 // recentlyBusy answers a busyError when this process found the endpoint
-// busy and slow moments ago, so that its tasks come back later without a
-// claim: a cheap look before any database write.
+// busy and slow moments ago, or already has as many workers in its line as
+// allowed, so that its tasks come back later without a claim: a cheap look
+// before any database write.
 func (l *limiter) recentlyBusy(endpointID string) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if len(l.waiting[endpointID]) >= l.maxWaiting {
+		return &busyError{endpointID: endpointID, after: time.Second}
+	}
 	until, ok := l.busy[endpointID]
 	if !ok {
 		return nil
@@ -179,38 +238,23 @@ func (l *limiter) recentlyBusy(endpointID string) error {
 	return &busyError{endpointID: endpointID, after: time.Second}
 }
 
-func (l *limiter) freedChan(endpointID string) chan struct{} {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	ch, ok := l.freed[endpointID]
-	if !ok {
-		ch = make(chan struct{})
-		l.freed[endpointID] = ch
-	}
-	return ch
-}
-
-// release gives slots back in one pipeline, then wakes the workers of this
-// process that wait for those endpoints.
-func (l *limiter) release(ctx context.Context, slots []slot) ([]struct{}, error) {
+// update sends a batch of slot releases and renewals in one pipeline. A
+// renewal only moves the expiry of a slot still in the set, so that a slot
+// expired meanwhile does not come back beyond the limit.
+func (l *limiter) update(ctx context.Context, us []slotUpdate) ([]struct{}, error) {
 	_, err := l.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for _, s := range slots {
-			p.ZRem(ctx, s.key, s.token)
+		for _, u := range us {
+			if u.renew.IsZero() {
+				p.ZRem(ctx, u.key, u.token)
+			} else {
+				p.ZAddXX(ctx, u.key, redis.Z{Score: float64(u.renew.UnixMilli()), Member: u.token})
+			}
 		}
 		return nil
 	})
 	if err != nil {
-		// The slots expire on their own after the hold time.
-		l.log.Warn("release endpoint slots", "count", len(slots), "error", err)
+		// Released slots expire on their own after the hold time.
+		l.log.Warn("update endpoint slots", "count", len(us), "error", err)
 	}
-	l.mu.Lock()
-	for _, s := range slots {
-		delete(l.busy, s.endpointID) // it turns: worth a look again
-		if ch, ok := l.freed[s.endpointID]; ok {
-			close(ch)
-			delete(l.freed, s.endpointID)
-		}
-	}
-	l.mu.Unlock()
-	return make([]struct{}, len(slots)), nil
+	return make([]struct{}, len(us)), nil
 }

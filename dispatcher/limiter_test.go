@@ -95,3 +95,65 @@ func eventuallyTrue(t *testing.T, what string, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestLimiterHandsASlotToAWaitingWorker: a worker that frees a slot hands
+// it to one waiting in the same process, first come first served, without
+// the slot going back to Redis: the endpoint's set keeps one slot, renewed,
+// until the last holder frees it. The line is as long as allowed, no more.
+func TestLimiterHandsASlotToAWaitingWorker(t *testing.T) {
+	h := newHarness(t)
+	l := newLimiter(h.rdb, h.queue.name, 1, 2, time.Minute, quiet())
+	t.Cleanup(l.Close)
+	ep := &models.Endpoint{ID: "ep_handoff"}
+	key := l.prefix + "inflight:" + ep.ID
+	first, err := l.acquire(h.ctx, ep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens := func() []string {
+		t.Helper()
+		ts, err := h.rdb.ZRange(h.ctx, key, 0, -1).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ts
+	}
+	held := tokens()
+	if len(held) != 1 {
+		t.Fatalf("slots in Redis after one acquire: %v", held)
+	}
+	got := make(chan func(), 2)
+	for range 2 {
+		go func() {
+			release, err := l.acquire(h.ctx, ep)
+			if err != nil {
+				t.Error(err)
+				got <- func() {}
+				return
+			}
+			got <- release
+		}()
+	}
+	eventuallyTrue(t, "two workers in line", func() bool {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		return len(l.waiting[ep.ID]) == 2
+	})
+	if _, err := l.acquire(h.ctx, ep); !isBusyErr(err) {
+		t.Fatalf("a third waiter beyond a line of 2: %v, want busy", err)
+	}
+	expiry := h.rdb.ZScore(h.ctx, key, held[0]).Val()
+	time.Sleep(5 * time.Millisecond)
+	first()
+	second := <-got
+	eventuallyTrue(t, "the handed slot's expiry renewed", func() bool {
+		return h.rdb.ZScore(h.ctx, key, held[0]).Val() > expiry
+	})
+	if now := tokens(); len(now) != 1 || now[0] != held[0] {
+		t.Fatalf("slots in Redis after a hand-off: %v, want the same one %v", now, held)
+	}
+	second()
+	third := <-got
+	third()
+	eventuallyTrue(t, "the last holder's slot back in Redis", func() bool { return len(tokens()) == 0 })
+}

@@ -1,6 +1,8 @@
 package dispatcher
 
 import (
+	"time"
+
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -10,6 +12,7 @@ type Metrics struct {
 	duration prometheus.Histogram
 	finished *prometheus.CounterVec
 	swept    prometheus.Counter
+	stages   *prometheus.HistogramVec
 }
 
 // NewMetrics registers the dispatcher's metrics with reg.
@@ -32,8 +35,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "hookd_sweeper_requeued_total",
 			Help: "Deliveries the sweeper put back on the queue because the queue had lost them.",
 		}),
+		stages: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "hookd_attempt_stage_seconds",
+			Help:    "Time a worker spends on each stage of an attempt: claim (the delivery, batched), slot (the endpoint's, waited for), send (sign, POST, read the response), record (the attempt, batched).",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 15},
+		}, []string{"stage"}),
 	}
-	reg.MustRegister(m.attempts, m.duration, m.finished, m.swept)
+	reg.MustRegister(m.attempts, m.duration, m.finished, m.swept, m.stages)
 	return m
 }
 
@@ -59,4 +67,24 @@ func (m *Metrics) observeSwept(n int) {
 	if m != nil {
 		m.swept.Add(float64(n))
 	}
+}
+
+// stage names one stage of an attempt, for observeStage.
+type stage string
+
+const (
+	stageClaim  stage = "claim"
+	stageSlot   stage = "slot"
+	stageSend   stage = "send"
+	stageRecord stage = "record"
+)
+
+// observeStage counts the time since start as spent in the stage, and
+// answers now, where the next stage starts.
+func (m *Metrics) observeStage(s stage, start time.Time) time.Time {
+	now := time.Now()
+	if m != nil {
+		m.stages.WithLabelValues(string(s)).Observe(now.Sub(start).Seconds())
+	}
+	return now
 }

@@ -21,7 +21,7 @@ import (
 // Config configures a Worker. Zero fields take the defaults noted.
 type Config struct {
 	Queue                string         // asynq queue (default "hookd")
-	Concurrency          int            // deliveries in flight per worker process (default 50)
+	Concurrency          int            // deliveries handled at once per worker process (default 200)
 	EndpointConcurrency  int            // attempts in flight per endpoint across all workers, unless the endpoint sets its own (default 10)
 	Schedule             Schedule       // delays between attempts (default DefaultSchedule)
 	Jitter               float64        // ± fraction applied to each delay (default 0.2; negative: none)
@@ -41,7 +41,7 @@ func (c *Config) setDefaults() {
 		c.Queue = DefaultQueue
 	}
 	if c.Concurrency <= 0 {
-		c.Concurrency = 50
+		c.Concurrency = 200
 	}
 	if c.EndpointConcurrency <= 0 {
 		c.EndpointConcurrency = 10
@@ -243,6 +243,8 @@ func (w *Worker) HandleDeliverySend(ctx context.Context, t *asynq.Task) error {
 	if err := w.limiter.recentlyBusy(ep.ID); err != nil {
 		return err
 	}
+	m := w.cfg.Metrics
+	start := time.Now()
 	claim, err := w.claims.submit(ctx, models.ClaimParams{DeliveryID: p.DeliveryID, AttemptCount: p.AttemptCount})
 	if err != nil {
 		return err
@@ -250,6 +252,7 @@ func (w *Worker) HandleDeliverySend(ctx context.Context, t *asynq.Task) error {
 	if claim == nil {
 		return nil // done, gone, not due, or claimed by another worker: a stale task
 	}
+	start = m.observeStage(stageClaim, start)
 	if !claim.EndpointUpdatedAt.Equal(ep.UpdatedAt) { // changed since it was cached
 		if ep, err = w.store.RefreshEndpoint(ctx, p.EndpointID); err != nil {
 			return err
@@ -278,8 +281,10 @@ func (w *Worker) HandleDeliverySend(ctx context.Context, t *asynq.Task) error {
 	}
 	release = sync.OnceFunc(release)
 	defer release()
+	start = m.observeStage(stageSlot, start)
 	attempt, resp, outcome := w.attempt(ctx, ep, claim)
 	release()
+	start = m.observeStage(stageSend, start)
 	now := time.Now().UTC()
 	health := w.health(ep, outcome, now)
 	err = errorOf(w.records.submit(recordCtx, models.AttemptRecord{
@@ -292,12 +297,13 @@ func (w *Worker) HandleDeliverySend(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return fmt.Errorf("record attempt of %s: %w", claim.Delivery.ID, err)
 	}
+	m.observeStage(stageRecord, start)
 	if health != nil {
 		w.store.NoteEndpointHealth(ep.ID, health.FailingSince, health.Disable == "" && ep.Enabled)
 	}
 	d := claim.Delivery
 	d.Status, d.AttemptCount, d.NextAttemptAt, d.NextTrigger = outcome.Status, attempt.Number, outcome.NextAttemptAt, models.TriggerScheduled
-	w.cfg.Metrics.observeAttempt(resp, d.Status)
+	m.observeAttempt(resp, d.Status)
 	w.log.Info("attempt",
 		"delivery_id", d.ID, "endpoint_id", ep.ID, "attempt", attempt.Number,
 		"status_code", statusCode(attempt), "duration_ms", attempt.DurationMS,

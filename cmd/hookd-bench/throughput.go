@@ -9,6 +9,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 	"io"
 	"net"
 	"net/http"
@@ -125,6 +127,7 @@ type tpResult struct {
 	cpu                                       map[string]time.Duration
 	elapsed                                   time.Duration
 	emitRate                                  float64
+	stages                                    []stageTime
 }
 
 func (r tpResult) print(o throughputOpts) {
@@ -148,7 +151,48 @@ func (r tpResult) print(o throughputOpts) {
 		}
 	}
 	fmt.Printf("CPU (of one core)   %s\n", strings.Join(parts, ", "))
+	if len(r.stages) > 0 {
+		var parts []string
+		for _, st := range r.stages {
+			parts = append(parts, fmt.Sprintf("%s %s", st.name, ms(st.mean)))
+		}
+		fmt.Printf("worker stages       %s (mean per attempt)\n", strings.Join(parts, ", "))
+	}
 	fmt.Printf("lost=%d duplicates=%d invalid_signatures=%d refused_emits=%d\n", r.lost, r.dupes, r.badSigs, r.refused)
+}
+
+// stageTime is the mean time a worker spent on one stage of an attempt.
+type stageTime struct {
+	name string
+	mean time.Duration
+}
+
+// attemptStages reads the worker's stage histograms from hookd's /metrics
+// (none from a build that has them not).
+func attemptStages(ctx context.Context, apiURL string) []stageTime {
+	req, _ := http.NewRequestWithContext(ctx, "GET", apiURL+"/metrics", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil
+	}
+	defer resp.Body.Close()
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		return nil
+	}
+	var out []stageTime
+	for _, m := range families["hookd_attempt_stage_seconds"].GetMetric() {
+		h := m.GetHistogram()
+		if h.GetSampleCount() == 0 {
+			continue
+		}
+		mean := time.Duration(h.GetSampleSum() / float64(h.GetSampleCount()) * float64(time.Second))
+		out = append(out, stageTime{name: m.GetLabel()[0].GetValue(), mean: mean})
+	}
+	order := []string{"claim", "slot", "send", "record"}
+	slices.SortFunc(out, func(a, b stageTime) int { return slices.Index(order, a.name) - slices.Index(order, b.name) })
+	return out
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
@@ -319,6 +363,7 @@ func benchHookd(ctx context.Context, o throughputOpts) (tpResult, error) {
 		res.elapsed = time.Since(start)
 	}
 	after := cpuTimes(cmd.Process.Pid)
+	res.stages = attemptStages(ctx, apiURL)
 	profiling.Wait()
 	res.peakRSS = peakRSS(cmd.Process.Pid)
 	time.Sleep(500 * time.Millisecond) // late duplicates

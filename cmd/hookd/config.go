@@ -38,7 +38,7 @@ type Config struct {
 	DisableAfter         time.Duration       // HOOKD_DISABLE_AFTER: disable an endpoint failing continuously this long
 	Retention            time.Duration       // HOOKD_RETENTION: keep messages and attempts this long
 	PurgeInterval        time.Duration       // HOOKD_PURGE_INTERVAL: how often old data is purged
-	Concurrency          int                 // HOOKD_CONCURRENCY: attempts in flight per worker process
+	Concurrency          int                 // HOOKD_CONCURRENCY: deliveries handled at once per worker process
 	EndpointConcurrency  int                 // HOOKD_ENDPOINT_CONCURRENCY: attempts in flight per endpoint, all workers
 	Queue                string              // HOOKD_QUEUE: asynq queue name
 	LogLevel             slog.Level          // HOOKD_LOG_LEVEL: debug, info, warn, error
@@ -103,7 +103,7 @@ var settings = []setting{
 		func(c *Config, v string) (err error) { c.Retention, err = positiveDuration(v); return err }},
 	{"HOOKD_PURGE_INTERVAL", "purge-interval", "1h", "how often data past the retention is purged",
 		func(c *Config, v string) (err error) { c.PurgeInterval, err = positiveDuration(v); return err }},
-	{"HOOKD_CONCURRENCY", "concurrency", "50", "attempts in flight per worker process",
+	{"HOOKD_CONCURRENCY", "concurrency", "200", "deliveries a worker process handles at once (sending, or waiting for a batch or an endpoint's slot)",
 		func(c *Config, v string) (err error) { c.Concurrency, err = positiveInt(v); return err }},
 	{"HOOKD_ENDPOINT_CONCURRENCY", "endpoint-concurrency", "10", "attempts in flight per endpoint across all workers, unless the endpoint sets max_concurrency",
 		func(c *Config, v string) (err error) { c.EndpointConcurrency, err = positiveInt(v); return err }},
