@@ -76,9 +76,8 @@ func (b *batcher[T, R]) post(v T) {
 
 func (b *batcher[T, R]) loop() {
 	items := make([]batchItem[T, R], 0, b.max)
-	values := make([]T, 0, b.max)
 	for {
-		items, values = items[:0], values[:0]
+		items = items[:0]
 		select {
 		case <-b.stop:
 			return
@@ -86,17 +85,23 @@ func (b *batcher[T, R]) loop() {
 			items = append(items, it)
 		}
 		b.gather(&items)
-		for _, it := range items {
-			values = append(values, it.v)
+		b.write(items)
+	}
+}
+
+// write flushes the items in one go and answers each.
+func (b *batcher[T, R]) write(items []batchItem[T, R]) {
+	values := make([]T, len(items))
+	for i, it := range items {
+		values[i] = it.v
+	}
+	results, err := b.flush(context.Background(), values)
+	for i, it := range items {
+		if err != nil {
+			it.done <- batchResult[R]{err: err}
+			continue
 		}
-		results, err := b.flush(context.Background(), values)
-		for i, it := range items {
-			if err != nil {
-				it.done <- batchResult[R]{err: err}
-				continue
-			}
-			it.done <- batchResult[R]{r: results[i]}
-		}
+		it.done <- batchResult[R]{r: results[i]}
 	}
 }
 
@@ -125,18 +130,27 @@ func (b *batcher[T, R]) gather(items *[]batchItem[T, R]) {
 	}
 }
 
-// Close stops the flushers once the batches they hold are written. Items
-// still waiting, and callers that submit afterwards, get errStopped.
+// Close stops the flushers once the batches they hold are written, then
+// writes what is still waiting (a posted item has nobody to retry it).
+// Callers that submit afterwards get errStopped.
 func (b *batcher[T, R]) Close() {
 	close(b.stop)
 	b.wg.Wait()
 	for {
-		select {
-		case it := <-b.in:
-			it.done <- batchResult[R]{err: errStopped}
-		default:
+		var items []batchItem[T, R]
+	drain:
+		for len(items) < b.max {
+			select {
+			case it := <-b.in:
+				items = append(items, it)
+			default:
+				break drain
+			}
+		}
+		if len(items) == 0 {
 			return
 		}
+		b.write(items)
 	}
 }
 

@@ -54,11 +54,13 @@ const turningWithin = 100 * time.Millisecond
 // maxSlotWait bounds how long a worker waits here for a fast endpoint's slot.
 const maxSlotWait = 2 * time.Second
 
-// limiter enforces per-endpoint concurrency and rate limits across workers:
-// one script to take a slot (and one more for endpoints with a rate limit),
-// releases sent in pipelines, and a slot handed straight from the worker
-// that frees it to one waiting here for the same endpoint, with no Redis
-// round trip but a pipelined renewal.
+// limiter enforces per-endpoint concurrency and rate limits across workers.
+// Slots live in Redis, one script to take one; a process keeps the slots it
+// took while it has attempts for their endpoint: a freed slot goes straight
+// to a worker of the same process waiting for that endpoint, or is kept
+// idle a moment for the next attempt, and only then given back. A fast
+// endpoint's attempts thus cost no Redis round trip of their own, only
+// renewals of the slots' expiries sent in pipelines.
 type limiter struct {
 	rdb      redis.UniversalClient
 	rate     *redis_rate.Limiter
@@ -67,10 +69,14 @@ type limiter struct {
 	hold     time.Duration // how long a slot is held at most (attempt timeout + margin)
 	updates  *batcher[slotUpdate, struct{}]
 	log      *slog.Logger
+	stop     chan struct{} // closed by Close: the idle slots' sweep ends
+	swept    chan struct{} // closed when it has
 
 	mu      sync.Mutex
 	busy    map[string]time.Time   // endpoints found busy and slow here, until when to skip them
 	waiting map[string][]chan slot // workers waiting here for a slot, by endpoint, first come first served
+	idle    map[string][]slot      // slots this process holds for an endpoint but uses not
+	held    map[string]int         // slots this process holds in Redis, by endpoint, used or idle
 	// maxWaiting bounds the workers that wait for one endpoint, so that the
 	// others keep serving other endpoints.
 	maxWaiting int
@@ -78,7 +84,12 @@ type limiter struct {
 
 // slot is one of an endpoint's slots, named by a token in a sorted set
 // whose scores are the slots' expiries.
-type slot struct{ key, token, endpointID string }
+type slot struct {
+	key, token, endpointID string
+	limit                  int       // the endpoint's limit when the slot was last taken
+	renewed                time.Time // when its expiry was last set to that time + hold
+	freed                  time.Time // when it went idle
+}
 
 // slotUpdate gives a slot back (renew zero) or moves its expiry (renew set).
 type slotUpdate struct {
@@ -86,18 +97,35 @@ type slotUpdate struct {
 	renew time.Time
 }
 
+const (
+	// idleFor is how long a freed slot nobody waits for is kept for the
+	// endpoint's next attempt before it goes back to Redis.
+	idleFor = 100 * time.Millisecond
+	// renewEvery is how often a slot in use has its expiry renewed. Other
+	// processes read the expiries to see whether an endpoint turns fast
+	// (turningWithin), so this is well within that.
+	renewEvery = 25 * time.Millisecond
+)
+
 func newLimiter(rdb redis.UniversalClient, queue string, defaultN, maxWaiting int, hold time.Duration, log *slog.Logger) *limiter {
 	l := &limiter{
 		rdb: rdb, rate: redis_rate.NewLimiter(rdb), prefix: "hookd:" + queue + ":",
 		defaultN: defaultN, hold: hold, log: log, maxWaiting: max(maxWaiting, 1),
 		waiting: map[string][]chan slot{}, busy: map[string]time.Time{},
+		idle: map[string][]slot{}, held: map[string]int{},
+		stop: make(chan struct{}), swept: make(chan struct{}),
 	}
 	l.updates = newBatcher(1, 256, 0, l.update)
+	go l.sweepIdle()
 	return l
 }
 
-// Close sends the slot updates still pending.
-func (l *limiter) Close() { l.updates.Close() }
+// Close gives the idle slots back and sends the slot updates still pending.
+func (l *limiter) Close() {
+	close(l.stop)
+	<-l.swept
+	l.updates.Close()
+}
 
 // acquire takes a slot for an attempt to the endpoint, or answers a
 // busyError. A fast endpoint's slot is waited for here: handed over when a
@@ -126,16 +154,22 @@ func (l *limiter) acquire(ctx context.Context, ep *models.Endpoint) (release fun
 		}
 	}()
 	for {
-		s := slot{key: key, token: models.NewID("slot_"), endpointID: ep.ID}
-		now := time.Now()
+		if s, ok := l.takeIdle(ep.ID, limit); ok {
+			return func() { l.free(s) }, nil
+		}
+		s := slot{key: key, token: models.NewID("slot_"), endpointID: ep.ID, limit: limit, renewed: time.Now()}
 		oldest, err := acquireScript.Run(ctx, l.rdb, []string{key},
-			now.UnixMilli(), now.Add(l.hold).UnixMilli(), limit, s.token, l.hold.Milliseconds()).Int64()
+			s.renewed.UnixMilli(), s.renewed.Add(l.hold).UnixMilli(), limit, s.token, l.hold.Milliseconds()).Int64()
 		if err != nil {
 			return nil, fmt.Errorf("concurrency limit: %w", err)
 		}
 		if oldest == 0 {
+			l.mu.Lock()
+			l.held[ep.ID]++
+			l.mu.Unlock()
 			return func() { l.free(s) }, nil
 		}
+		now := time.Now()
 		takenAt := time.UnixMilli(oldest).Add(-l.hold)
 		if now.Sub(takenAt) > turningWithin || now.After(deadline) {
 			l.mu.Lock()
@@ -153,8 +187,86 @@ func (l *limiter) acquire(ctx context.Context, ep *models.Endpoint) (release fun
 			return nil, ctx.Err()
 		case s := <-handed:
 			handed = nil // taken out of the line by the worker that handed it
+			s.limit = limit
 			return func() { l.free(s) }, nil
 		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
+
+// takeIdle takes an idle slot of the endpoint, renewed if due, unless this
+// process holds more than the endpoint's limit (lowered since): those go
+// back to Redis.
+func (l *limiter) takeIdle(endpointID string, limit int) (slot, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for n := len(l.idle[endpointID]); n > 0; n = len(l.idle[endpointID]) {
+		s := l.idle[endpointID][n-1]
+		l.dropIdle(endpointID, n-1)
+		if l.held[endpointID] > limit {
+			l.giveBack(s)
+			continue
+		}
+		s.limit = limit
+		l.renewIfDue(&s)
+		return s, true
+	}
+	return slot{}, false
+}
+
+// renewIfDue sends a renewal of the slot's expiry when the last is old
+// enough; with l.mu held.
+func (l *limiter) renewIfDue(s *slot) {
+	if now := time.Now(); now.Sub(s.renewed) >= renewEvery {
+		s.renewed = now
+		l.updates.post(slotUpdate{slot: *s, renew: now.Add(l.hold)})
+	}
+}
+
+// giveBack returns a slot to Redis; with l.mu held.
+func (l *limiter) giveBack(s slot) {
+	if l.held[s.endpointID]--; l.held[s.endpointID] <= 0 {
+		delete(l.held, s.endpointID)
+	}
+	l.updates.post(slotUpdate{slot: s})
+}
+
+// dropIdle removes the i-th idle slot of the endpoint; with l.mu held.
+func (l *limiter) dropIdle(endpointID string, i int) {
+	list := l.idle[endpointID]
+	list = append(list[:i:i], list[i+1:]...)
+	if len(list) == 0 {
+		delete(l.idle, endpointID)
+	} else {
+		l.idle[endpointID] = list
+	}
+}
+
+// sweepIdle gives back the slots idle for longer than idleFor, and all of
+// them once the limiter closes.
+func (l *limiter) sweepIdle() {
+	defer close(l.swept)
+	tick := time.NewTicker(idleFor / 2)
+	defer tick.Stop()
+	for {
+		closing := false
+		select {
+		case <-l.stop:
+			closing = true
+		case <-tick.C:
+		}
+		l.mu.Lock()
+		for endpointID, list := range l.idle {
+			for i := len(list) - 1; i >= 0; i-- {
+				if closing || time.Since(list[i].freed) > idleFor {
+					l.dropIdle(endpointID, i)
+					l.giveBack(list[i])
+				}
+			}
+		}
+		l.mu.Unlock()
+		if closing {
+			return
 		}
 	}
 }
@@ -192,14 +304,20 @@ func (l *limiter) leave(endpointID string, ch chan slot) {
 }
 
 // free hands the slot to the first worker waiting here for its endpoint,
-// renewing its expiry for the new holder, or gives it back in Redis.
+// or keeps it idle for the endpoint's next attempt; a slot beyond the
+// endpoint's limit (lowered since it was taken) goes back to Redis.
 func (l *limiter) free(s slot) {
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	delete(l.busy, s.endpointID) // it turns: worth a look again
+	if l.held[s.endpointID] > s.limit {
+		l.giveBack(s)
+		return
+	}
 	line := l.waiting[s.endpointID]
 	if len(line) == 0 {
-		l.mu.Unlock()
-		l.updates.post(slotUpdate{slot: s})
+		s.freed = time.Now()
+		l.idle[s.endpointID] = append(l.idle[s.endpointID], s)
 		return
 	}
 	next := line[0]
@@ -208,8 +326,7 @@ func (l *limiter) free(s slot) {
 	} else {
 		l.waiting[s.endpointID] = line[1:]
 	}
-	l.mu.Unlock()
-	l.updates.post(slotUpdate{slot: s, renew: time.Now().Add(l.hold)})
+	l.renewIfDue(&s)
 	next <- s // buffered: never blocks
 }
 

@@ -143,7 +143,7 @@ func TestLimiterHandsASlotToAWaitingWorker(t *testing.T) {
 		t.Fatalf("a third waiter beyond a line of 2: %v, want busy", err)
 	}
 	expiry := h.rdb.ZScore(h.ctx, key, held[0]).Val()
-	time.Sleep(5 * time.Millisecond)
+	time.Sleep(2 * renewEvery)
 	first()
 	second := <-got
 	eventuallyTrue(t, "the handed slot's expiry renewed", func() bool {
@@ -156,4 +156,63 @@ func TestLimiterHandsASlotToAWaitingWorker(t *testing.T) {
 	third := <-got
 	third()
 	eventuallyTrue(t, "the last holder's slot back in Redis", func() bool { return len(tokens()) == 0 })
+}
+
+// TestLimiterKeepsAFreedSlotAMoment: a slot freed with nobody waiting is
+// kept by its process for the endpoint's next attempt (the same slot, no
+// new one in Redis), given back once idle for idleFor, and given back at
+// once when the endpoint's limit was lowered below what the process holds.
+func TestLimiterKeepsAFreedSlotAMoment(t *testing.T) {
+	h := newHarness(t)
+	l := newLimiter(h.rdb, h.queue.name, 3, 1, time.Minute, quiet())
+	t.Cleanup(l.Close)
+	ep := &models.Endpoint{ID: "ep_idle"}
+	key := l.prefix + "inflight:" + ep.ID
+	tokens := func() []string {
+		t.Helper()
+		ts, err := h.rdb.ZRange(h.ctx, key, 0, -1).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ts
+	}
+	release, err := l.acquire(h.ctx, ep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := tokens()
+	release()
+	if release, err = l.acquire(h.ctx, ep); err != nil {
+		t.Fatal(err)
+	}
+	if again := tokens(); len(again) != 1 || again[0] != first[0] {
+		t.Fatalf("slots after free and acquire: %v, want the kept one %v", again, first)
+	}
+	release()
+	eventuallyTrue(t, "the idle slot given back", func() bool { return len(tokens()) == 0 })
+
+	// Three slots held, then the endpoint's limit lowered to one.
+	var releases []func()
+	for range 3 {
+		r, err := l.acquire(h.ctx, ep)
+		if err != nil {
+			t.Fatal(err)
+		}
+		releases = append(releases, r)
+	}
+	for _, r := range releases {
+		r()
+	}
+	ep.MaxConcurrency = ptr(1)
+	if release, err = l.acquire(h.ctx, ep); err != nil {
+		t.Fatal(err)
+	}
+	l.mu.Lock()
+	kept := l.held[ep.ID]
+	l.mu.Unlock()
+	if kept != 1 {
+		t.Fatalf("slots held after the limit was lowered to 1: %d", kept)
+	}
+	eventuallyTrue(t, "the slots beyond the lowered limit given back", func() bool { return len(tokens()) == 1 })
+	release()
 }
