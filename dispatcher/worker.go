@@ -150,7 +150,13 @@ func (w *Worker) Run(ctx context.Context, redisOpt asynq.RedisConnOpt) error {
 // open starts what the handler needs besides asynq: the limiter on rdb and
 // the claim and record batchers.
 func (w *Worker) open(rdb redis.UniversalClient) {
-	w.limiter = newLimiter(rdb, w.cfg.Queue, w.cfg.EndpointConcurrency, w.cfg.Concurrency/2, ClaimLock(w.cfg.Timeout), w.log)
+	// Three quarters of the workers may wait in one fast endpoint's line:
+	// a waiting worker costs nothing, a turned-away task a trip through
+	// asynq's retry set; the quarter left serves other endpoints' tasks.
+	// (A line of half bounced a sixth of the tasks at 64 emitters to one
+	// endpoint: 1,800 deliveries/s against 2,080.)
+	maxWaiting := w.cfg.Concurrency * 3 / 4
+	w.limiter = newLimiter(rdb, w.cfg.Queue, w.cfg.EndpointConcurrency, maxWaiting, ClaimLock(w.cfg.Timeout), w.log)
 	w.claims = newBatcher(2, 100, batchLinger, w.claim)
 	w.records = newBatcher(2, 100, batchLinger, w.record)
 }
