@@ -77,6 +77,7 @@ type limiter struct {
 	waiting map[string][]chan slot // workers waiting here for a slot, by endpoint, first come first served
 	idle    map[string][]slot      // slots this process holds for an endpoint but uses not
 	held    map[string]int         // slots this process holds in Redis, by endpoint, used or idle
+	turned  map[string]time.Time   // when a slot of the endpoint was last taken or freed here, while it holds any
 	// maxWaiting bounds the workers that wait for one endpoint, so that the
 	// others keep serving other endpoints.
 	maxWaiting int
@@ -112,7 +113,7 @@ func newLimiter(rdb redis.UniversalClient, queue string, defaultN, maxWaiting in
 		rdb: rdb, rate: redis_rate.NewLimiter(rdb), prefix: "hookd:" + queue + ":",
 		defaultN: defaultN, hold: hold, log: log, maxWaiting: max(maxWaiting, 1),
 		waiting: map[string][]chan slot{}, busy: map[string]time.Time{},
-		idle: map[string][]slot{}, held: map[string]int{},
+		idle: map[string][]slot{}, held: map[string]int{}, turned: map[string]time.Time{},
 		stop: make(chan struct{}), swept: make(chan struct{}),
 	}
 	l.updates = newBatcher(1, 256, 0, l.update)
@@ -157,21 +158,25 @@ func (l *limiter) acquire(ctx context.Context, ep *models.Endpoint) (release fun
 		if s, ok := l.takeIdle(ep.ID, limit); ok {
 			return func() { l.free(s) }, nil
 		}
-		s := slot{key: key, token: models.NewID("slot_"), endpointID: ep.ID, limit: limit, renewed: time.Now()}
-		oldest, err := acquireScript.Run(ctx, l.rdb, []string{key},
-			s.renewed.UnixMilli(), s.renewed.Add(l.hold).UnixMilli(), limit, s.token, l.hold.Milliseconds()).Int64()
-		if err != nil {
-			return nil, fmt.Errorf("concurrency limit: %w", err)
-		}
-		if oldest == 0 {
-			l.mu.Lock()
-			l.held[ep.ID]++
-			l.mu.Unlock()
-			return func() { l.free(s) }, nil
-		}
+		ask, turning := l.look(ep.ID, limit, handed)
 		now := time.Now()
-		takenAt := time.UnixMilli(oldest).Add(-l.hold)
-		if now.Sub(takenAt) > turningWithin || now.After(deadline) {
+		if ask {
+			s := slot{key: key, token: models.NewID("slot_"), endpointID: ep.ID, limit: limit, renewed: now}
+			oldest, err := acquireScript.Run(ctx, l.rdb, []string{key},
+				now.UnixMilli(), now.Add(l.hold).UnixMilli(), limit, s.token, l.hold.Milliseconds()).Int64()
+			if err != nil {
+				return nil, fmt.Errorf("concurrency limit: %w", err)
+			}
+			if oldest == 0 {
+				l.mu.Lock()
+				l.held[ep.ID]++
+				l.turned[ep.ID] = now
+				l.mu.Unlock()
+				return func() { l.free(s) }, nil
+			}
+			turning = now.Sub(time.UnixMilli(oldest).Add(-l.hold)) <= turningWithin
+		}
+		if !turning || now.After(deadline) {
 			l.mu.Lock()
 			l.busy[ep.ID] = now.Add(busyMemory)
 			l.mu.Unlock()
@@ -192,6 +197,20 @@ func (l *limiter) acquire(ctx context.Context, ep *models.Endpoint) (release fun
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
+}
+
+// look tells a worker whether to ask Redis for a slot of the endpoint, and
+// if not, whether the endpoint turns fast. It asks unless this process
+// holds all the endpoint's slots (they come back here, to the line) or the
+// worker waits behind others in line (the first in line asks for all, so
+// that a long line costs one script per poll). The endpoint turns fast when
+// a slot was taken or freed here within turningWithin.
+func (l *limiter) look(endpointID string, limit int, handed chan slot) (ask, turning bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	line := l.waiting[endpointID]
+	ask = l.held[endpointID] < limit && (handed == nil || len(line) > 0 && line[0] == handed)
+	return ask, time.Since(l.turned[endpointID]) <= turningWithin
 }
 
 // takeIdle takes an idle slot of the endpoint, renewed if due, unless this
@@ -227,6 +246,7 @@ func (l *limiter) renewIfDue(s *slot) {
 func (l *limiter) giveBack(s slot) {
 	if l.held[s.endpointID]--; l.held[s.endpointID] <= 0 {
 		delete(l.held, s.endpointID)
+		delete(l.turned, s.endpointID)
 	}
 	l.updates.post(slotUpdate{slot: s})
 }
@@ -310,6 +330,7 @@ func (l *limiter) free(s slot) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	delete(l.busy, s.endpointID) // it turns: worth a look again
+	l.turned[s.endpointID] = time.Now()
 	if l.held[s.endpointID] > s.limit {
 		l.giveBack(s)
 		return

@@ -1,9 +1,13 @@
 package dispatcher
 
 import (
+	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"hookd.dev/hookd/models"
 )
@@ -215,4 +219,74 @@ func TestLimiterKeepsAFreedSlotAMoment(t *testing.T) {
 	}
 	eventuallyTrue(t, "the slots beyond the lowered limit given back", func() bool { return len(tokens()) == 1 })
 	release()
+}
+
+// TestLimiterLineAsksRedisNoMoreThanNeeded: workers waiting for an
+// endpoint whose slots this process holds all do not ask Redis (the slots
+// come back to them here); they get them as they are freed, in turn.
+func TestLimiterLineAsksRedisNoMoreThanNeeded(t *testing.T) {
+	h := newHarness(t)
+	client, ok := h.rdb.(*redis.Client)
+	if !ok {
+		t.Skipf("Redis client %T", h.rdb)
+	}
+	rdb := redis.NewClient(client.Options())
+	t.Cleanup(func() { _ = rdb.Close() })
+	scripts := &scriptCounter{}
+	rdb.AddHook(scripts)
+	l := newLimiter(rdb, h.queue.name, 2, 10, time.Minute, quiet())
+	t.Cleanup(l.Close)
+	ep := &models.Endpoint{ID: "ep_line"}
+	var holding []func()
+	for range 2 {
+		release, err := l.acquire(h.ctx, ep)
+		if err != nil {
+			t.Fatal(err)
+		}
+		holding = append(holding, release)
+	}
+	served := make(chan struct{}, 5)
+	for range 5 {
+		go func() {
+			release, err := l.acquire(h.ctx, ep)
+			if err != nil {
+				t.Error(err)
+			} else {
+				release()
+			}
+			served <- struct{}{}
+		}()
+	}
+	eventuallyTrue(t, "five workers in line", func() bool {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		return len(l.waiting[ep.ID]) == 5
+	})
+	before := scripts.n.Load()
+	time.Sleep(40 * time.Millisecond) // eight polls of each waiter
+	if asked := scripts.n.Load() - before; asked != 0 {
+		t.Fatalf("%d scripts run by workers in line for slots this process holds", asked)
+	}
+	for _, release := range holding {
+		release()
+	}
+	for range 5 {
+		<-served
+	}
+}
+
+// scriptCounter counts the scripts a Redis client runs.
+type scriptCounter struct{ n atomic.Int64 }
+
+func (c *scriptCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (c *scriptCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+func (c *scriptCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if name := cmd.Name(); name == "evalsha" || name == "eval" {
+			c.n.Add(1)
+		}
+		return next(ctx, cmd)
+	}
 }
