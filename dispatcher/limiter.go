@@ -100,8 +100,11 @@ type slotUpdate struct {
 
 const (
 	// idleFor is how long a freed slot nobody waits for is kept for the
-	// endpoint's next attempt before it goes back to Redis.
-	idleFor = 100 * time.Millisecond
+	// endpoint's next attempt before it goes back to Redis. Other processes
+	// take a slot whose expiry was set longer than turningWithin ago for a
+	// slow endpoint's, so an idle slot (renewed when freed, given back within
+	// 1.5 idleFor) stays within that.
+	idleFor = 50 * time.Millisecond
 	// renewEvery is how often a slot in use has its expiry renewed. Other
 	// processes read the expiries to see whether an endpoint turns fast
 	// (turningWithin), so this is well within that.
@@ -200,17 +203,24 @@ func (l *limiter) acquire(ctx context.Context, ep *models.Endpoint) (release fun
 }
 
 // look tells a worker whether to ask Redis for a slot of the endpoint, and
-// if not, whether the endpoint turns fast. It asks unless this process
-// holds all the endpoint's slots (they come back here, to the line) or the
-// worker waits behind others in line (the first in line asks for all, so
-// that a long line costs one script per poll). The endpoint turns fast when
-// a slot was taken or freed here within turningWithin.
+// if not, whether the endpoint turns fast enough to wait for. When this
+// process holds all the endpoint's slots, nobody asks (they come back here,
+// to the line), and the endpoint turns fast if a slot was taken or freed
+// here within turningWithin. Otherwise a newcomer and the first in line ask
+// (so a long line costs one script per poll); the others wait unless the
+// first found the endpoint slow and marked it busy.
 func (l *limiter) look(endpointID string, limit int, handed chan slot) (ask, turning bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.held[endpointID] >= limit {
+		return false, time.Since(l.turned[endpointID]) <= turningWithin
+	}
 	line := l.waiting[endpointID]
-	ask = l.held[endpointID] < limit && (handed == nil || len(line) > 0 && line[0] == handed)
-	return ask, time.Since(l.turned[endpointID]) <= turningWithin
+	if handed == nil || len(line) > 0 && line[0] == handed {
+		return true, false // Redis's answer tells
+	}
+	until, marked := l.busy[endpointID]
+	return false, !marked || time.Now().After(until)
 }
 
 // takeIdle takes an idle slot of the endpoint, renewed if due, unless this
@@ -335,6 +345,7 @@ func (l *limiter) free(s slot) {
 		l.giveBack(s)
 		return
 	}
+	l.renewIfDue(&s) // other processes read its expiry as the time it turned
 	line := l.waiting[s.endpointID]
 	if len(line) == 0 {
 		s.freed = time.Now()
@@ -347,7 +358,6 @@ func (l *limiter) free(s slot) {
 	} else {
 		l.waiting[s.endpointID] = line[1:]
 	}
-	l.renewIfDue(&s)
 	next <- s // buffered: never blocks
 }
 

@@ -290,3 +290,42 @@ func (c *scriptCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 		return next(ctx, cmd)
 	}
 }
+
+// TestLimiterLineWaitsForAnotherProcesssSlots: workers of one process wait
+// in line while another process holds all of a fast endpoint's slots, and
+// all get one once that process frees them.
+func TestLimiterLineWaitsForAnotherProcesssSlots(t *testing.T) {
+	h := newHarness(t)
+	a := newLimiter(h.rdb, h.queue.name, 2, 10, time.Minute, quiet())
+	b := newLimiter(h.rdb, h.queue.name, 2, 10, time.Minute, quiet())
+	t.Cleanup(a.Close)
+	t.Cleanup(b.Close)
+	ep := &models.Endpoint{ID: "ep_shared"}
+	var holding []func()
+	for range 2 {
+		release, err := a.acquire(h.ctx, ep)
+		if err != nil {
+			t.Fatal(err)
+		}
+		holding = append(holding, release)
+	}
+	errs := make(chan error, 3)
+	for range 3 {
+		go func() {
+			release, err := b.acquire(h.ctx, ep)
+			if err == nil {
+				release()
+			}
+			errs <- err
+		}()
+	}
+	time.Sleep(30 * time.Millisecond)
+	for _, release := range holding {
+		release()
+	}
+	for range 3 {
+		if err := <-errs; err != nil {
+			t.Errorf("a worker of the other process: %v, want a slot", err)
+		}
+	}
+}
