@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -87,6 +88,11 @@ type Worker struct {
 	claims  *batcher[models.ClaimParams, *models.Claim] // set by Run
 	records *batcher[models.AttemptRecord, error]       // set by Run
 	log     *slog.Logger
+
+	// Deliveries offered by this process's own emits (hookd serve), for
+	// local handlers: no trip through Redis. See Offer.
+	local     chan models.Delivery
+	accepting atomic.Bool // Offer takes deliveries (the local handlers run)
 }
 
 // NewWorker returns a Worker that claims deliveries from store, POSTs them,
@@ -101,7 +107,8 @@ func NewWorker(store *models.Store, queue *Queue, cfg Config) *Worker {
 			Timeout: cfg.Timeout, MaxResponseBytes: cfg.MaxResponseBytes,
 			AllowPrivateNetworks: cfg.AllowPrivateNetworks, AllowedNetworks: cfg.AllowedNetworks,
 		}),
-		log: cfg.Logger,
+		log:   cfg.Logger,
+		local: make(chan models.Delivery, cfg.Concurrency),
 	}
 }
 
@@ -142,8 +149,126 @@ func (w *Worker) Run(ctx context.Context, redisOpt asynq.RedisConnOpt) error {
 	if err := srv.Start(mux); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
+	// Local handlers stop taking deliveries when ctx ends, and their
+	// attempts get ShutdownTimeout to finish, as asynq's do.
+	attemptCtx, cancelAttempts := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelAttempts()
+	var local sync.WaitGroup
+	for range w.cfg.Concurrency {
+		local.Go(func() { w.runLocal(ctx, attemptCtx) })
+	}
+	w.accepting.Store(true)
 	<-ctx.Done()
+	w.accepting.Store(false)
 	srv.Shutdown()
+	stopped := make(chan struct{})
+	go func() { local.Wait(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-time.After(w.cfg.ShutdownTimeout):
+		cancelAttempts()
+		<-stopped
+	}
+	w.requeueLocal()
+	return nil
+}
+
+// Offer hands deliveries due now to this process's own handlers, as far as
+// they have room, sparing each the trip through Redis (enqueue, dequeue,
+// completion); it returns the ones it did not take, for the queue. Nothing
+// is lost if the process dies holding them: they are pending in the
+// database, and the sweeper enqueues them once overdue.
+func (w *Worker) Offer(ds ...models.Delivery) (rest []models.Delivery) {
+	now := time.Now()
+	for i, d := range ds {
+		if !w.accepting.Load() {
+			return append(rest, ds[i:]...)
+		}
+		if d.NextAttemptAt != nil && d.NextAttemptAt.After(now) {
+			rest = append(rest, d)
+			continue
+		}
+		select {
+		case w.local <- d:
+		default:
+			rest = append(rest, d)
+		}
+	}
+	return rest
+}
+
+// runLocal handles offered deliveries until ctx ends.
+func (w *Worker) runLocal(ctx, attemptCtx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case d := <-w.local:
+			w.handleLocal(attemptCtx, d)
+		}
+	}
+}
+
+// handleLocal makes the attempt of an offered delivery. What it cannot do
+// now (the endpoint busy, the database away) goes to the queue, as if it
+// had come from there.
+func (w *Worker) handleLocal(ctx context.Context, d models.Delivery) {
+	err := func() (err error) {
+		defer func() {
+			if p := recover(); p != nil {
+				err = fmt.Errorf("panic: %v", p)
+			}
+		}()
+		return w.deliver(ctx, deliveryPayload{DeliveryID: d.ID, AttemptCount: d.AttemptCount, EndpointID: d.EndpointID})
+	}()
+	if err == nil {
+		return
+	}
+	after := time.Second
+	if b, busy := isBusy(err); busy {
+		after = b.after
+	} else {
+		w.log.Warn("attempt failed; the queue retries it", "delivery_id", d.ID, "error", err)
+	}
+	next := time.Now().Add(after)
+	d.NextAttemptAt = &next
+	if err := w.queue.Enqueue(context.WithoutCancel(ctx), d); err != nil {
+		w.log.Warn("enqueue", "delivery_id", d.ID, "error", err) // the sweeper's, then
+	}
+}
+
+// requeueLocal puts on the queue the offered deliveries no handler took
+// before shutdown.
+func (w *Worker) requeueLocal() {
+	var ds []models.Delivery
+	for {
+		select {
+		case d := <-w.local:
+			ds = append(ds, d)
+		default:
+			if len(ds) > 0 {
+				if err := w.queue.Enqueue(context.Background(), ds...); err != nil {
+					w.log.Warn("enqueue deliveries offered before shutdown", "count", len(ds), "error", err)
+				}
+			}
+			return
+		}
+	}
+}
+
+// LocalFirst is the Enqueuer of a process that emits and delivers (hookd
+// serve): deliveries go to its own Worker when it has room (Offer), the
+// rest to the queue.
+type LocalFirst struct {
+	Worker *Worker
+	Queue  Enqueuer
+}
+
+// Enqueue offers the deliveries to the worker and enqueues the rest.
+func (l LocalFirst) Enqueue(ctx context.Context, ds ...models.Delivery) error {
+	if rest := l.Worker.Offer(ds...); len(rest) > 0 {
+		return l.Queue.Enqueue(ctx, rest...)
+	}
 	return nil
 }
 
@@ -228,6 +353,11 @@ func (w *Worker) HandleDeliverySend(ctx context.Context, t *asynq.Task) error {
 		w.log.Error("dropping undecodable task", "type", t.Type(), "payload_bytes", len(t.Payload()), "error", err)
 		return nil
 	}
+	return w.deliver(ctx, p)
+}
+
+// deliver makes the attempt named by p, from a task or offered locally.
+func (w *Worker) deliver(ctx context.Context, p deliveryPayload) error {
 	if p.EndpointID == "" { // a task from before endpoint ids were in the payload
 		id, err := w.store.DeliveryEndpoint(ctx, p.DeliveryID)
 		if errors.Is(err, models.ErrNotFound) {

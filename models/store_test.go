@@ -260,9 +260,10 @@ func TestEmitIdempotencyRace(t *testing.T) {
 	var wg sync.WaitGroup
 	ids := make([]string, 8)
 	errs := make([]error, 8)
+	pipe := f.pipeline(t) // made once, before the emitters race
 	for i := range ids {
 		wg.Go(func() {
-			msg, _, err := f.pipeline(t).Emit(f.ctx, models.EmitParams{
+			msg, _, err := pipe.Emit(f.ctx, models.EmitParams{
 				TenantID: f.tenant.ID, EventType: "invoice.paid", Payload: []byte(`{}`), IdempotencyKey: "same",
 			})
 			errs[i] = err

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
 	"hookd.dev/hookd/dispatcher/embedredis"
@@ -208,6 +209,57 @@ func TestFaultWorkerKilledMidLoad(t *testing.T) {
 	}
 	// Claims of the dead worker expire after the timeout plus 15 s; the sweeper takes them back.
 	ok, failed := assertInvariant(t, c, func(id string) int { r.mu.Lock(); defer r.mu.Unlock(); return r.seen[id] }, ids, 60*time.Second)
+	if ok != len(ids) || failed != 0 {
+		t.Fatalf("%d succeeded, %d failed of %d", ok, failed, len(ids))
+	}
+}
+
+// TestFaultServeKilledHoldingItsOwnDeliveries: hookd serve hands its emits
+// to its own worker, not through Redis; killed while it holds hundreds of
+// them (in flight and waiting), it loses none: the next serve delivers them
+// all from the database.
+func TestFaultServeKilledHoldingItsOwnDeliveries(t *testing.T) {
+	t.Parallel()
+	env := backends(t)
+	env["HOOKD_ENDPOINT_CONCURRENCY"] = "1000" // no turning away: every delivery stays local
+	// The sweeper enqueues what has waited longer than its interval, local
+	// or not; none of these should have, when the queue is looked at.
+	env["HOOKD_SWEEP_INTERVAL"] = "10s"
+	env["HOOKD_LISTEN"] = "127.0.0.1:" + freePort(t)
+	r := newCountingReceiver(t, 2*time.Second)
+	victim := startProcess(t, "serve", env)
+	c := &client{t: t, url: "http://" + env["HOOKD_LISTEN"], key: testAdminKey}
+	listening := func() {
+		eventually(t, 20*time.Second, "serve to listen", func() bool {
+			resp, err := http.Get(c.url + "/healthz")
+			if err == nil {
+				resp.Body.Close()
+			}
+			return err == nil
+		})
+	}
+	listening()
+	setupLoad(c, r.URL)
+	ids := emitN(c, 300)
+	opt, err := asynq.ParseRedisURI(env["HOOKD_REDIS_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	inspector := asynq.NewInspector(opt)
+	t.Cleanup(func() { _ = inspector.Close() })
+	if info, err := inspector.GetQueueInfo(env["HOOKD_QUEUE"]); err == nil && info.Size > 0 {
+		t.Fatalf("serve put %d of its own deliveries on the queue", info.Size)
+	}
+	if err := victim.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = victim.cmd.Wait()
+	if got := r.distinct(); got >= len(ids) {
+		t.Fatalf("all %d delivered before the kill: nothing was held", got)
+	}
+	startProcess(t, "serve", env)
+	listening()
+	ok, failed := assertInvariant(t, c, r.seenBy, ids, 90*time.Second)
 	if ok != len(ids) || failed != 0 {
 		t.Fatalf("%d succeeded, %d failed of %d", ok, failed, len(ids))
 	}

@@ -195,6 +195,14 @@ func (m *Main) Run(ctx context.Context) error {
 	metrics := dispatcher.NewMetrics(registry)
 
 	deps := &deps{store: store, queue: queue, redis: redisOpt, registry: registry, metrics: metrics, describeDB: describeDB, log: log}
+	if m.Mode == "serve" || m.Mode == "worker" {
+		deps.worker = dispatcher.NewWorker(store, queue, dispatcher.Config{
+			Queue: cfg.Queue, Concurrency: cfg.Concurrency, EndpointConcurrency: cfg.EndpointConcurrency, Schedule: cfg.RetrySchedule,
+			Timeout: cfg.DeliveryTimeout, AllowPrivateNetworks: cfg.AllowPrivateNetworks, AllowedNetworks: cfg.AllowedNetworks,
+			Logger: log, Metrics: metrics,
+			DisableAfter: cfg.DisableAfter,
+		})
+	}
 	g, ctx := errgroup.WithContext(ctx)
 	if cfg.PprofListen != "" {
 		if err := m.servePprof(ctx, g); err != nil {
@@ -223,6 +231,7 @@ type deps struct {
 	redis      asynq.RedisConnOpt
 	registry   *prometheus.Registry
 	metrics    *dispatcher.Metrics
+	worker     *dispatcher.Worker // nil when the process does not deliver (api)
 	describeDB string
 	log        *slog.Logger
 }
@@ -242,7 +251,12 @@ func (m *Main) startHTTP(ctx context.Context, g *errgroup.Group, d *deps) error 
 		}
 		tenantLimit, closeLimiter = limiter, limiter.Close
 	}
-	pipeline := dispatcher.NewPipeline(dispatcher.PipelineConfig{Store: d.store, Queue: d.queue, Logger: d.log})
+	// A process that also delivers hands its own emits to its worker first.
+	var enqueuer dispatcher.Enqueuer = d.queue
+	if d.worker != nil {
+		enqueuer = dispatcher.LocalFirst{Worker: d.worker, Queue: d.queue}
+	}
+	pipeline := dispatcher.NewPipeline(dispatcher.PipelineConfig{Store: d.store, Queue: enqueuer, Logger: d.log})
 	// One count of failed keys for the API and the login form.
 	failedAuth := authlimit.New(authlimit.Config{})
 	srv := api.New(api.Config{
@@ -294,19 +308,13 @@ func (m *Main) startHTTP(ctx context.Context, g *errgroup.Group, d *deps) error 
 // startWorkers runs the delivery workers, the sweeper and the purge until ctx is done.
 func (m *Main) startWorkers(ctx context.Context, g *errgroup.Group, d *deps) error {
 	cfg := m.Config
-	worker := dispatcher.NewWorker(d.store, d.queue, dispatcher.Config{
-		Queue: cfg.Queue, Concurrency: cfg.Concurrency, EndpointConcurrency: cfg.EndpointConcurrency, Schedule: cfg.RetrySchedule,
-		Timeout: cfg.DeliveryTimeout, AllowPrivateNetworks: cfg.AllowPrivateNetworks, AllowedNetworks: cfg.AllowedNetworks,
-		Logger: d.log, Metrics: d.metrics,
-		DisableAfter: cfg.DisableAfter,
-	})
 	purger := dispatcher.NewPurger(d.store, dispatcher.PurgerConfig{Retention: cfg.Retention, Interval: cfg.PurgeInterval, Logger: d.log})
 	g.Go(func() error { return purger.Run(ctx) })
 	sweeper := dispatcher.NewSweeper(d.store, d.queue, dispatcher.SweeperConfig{
 		Interval: cfg.SweepInterval, Logger: d.log, Metrics: d.metrics,
 		OrphanAfter: dispatcher.ClaimLock(cfg.DeliveryTimeout),
 	})
-	g.Go(func() error { return worker.Run(ctx, d.redis) })
+	g.Go(func() error { return d.worker.Run(ctx, d.redis) })
 	g.Go(func() error { return sweeper.Run(ctx) })
 	if m.Mode == "worker" {
 		fmt.Fprintf(m.Stdout, "hookd worker: delivering from queue %q (%s)\n", cfg.Queue, d.describeDB)

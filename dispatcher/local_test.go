@@ -1,0 +1,63 @@
+package dispatcher
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"hookd.dev/hookd/models"
+)
+
+// TestLocalFirstDeliversWithoutTheQueue: in a process that emits and
+// delivers, an emit's deliveries go to its own worker and never through
+// Redis; a retry still goes through the queue; a worker not running, or a
+// delivery not yet due, is left to the queue.
+func TestLocalFirstDeliversWithoutTheQueue(t *testing.T) {
+	h := newHarness(t)
+	ok := newVerifyingReceiver(t, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", http.StatusOK)
+	h.endpoint(h.store, ok.URL, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+	w := NewWorker(h.store, h.queue, Config{Queue: h.queue.name, Logger: quiet(), AllowPrivateNetworks: true})
+
+	due := models.Delivery{ID: "del_offered_early", EndpointID: "ep_x"}
+	if rest := w.Offer(due); len(rest) != 1 {
+		t.Fatalf("a worker not running took %d of 1 deliveries", 1-len(rest))
+	}
+	ctx, cancel := context.WithCancel(h.ctx)
+	stopped := make(chan error, 1)
+	go func() { stopped <- w.Run(ctx, h.redis) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-stopped; err != nil {
+			t.Error(err)
+		}
+	})
+	eventuallyTrue(t, "the worker to run", w.accepting.Load)
+	later := time.Now().Add(time.Hour)
+	if rest := w.Offer(models.Delivery{ID: "del_later", NextAttemptAt: &later}); len(rest) != 1 {
+		t.Fatal("a delivery due in an hour was taken")
+	}
+
+	p := NewPipeline(PipelineConfig{Store: h.store, Queue: LocalFirst{Worker: w, Queue: h.queue}, Logger: quiet()})
+	t.Cleanup(p.Close)
+	for range 5 {
+		h.emit(p)
+	}
+	eventuallyTrue(t, "five deliveries", func() bool { return ok.count() == 5 })
+	if info, err := h.queue.inspector.GetQueueInfo(h.queue.name); err == nil && info.Size+info.Processed > 0 {
+		t.Fatalf("the queue saw tasks: %d queued, %d processed", info.Size, info.Processed)
+	}
+
+	// A failed attempt's retry is scheduled on the queue.
+	ok.mu.Lock()
+	ok.status = http.StatusInternalServerError
+	ok.mu.Unlock()
+	msg := h.emit(p)
+	eventuallyTrue(t, "a retry scheduled on the queue", func() bool {
+		info, err := h.queue.inspector.GetQueueInfo(h.queue.name)
+		return err == nil && info.Scheduled == 1
+	})
+	if d := h.delivery(msg.Deliveries[0].ID); d.Status != models.StatusPending || d.AttemptCount != 1 {
+		t.Fatalf("after a 500: %s with %d attempts, want pending with 1", d.Status, d.AttemptCount)
+	}
+}
