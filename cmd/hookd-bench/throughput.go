@@ -108,7 +108,9 @@ func runThroughput(args []string) error {
 	}
 	if ceilingRate > 0 {
 		fmt.Printf("minimal pipeline    %8.0f deliveries/s (n=%d, c=50, pgx)\n", ceilingRate, o.messages)
-		fmt.Printf("ratio               %8.2f× (hookd end to end, median / minimal pipeline)\n", median(rates[bins[0]])/ceilingRate)
+		for _, bin := range bins {
+			fmt.Printf("ratio               %8.2f× (%s end to end, median / minimal pipeline)\n", median(rates[bin])/ceilingRate, cmp.Or(bin, "hookd"))
+		}
 	}
 	return nil
 }
