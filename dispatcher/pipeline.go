@@ -59,7 +59,7 @@ func NewPipeline(cfg PipelineConfig) *Pipeline {
 		cfg.Logger = slog.Default()
 	}
 	p := &Pipeline{store: cfg.Store, queue: cfg.Queue, log: cfg.Logger}
-	p.emits = newBatcher(cfg.Writers, cfg.MaxBatch, batchLinger, p.writeEmits)
+	p.emits = newBatcher(cfg.Writers, cfg.MaxBatch, emitLinger, p.writeEmits)
 	return p
 }
 

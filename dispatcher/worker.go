@@ -194,10 +194,15 @@ func (w *Worker) close() {
 	w.limiter.Close()
 }
 
-// batchLinger is how long a batch of claims, records or emits gathers after
-// its first item: a millisecond of latency that buys batches of dozens
-// under load.
+// batchLinger is how long a batch of claims or records gathers after its
+// first item: a little latency that buys batches of dozens under load.
 const batchLinger = 2 * time.Millisecond
+
+// emitLinger is batchLinger for emits, shorter: an emit's caller waits for
+// it, and emitters that wait longer emit less. At 16 emitters, 1 ms gave a
+// tenth more deliveries a second than 2 ms (2,466–2,514 against
+// 2,198–2,284, paired), and the same at 64.
+const emitLinger = time.Millisecond
 
 // claim claims a batch of deliveries in one statement.
 func (w *Worker) claim(ctx context.Context, ps []models.ClaimParams) ([]*models.Claim, error) {
