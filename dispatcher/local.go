@@ -2,6 +2,7 @@ package dispatcher
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -10,8 +11,48 @@ import (
 
 // The local hand-off: in a process that emits and delivers (hookd serve),
 // an emit's deliveries go to the process's own worker instead of through
-// Redis. The database stays the record: what the process holds when it dies
-// is pending there, and the sweeper enqueues it.
+// Redis, written already claimed for it, so that the worker needs no claim
+// statement either. The database stays the record: what the process holds
+// when it dies is there, pending or with a claim that expires, and the
+// sweeper enqueues it.
+
+// errLapsing: a delivery claimed on write waited for a handler so long
+// that its claim could lapse during the attempt.
+var errLapsing = errors.New("claim about to lapse")
+
+// localItem is a delivery handed to the local handlers: claimed on write
+// (claim set) or to be claimed like a task's.
+type localItem struct {
+	delivery models.Delivery
+	claim    *models.Claim
+}
+
+// reserve promises n places to deliveries about to be handed over, or none
+// when the local handlers do not run or have not that much room.
+func (w *Worker) reserve(n int) bool {
+	if n == 0 || !w.accepting.Load() {
+		return false
+	}
+	for {
+		room := w.room.Load()
+		if room < int64(n) {
+			return false
+		}
+		if w.room.CompareAndSwap(room, room-int64(n)) {
+			return true
+		}
+	}
+}
+
+// unreserve gives back places promised and not used.
+func (w *Worker) unreserve(n int) { w.room.Add(int64(n)) }
+
+// handOver gives the local handlers what reserve promised places to.
+func (w *Worker) handOver(items ...localItem) {
+	for _, it := range items {
+		w.local <- it // a place is reserved: never blocks
+	}
+}
 
 // Offer hands deliveries due now to this process's own handlers, as far as
 // they have room, sparing each the trip through Redis (enqueue, dequeue,
@@ -20,46 +61,59 @@ import (
 // database, and the sweeper enqueues them once overdue.
 func (w *Worker) Offer(ds ...models.Delivery) (rest []models.Delivery) {
 	now := time.Now()
-	for i, d := range ds {
-		if !w.accepting.Load() {
-			return append(rest, ds[i:]...)
-		}
-		if d.NextAttemptAt != nil && d.NextAttemptAt.After(now) {
+	for _, d := range ds {
+		if (d.NextAttemptAt != nil && d.NextAttemptAt.After(now)) || !w.reserve(1) {
 			rest = append(rest, d)
 			continue
 		}
-		select {
-		case w.local <- d:
-		default:
-			rest = append(rest, d)
-		}
+		w.handOver(localItem{delivery: d})
 	}
 	return rest
 }
 
-// runLocal handles offered deliveries until ctx ends.
+// runLocal handles handed-over deliveries until ctx ends.
 func (w *Worker) runLocal(ctx, attemptCtx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case d := <-w.local:
-			w.handleLocal(attemptCtx, d)
+		case it := <-w.local:
+			w.unreserve(1)
+			w.handleLocal(attemptCtx, it)
 		}
 	}
 }
 
-// handleLocal makes the attempt of an offered delivery. What it cannot do
-// now (the endpoint busy, the database away) goes to the queue, as if it
+// handleLocal makes the attempt of a handed-over delivery. What it cannot
+// do now (the endpoint busy, the database away) goes to the queue, as if it
 // had come from there.
-func (w *Worker) handleLocal(ctx context.Context, d models.Delivery) {
+func (w *Worker) handleLocal(ctx context.Context, it localItem) {
+	d := it.delivery
 	err := func() (err error) {
 		defer func() {
 			if p := recover(); p != nil {
 				err = fmt.Errorf("panic: %v", p)
 			}
 		}()
-		return w.deliver(ctx, deliveryPayload{DeliveryID: d.ID, AttemptCount: d.AttemptCount, EndpointID: d.EndpointID})
+		if it.claim == nil {
+			return w.deliver(ctx, deliveryPayload{DeliveryID: d.ID, AttemptCount: d.AttemptCount, EndpointID: d.EndpointID})
+		}
+		if time.Until(*it.claim.Delivery.LockedUntil) < w.cfg.Timeout+lockMargin/2 {
+			// Waited here so long that the claim could lapse mid-attempt
+			// and the sweeper send it again: give it back to the queue.
+			if err := w.store.Unclaim(ctx, it.claim, 0); err != nil {
+				return err
+			}
+			return errLapsing
+		}
+		ep, err := w.store.CachedEndpoint(ctx, d.EndpointID)
+		if errors.Is(err, models.ErrNotFound) {
+			return nil // deleted with its deliveries
+		}
+		if err != nil {
+			return err
+		}
+		return w.attemptClaimed(ctx, ep, it.claim, time.Now())
 	}()
 	if err == nil {
 		return
@@ -67,6 +121,8 @@ func (w *Worker) handleLocal(ctx context.Context, d models.Delivery) {
 	after := time.Second
 	if b, busy := isBusy(err); busy {
 		after = b.after
+	} else if errors.Is(err, errLapsing) {
+		after = 0
 	} else {
 		w.log.Warn("attempt failed; the queue retries it", "delivery_id", d.ID, "error", err)
 	}
@@ -77,18 +133,25 @@ func (w *Worker) handleLocal(ctx context.Context, d models.Delivery) {
 	}
 }
 
-// requeueLocal puts on the queue the offered deliveries no handler took
-// before shutdown.
+// requeueLocal puts on the queue the handed-over deliveries no handler took
+// before shutdown, giving back their claims first.
 func (w *Worker) requeueLocal() {
+	ctx := context.Background()
 	var ds []models.Delivery
 	for {
 		select {
-		case d := <-w.local:
-			ds = append(ds, d)
+		case it := <-w.local:
+			w.unreserve(1)
+			if it.claim != nil {
+				if err := w.store.Unclaim(ctx, it.claim, 0); err != nil {
+					w.log.Warn("give back a claim at shutdown", "delivery_id", it.delivery.ID, "error", err)
+				}
+			}
+			ds = append(ds, it.delivery)
 		default:
 			if len(ds) > 0 {
-				if err := w.queue.Enqueue(context.Background(), ds...); err != nil {
-					w.log.Warn("enqueue deliveries offered before shutdown", "count", len(ds), "error", err)
+				if err := w.queue.Enqueue(ctx, ds...); err != nil {
+					w.log.Warn("enqueue deliveries handed over before shutdown", "count", len(ds), "error", err)
 				}
 			}
 			return
@@ -96,18 +159,18 @@ func (w *Worker) requeueLocal() {
 	}
 }
 
-// LocalFirst is the Enqueuer of a process that emits and delivers (hookd
-// serve): deliveries go to its own Worker when it has room (Offer), the
-// rest to the queue.
-type LocalFirst struct {
-	Worker *Worker
-	Queue  Enqueuer
+// localFirst is the Enqueuer of a pipeline with a worker in its process:
+// deliveries go to the worker when it has room (Offer), the rest to the
+// queue.
+type localFirst struct {
+	worker *Worker
+	queue  Enqueuer
 }
 
 // Enqueue offers the deliveries to the worker and enqueues the rest.
-func (l LocalFirst) Enqueue(ctx context.Context, ds ...models.Delivery) error {
-	if rest := l.Worker.Offer(ds...); len(rest) > 0 {
-		return l.Queue.Enqueue(ctx, rest...)
+func (l localFirst) Enqueue(ctx context.Context, ds ...models.Delivery) error {
+	if rest := l.worker.Offer(ds...); len(rest) > 0 && l.queue != nil {
+		return l.queue.Enqueue(ctx, rest...)
 	}
 	return nil
 }

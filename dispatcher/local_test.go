@@ -10,9 +10,9 @@ import (
 )
 
 // TestLocalFirstDeliversWithoutTheQueue: in a process that emits and
-// delivers, an emit's deliveries go to its own worker and never through
-// Redis; a retry still goes through the queue; a worker not running, or a
-// delivery not yet due, is left to the queue.
+// delivers, an emit's deliveries are written claimed for its own worker and
+// go to it, never through Redis; a retry still goes through the queue; a
+// worker not running, or a delivery not yet due, is left to the queue.
 func TestLocalFirstDeliversWithoutTheQueue(t *testing.T) {
 	h := newHarness(t)
 	ok := newVerifyingReceiver(t, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", http.StatusOK)
@@ -38,10 +38,13 @@ func TestLocalFirstDeliversWithoutTheQueue(t *testing.T) {
 		t.Fatal("a delivery due in an hour was taken")
 	}
 
-	p := NewPipeline(PipelineConfig{Store: h.store, Queue: LocalFirst{Worker: w, Queue: h.queue}, Logger: quiet()})
+	p := NewPipeline(PipelineConfig{Store: h.store, Queue: h.queue, Worker: w, Logger: quiet()})
 	t.Cleanup(p.Close)
 	for range 5 {
-		h.emit(p)
+		// Written claimed for the local worker, which needs no claim of its own.
+		if msg := h.emit(p); msg.Deliveries[0].Status != models.StatusInflight {
+			t.Fatalf("an emit's delivery is %s, want inflight (claimed on write)", msg.Deliveries[0].Status)
+		}
 	}
 	eventuallyTrue(t, "five deliveries", func() bool { return ok.count() == 5 })
 	if info, err := h.queue.inspector.GetQueueInfo(h.queue.name); err == nil && info.Size+info.Processed > 0 {
@@ -59,5 +62,38 @@ func TestLocalFirstDeliversWithoutTheQueue(t *testing.T) {
 	})
 	if d := h.delivery(msg.Deliveries[0].ID); d.Status != models.StatusPending || d.AttemptCount != 1 {
 		t.Fatalf("after a 500: %s with %d attempts, want pending with 1", d.Status, d.AttemptCount)
+	}
+}
+
+// TestLocalClaimAboutToLapseGoesToTheQueue: a delivery claimed on write
+// whose claim would lapse during the attempt (it waited too long for a
+// handler) is given back and sent once, through the queue.
+func TestLocalClaimAboutToLapseGoesToTheQueue(t *testing.T) {
+	h := newHarness(t)
+	ok := newVerifyingReceiver(t, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", http.StatusOK)
+	h.endpoint(h.store, ok.URL, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+	w := NewWorker(h.store, h.queue, Config{Queue: h.queue.name, Logger: quiet(), AllowPrivateNetworks: true})
+	ctx, cancel := context.WithCancel(h.ctx)
+	stopped := make(chan error, 1)
+	go func() { stopped <- w.Run(ctx, h.redis) }()
+	t.Cleanup(func() { cancel(); <-stopped })
+	eventuallyTrue(t, "the worker to run", w.accepting.Load)
+
+	// The store's clock 20 s behind: the claim written with the emit ends
+	// 10 s from now, less than an attempt's timeout and margin.
+	h.advance(-20 * time.Second)
+	p := NewPipeline(PipelineConfig{Store: h.store, Queue: h.queue, Worker: w, Logger: quiet()})
+	t.Cleanup(p.Close)
+	msg := h.emit(p)
+	eventuallyTrue(t, "the delivery through the queue", func() bool {
+		info, err := h.queue.inspector.GetQueueInfo(h.queue.name)
+		return err == nil && info.Processed >= 1 && ok.count() == 1
+	})
+	time.Sleep(100 * time.Millisecond)
+	if n := ok.count(); n != 1 {
+		t.Fatalf("sent %d times, want once", n)
+	}
+	if d := h.delivery(msg.Deliveries[0].ID); d.Status != models.StatusSucceeded {
+		t.Fatalf("delivery %s, want succeeded", d.Status)
 	}
 }

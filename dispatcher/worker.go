@@ -89,17 +89,18 @@ type Worker struct {
 	records *batcher[models.AttemptRecord, error]       // set by Run
 	log     *slog.Logger
 
-	// Deliveries offered by this process's own emits (hookd serve), for
-	// local handlers: no trip through Redis. See Offer.
-	local     chan models.Delivery
-	accepting atomic.Bool // Offer takes deliveries (the local handlers run)
+	// Deliveries handed over by this process's own emits (hookd serve), for
+	// local handlers: no trip through Redis. See local.go.
+	local     chan localItem
+	room      atomic.Int64 // places in local not yet promised (reserve)
+	accepting atomic.Bool  // local handlers run and take deliveries
 }
 
 // NewWorker returns a Worker that claims deliveries from store, POSTs them,
 // and enqueues retries on queue.
 func NewWorker(store *models.Store, queue *Queue, cfg Config) *Worker {
 	cfg.setDefaults()
-	return &Worker{
+	w := &Worker{
 		cfg:   cfg,
 		store: store,
 		queue: queue,
@@ -108,8 +109,10 @@ func NewWorker(store *models.Store, queue *Queue, cfg Config) *Worker {
 			AllowPrivateNetworks: cfg.AllowPrivateNetworks, AllowedNetworks: cfg.AllowedNetworks,
 		}),
 		log:   cfg.Logger,
-		local: make(chan models.Delivery, cfg.Concurrency),
+		local: make(chan localItem, cfg.Concurrency),
 	}
+	w.room.Store(int64(cfg.Concurrency))
+	return w
 }
 
 // Run processes tasks from redis until ctx is done, then stops taking work
@@ -295,8 +298,16 @@ func (w *Worker) deliver(ctx context.Context, p deliveryPayload) error {
 		return nil // done, gone, not due, or claimed by another worker: a stale task
 	}
 	start = m.observeStage(stageClaim, start)
+	return w.attemptClaimed(ctx, ep, claim, start)
+}
+
+// attemptClaimed makes the attempt of a claimed delivery, from start: the
+// slot, the request, the record, the next attempt's enqueue.
+func (w *Worker) attemptClaimed(ctx context.Context, ep *models.Endpoint, claim *models.Claim, start time.Time) error {
+	m := w.cfg.Metrics
 	if !claim.EndpointUpdatedAt.Equal(ep.UpdatedAt) { // changed since it was cached
-		if ep, err = w.store.RefreshEndpoint(ctx, p.EndpointID); err != nil {
+		var err error
+		if ep, err = w.store.RefreshEndpoint(ctx, ep.ID); err != nil {
 			return err
 		}
 	}

@@ -116,15 +116,15 @@ func insertMessagesPostgres(db *gorm.DB, msgs []*Message) ([]string, error) {
 		for _, d := range m.Deliveries {
 			if n == 0 {
 				sql.WriteString(`, d AS (INSERT INTO deliveries (id, tenant_id, message_id, endpoint_id, event_type, status,
-  next_attempt_at, next_trigger, created_at, updated_at)
+  next_attempt_at, next_trigger, locked_until, lock_token, created_at, updated_at)
 SELECT v.* FROM (VALUES `)
 			} else {
 				sql.WriteString(", ")
 			}
 			n++
-			sql.WriteString("(?, ?, ?, ?, ?, ?, CAST(? AS timestamptz), ?, CAST(? AS timestamptz), CAST(? AS timestamptz))")
+			sql.WriteString("(?, ?, ?, ?, ?, ?, CAST(? AS timestamptz), ?, CAST(? AS timestamptz), CAST(? AS text), CAST(? AS timestamptz), CAST(? AS timestamptz))")
 			args = append(args, d.ID, d.TenantID, d.MessageID, d.EndpointID, d.EventType, d.Status,
-				d.NextAttemptAt, d.NextTrigger, d.CreatedAt, d.UpdatedAt)
+				d.NextAttemptAt, d.NextTrigger, d.LockedUntil, d.LockToken, d.CreatedAt, d.UpdatedAt)
 		}
 	}
 	if n > 0 {
@@ -170,6 +170,16 @@ type Claim struct {
 	// EndpointUpdatedAt tells a worker whether its cached endpoint is current.
 	EndpointUpdatedAt time.Time
 	token             string
+}
+
+// ClaimOnWrite makes a delivery about to be written claimed already, until
+// lockUntil: for a worker of the writing process, which then needs no
+// ClaimDeliveries of its own. It returns that claim, good once the write
+// has committed.
+func ClaimOnWrite(d *Delivery, payload RawJSON, endpointUpdatedAt, lockUntil time.Time) *Claim {
+	token := newToken()
+	d.Status, d.LockedUntil, d.LockToken = StatusInflight, &lockUntil, &token
+	return &Claim{Delivery: *d, Payload: payload, EndpointUpdatedAt: endpointUpdatedAt, token: token}
 }
 
 // ClaimDeliveries moves due pending deliveries to inflight in one

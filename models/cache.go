@@ -106,7 +106,9 @@ func (s *Store) Subscribers(ctx context.Context, tx *gorm.DB, tenantID, eventTyp
 	if tx != nil {
 		db = tx
 	}
-	if err := db.WithContext(ctx).Select("id", "event_types").
+	// updated_at: a worker handed the fan-out's deliveries (hookd serve)
+	// tells by it whether its cached endpoint is current.
+	if err := db.WithContext(ctx).Select("id", "event_types", "updated_at").
 		Where("tenant_id = ? AND enabled", tenantID).Find(&all).Error; err != nil {
 		return nil, fmt.Errorf("load endpoints of %s: %w", tenantID, err)
 	}

@@ -251,12 +251,8 @@ func (m *Main) startHTTP(ctx context.Context, g *errgroup.Group, d *deps) error 
 		}
 		tenantLimit, closeLimiter = limiter, limiter.Close
 	}
-	// A process that also delivers hands its own emits to its worker first.
-	var enqueuer dispatcher.Enqueuer = d.queue
-	if d.worker != nil {
-		enqueuer = dispatcher.LocalFirst{Worker: d.worker, Queue: d.queue}
-	}
-	pipeline := dispatcher.NewPipeline(dispatcher.PipelineConfig{Store: d.store, Queue: enqueuer, Logger: d.log})
+	// A process that also delivers hands its own emits to its worker (nil in api).
+	pipeline := dispatcher.NewPipeline(dispatcher.PipelineConfig{Store: d.store, Queue: d.queue, Worker: d.worker, Logger: d.log})
 	// One count of failed keys for the API and the login form.
 	failedAuth := authlimit.New(authlimit.Config{})
 	srv := api.New(api.Config{
