@@ -109,8 +109,8 @@ const (
 	// endpoint's next attempt before it goes back to Redis. Other processes
 	// take a slot whose expiry was set longer than turningWithin ago for a
 	// slow endpoint's, so an idle slot (renewed when freed, given back within
-	// 1.5 idleFor) stays within that.
-	idleFor = 50 * time.Millisecond
+	// 1.5 idleFor, renewed at most renewEvery before) stays within that.
+	idleFor = 40 * time.Millisecond
 	// renewEvery is how often a slot in use has its expiry renewed. Other
 	// processes read the expiries to see whether an endpoint turns fast
 	// (turningWithin), so this is well within that.

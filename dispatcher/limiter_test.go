@@ -298,7 +298,6 @@ func TestLimiterLineWaitsForAnotherProcesssSlots(t *testing.T) {
 	h := newHarness(t)
 	a := newLimiter(h.rdb, h.queue.name, 2, 10, time.Minute, quiet())
 	b := newLimiter(h.rdb, h.queue.name, 2, 10, time.Minute, quiet())
-	t.Cleanup(a.Close)
 	t.Cleanup(b.Close)
 	ep := &models.Endpoint{ID: "ep_shared"}
 	var holding []func()
@@ -323,6 +322,7 @@ func TestLimiterLineWaitsForAnotherProcesssSlots(t *testing.T) {
 	for _, release := range holding {
 		release()
 	}
+	a.Close() // the process ends: its idle slots go back to Redis now
 	for range 3 {
 		if err := <-errs; err != nil {
 			t.Errorf("a worker of the other process: %v, want a slot", err)
