@@ -27,19 +27,20 @@ type localItem struct {
 	claim    *models.Claim
 }
 
-// reserve promises n places to deliveries about to be handed over, or none
-// when the local handlers do not run or have not that much room.
-func (w *Worker) reserve(n int) bool {
+// reserve promises up to n places to deliveries about to be handed over,
+// and answers how many: none when the local handlers do not run.
+func (w *Worker) reserve(n int) int {
 	if n == 0 || !w.accepting.Load() {
-		return false
+		return 0
 	}
 	for {
 		room := w.room.Load()
-		if room < int64(n) {
-			return false
+		k := min(int64(n), room)
+		if k <= 0 {
+			return 0
 		}
-		if w.room.CompareAndSwap(room, room-int64(n)) {
-			return true
+		if w.room.CompareAndSwap(room, room-k) {
+			return int(k)
 		}
 	}
 }
@@ -62,7 +63,7 @@ func (w *Worker) handOver(items ...localItem) {
 func (w *Worker) Offer(ds ...models.Delivery) (rest []models.Delivery) {
 	now := time.Now()
 	for _, d := range ds {
-		if (d.NextAttemptAt != nil && d.NextAttemptAt.After(now)) || !w.reserve(1) {
+		if (d.NextAttemptAt != nil && d.NextAttemptAt.After(now)) || w.reserve(1) == 0 {
 			rest = append(rest, d)
 			continue
 		}

@@ -3,6 +3,7 @@ package dispatcher
 import (
 	"context"
 	"net/http"
+	"slices"
 	"testing"
 	"time"
 
@@ -96,4 +97,33 @@ func TestLocalClaimAboutToLapseGoesToTheQueue(t *testing.T) {
 	if d := h.delivery(msg.Deliveries[0].ID); d.Status != models.StatusSucceeded {
 		t.Fatalf("delivery %s, want succeeded", d.Status)
 	}
+}
+
+// TestLocalClaimsWhatFits: a fan-out larger than the local worker's room
+// has as many deliveries claimed on write as fit, the first ones; the
+// others are written pending and still delivered.
+func TestLocalClaimsWhatFits(t *testing.T) {
+	h := newHarness(t)
+	ok := newVerifyingReceiver(t, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", http.StatusOK)
+	for range 3 {
+		h.endpoint(h.store, ok.URL, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+	}
+	w := NewWorker(h.store, h.queue, Config{Queue: h.queue.name, Concurrency: 2, Logger: quiet(), AllowPrivateNetworks: true})
+	ctx, cancel := context.WithCancel(h.ctx)
+	stopped := make(chan error, 1)
+	go func() { stopped <- w.Run(ctx, h.redis) }()
+	t.Cleanup(func() { cancel(); <-stopped })
+	eventuallyTrue(t, "the worker to run", w.accepting.Load)
+	p := NewPipeline(PipelineConfig{Store: h.store, Queue: h.queue, Worker: w, Logger: quiet()})
+	t.Cleanup(p.Close)
+
+	msg := h.emit(p)
+	var statuses []string
+	for _, d := range msg.Deliveries {
+		statuses = append(statuses, d.Status)
+	}
+	if want := []string{models.StatusInflight, models.StatusInflight, models.StatusPending}; !slices.Equal(statuses, want) {
+		t.Fatalf("deliveries written %v, want %v (room for 2)", statuses, want)
+	}
+	eventuallyTrue(t, "three deliveries", func() bool { return ok.count() == 3 })
 }

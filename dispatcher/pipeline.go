@@ -117,26 +117,31 @@ func (p *Pipeline) emit(ctx context.Context, e models.EmitParams) (*models.Messa
 		earlier, err := p.store.MessageByIdempotencyKey(ctx, nil, e.TenantID, e.IdempotencyKey)
 		return earlier, false, err
 	}
-	if claims != nil {
+	if len(claims) > 0 {
 		p.local.handOver(claims...)
-		return msg, true, nil
 	}
-	// Each emit enqueues its own deliveries once its batch has committed, so
-	// that the enqueues of a batch go out side by side.
-	p.Enqueue(ctx, msg.Deliveries...)
+	// Each emit enqueues its own other deliveries once its batch has
+	// committed, so that the enqueues of a batch go out side by side.
+	if rest := msg.Deliveries[len(claims):]; len(rest) > 0 {
+		p.Enqueue(ctx, rest...)
+	}
 	return msg, true, nil
 }
 
-// claimForLocal claims the message's deliveries on write for this process's
-// worker, when it has a worker with room for them all, and returns what to
-// hand it after the commit; else nil, and the deliveries stay pending.
+// claimForLocal claims on write, for this process's worker, as many of the
+// message's deliveries as it has room for (the first ones), and returns
+// what to hand it after the commit. The others stay pending, for the queue.
 func (p *Pipeline) claimForLocal(msg *models.Message, endpoints []models.Endpoint) []localItem {
-	if p.local == nil || !p.local.reserve(len(msg.Deliveries)) {
+	if p.local == nil {
+		return nil
+	}
+	k := p.local.reserve(len(msg.Deliveries))
+	if k == 0 {
 		return nil
 	}
 	lockUntil := p.store.Now().Add(ClaimLock(p.local.cfg.Timeout))
-	items := make([]localItem, len(msg.Deliveries))
-	for i := range msg.Deliveries {
+	items := make([]localItem, k)
+	for i := range items {
 		d := &msg.Deliveries[i]
 		pending := *d
 		claim := models.ClaimOnWrite(d, msg.Payload, endpoints[i].UpdatedAt, lockUntil) // newMessage keeps their order
