@@ -84,6 +84,30 @@ func TestLimiterHoldsAnEndpointsRate(t *testing.T) {
 	}
 }
 
+// holdSlots takes n slots of the endpoint and returns their releases.
+func holdSlots(t *testing.T, h *harness, l *limiter, ep *models.Endpoint, n int) []func() {
+	t.Helper()
+	releases := make([]func(), n)
+	for i := range releases {
+		release, err := l.acquire(h.ctx, ep)
+		if err != nil {
+			t.Fatalf("slot %d of %d: %v", i+1, n, err)
+		}
+		releases[i] = release
+	}
+	return releases
+}
+
+// slotTokens lists the slots taken in Redis under key.
+func slotTokens(t *testing.T, h *harness, key string) []string {
+	t.Helper()
+	ts, err := h.rdb.ZRange(h.ctx, key, 0, -1).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ts
+}
+
 func isBusyErr(err error) bool {
 	var b *busyError
 	return errors.As(err, &b)
@@ -114,14 +138,7 @@ func TestLimiterHandsASlotToAWaitingWorker(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tokens := func() []string {
-		t.Helper()
-		ts, err := h.rdb.ZRange(h.ctx, key, 0, -1).Result()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return ts
-	}
+	tokens := func() []string { return slotTokens(t, h, key) }
 	held := tokens()
 	if len(held) != 1 {
 		t.Fatalf("slots in Redis after one acquire: %v", held)
@@ -172,14 +189,7 @@ func TestLimiterKeepsAFreedSlotAMoment(t *testing.T) {
 	t.Cleanup(l.Close)
 	ep := &models.Endpoint{ID: "ep_idle"}
 	key := l.prefix + "inflight:" + ep.ID
-	tokens := func() []string {
-		t.Helper()
-		ts, err := h.rdb.ZRange(h.ctx, key, 0, -1).Result()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return ts
-	}
+	tokens := func() []string { return slotTokens(t, h, key) }
 	release, err := l.acquire(h.ctx, ep)
 	if err != nil {
 		t.Fatal(err)
@@ -196,15 +206,7 @@ func TestLimiterKeepsAFreedSlotAMoment(t *testing.T) {
 	eventuallyTrue(t, "the idle slot given back", func() bool { return len(tokens()) == 0 })
 
 	// Three slots held, then the endpoint's limit lowered to one.
-	var releases []func()
-	for range 3 {
-		r, err := l.acquire(h.ctx, ep)
-		if err != nil {
-			t.Fatal(err)
-		}
-		releases = append(releases, r)
-	}
-	for _, r := range releases {
+	for _, r := range holdSlots(t, h, l, ep, 3) {
 		r()
 	}
 	ep.MaxConcurrency = ptr(1)
@@ -237,14 +239,7 @@ func TestLimiterLineAsksRedisNoMoreThanNeeded(t *testing.T) {
 	l := newLimiter(rdb, h.queue.name, 2, 10, time.Minute, quiet())
 	t.Cleanup(l.Close)
 	ep := &models.Endpoint{ID: "ep_line"}
-	var holding []func()
-	for range 2 {
-		release, err := l.acquire(h.ctx, ep)
-		if err != nil {
-			t.Fatal(err)
-		}
-		holding = append(holding, release)
-	}
+	holding := holdSlots(t, h, l, ep, 2)
 	served := make(chan struct{}, 5)
 	for range 5 {
 		go func() {
@@ -300,14 +295,7 @@ func TestLimiterLineWaitsForAnotherProcesssSlots(t *testing.T) {
 	b := newLimiter(h.rdb, h.queue.name, 2, 10, time.Minute, quiet())
 	t.Cleanup(b.Close)
 	ep := &models.Endpoint{ID: "ep_shared"}
-	var holding []func()
-	for range 2 {
-		release, err := a.acquire(h.ctx, ep)
-		if err != nil {
-			t.Fatal(err)
-		}
-		holding = append(holding, release)
-	}
+	holding := holdSlots(t, h, a, ep, 2)
 	errs := make(chan error, 3)
 	for range 3 {
 		go func() {

@@ -107,11 +107,8 @@ func (w *Worker) handleLocal(ctx context.Context, it localItem) {
 			}
 			return errLapsing
 		}
-		ep, err := w.store.CachedEndpoint(ctx, d.EndpointID)
-		if errors.Is(err, models.ErrNotFound) {
-			return nil // deleted with its deliveries
-		}
-		if err != nil {
+		ep, err := w.endpoint(ctx, d.EndpointID)
+		if ep == nil {
 			return err
 		}
 		return w.attemptClaimed(ctx, ep, it.claim, time.Now())

@@ -10,37 +10,51 @@ import (
 	"hookd.dev/hookd/models"
 )
 
+const localSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+// run runs the worker (asynq and its local handlers) until the test ends,
+// and waits until it takes deliveries.
+func (h *harness) run(w *Worker) {
+	ctx, cancel := context.WithCancel(h.ctx)
+	stopped := make(chan error, 1)
+	go func() { stopped <- w.Run(ctx, h.redis) }()
+	h.t.Cleanup(func() {
+		cancel()
+		if err := <-stopped; err != nil {
+			h.t.Error(err)
+		}
+	})
+	eventuallyTrue(h.t, "the worker to run", w.accepting.Load)
+}
+
+// localPipeline is a pipeline whose emits go to w, as in hookd serve.
+func (h *harness) localPipeline(w *Worker) *Pipeline {
+	p := NewPipeline(PipelineConfig{Store: h.store, Queue: h.queue, Worker: w, Logger: quiet()})
+	h.t.Cleanup(p.Close)
+	return p
+}
+
 // TestLocalFirstDeliversWithoutTheQueue: in a process that emits and
 // delivers, an emit's deliveries are written claimed for its own worker and
 // go to it, never through Redis; a retry still goes through the queue; a
 // worker not running, or a delivery not yet due, is left to the queue.
 func TestLocalFirstDeliversWithoutTheQueue(t *testing.T) {
 	h := newHarness(t)
-	ok := newVerifyingReceiver(t, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", http.StatusOK)
-	h.endpoint(h.store, ok.URL, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+	ok := newVerifyingReceiver(t, localSecret, http.StatusOK)
+	h.endpoint(h.store, ok.URL, localSecret)
 	w := NewWorker(h.store, h.queue, Config{Queue: h.queue.name, Logger: quiet(), AllowPrivateNetworks: true})
 
 	due := models.Delivery{ID: "del_offered_early", EndpointID: "ep_x"}
 	if rest := w.Offer(due); len(rest) != 1 {
 		t.Fatalf("a worker not running took %d of 1 deliveries", 1-len(rest))
 	}
-	ctx, cancel := context.WithCancel(h.ctx)
-	stopped := make(chan error, 1)
-	go func() { stopped <- w.Run(ctx, h.redis) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-stopped; err != nil {
-			t.Error(err)
-		}
-	})
-	eventuallyTrue(t, "the worker to run", w.accepting.Load)
+	h.run(w)
 	later := time.Now().Add(time.Hour)
 	if rest := w.Offer(models.Delivery{ID: "del_later", NextAttemptAt: &later}); len(rest) != 1 {
 		t.Fatal("a delivery due in an hour was taken")
 	}
 
-	p := NewPipeline(PipelineConfig{Store: h.store, Queue: h.queue, Worker: w, Logger: quiet()})
-	t.Cleanup(p.Close)
+	p := h.localPipeline(w)
 	for range 5 {
 		// Written claimed for the local worker, which needs no claim of its own.
 		if msg := h.emit(p); msg.Deliveries[0].Status != models.StatusInflight {
@@ -71,20 +85,15 @@ func TestLocalFirstDeliversWithoutTheQueue(t *testing.T) {
 // handler) is given back and sent once, through the queue.
 func TestLocalClaimAboutToLapseGoesToTheQueue(t *testing.T) {
 	h := newHarness(t)
-	ok := newVerifyingReceiver(t, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", http.StatusOK)
-	h.endpoint(h.store, ok.URL, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+	ok := newVerifyingReceiver(t, localSecret, http.StatusOK)
+	h.endpoint(h.store, ok.URL, localSecret)
 	w := NewWorker(h.store, h.queue, Config{Queue: h.queue.name, Logger: quiet(), AllowPrivateNetworks: true})
-	ctx, cancel := context.WithCancel(h.ctx)
-	stopped := make(chan error, 1)
-	go func() { stopped <- w.Run(ctx, h.redis) }()
-	t.Cleanup(func() { cancel(); <-stopped })
-	eventuallyTrue(t, "the worker to run", w.accepting.Load)
+	h.run(w)
 
 	// The store's clock 20 s behind: the claim written with the emit ends
 	// 10 s from now, less than an attempt's timeout and margin.
 	h.advance(-20 * time.Second)
-	p := NewPipeline(PipelineConfig{Store: h.store, Queue: h.queue, Worker: w, Logger: quiet()})
-	t.Cleanup(p.Close)
+	p := h.localPipeline(w)
 	msg := h.emit(p)
 	eventuallyTrue(t, "the delivery through the queue", func() bool {
 		info, err := h.queue.inspector.GetQueueInfo(h.queue.name)
@@ -104,18 +113,13 @@ func TestLocalClaimAboutToLapseGoesToTheQueue(t *testing.T) {
 // others are written pending and still delivered.
 func TestLocalClaimsWhatFits(t *testing.T) {
 	h := newHarness(t)
-	ok := newVerifyingReceiver(t, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", http.StatusOK)
+	ok := newVerifyingReceiver(t, localSecret, http.StatusOK)
 	for range 3 {
-		h.endpoint(h.store, ok.URL, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+		h.endpoint(h.store, ok.URL, localSecret)
 	}
 	w := NewWorker(h.store, h.queue, Config{Queue: h.queue.name, Concurrency: 2, Logger: quiet(), AllowPrivateNetworks: true})
-	ctx, cancel := context.WithCancel(h.ctx)
-	stopped := make(chan error, 1)
-	go func() { stopped <- w.Run(ctx, h.redis) }()
-	t.Cleanup(func() { cancel(); <-stopped })
-	eventuallyTrue(t, "the worker to run", w.accepting.Load)
-	p := NewPipeline(PipelineConfig{Store: h.store, Queue: h.queue, Worker: w, Logger: quiet()})
-	t.Cleanup(p.Close)
+	h.run(w)
+	p := h.localPipeline(w)
 
 	msg := h.emit(p)
 	var statuses []string

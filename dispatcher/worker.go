@@ -250,7 +250,7 @@ func (w *Worker) neverArchive(next asynq.Handler) asynq.Handler {
 }
 
 // HandleDeliverySend makes one attempt of the delivery named by the task:
-// take a slot of the endpoint, claim the delivery, sign and POST it, give
+// claim the delivery, take a slot of the endpoint, sign and POST it, give
 // the slot back, and record the attempt with the delivery's new state. The
 // claim and the record are batched with other workers' (one statement, one
 // transaction); the handler returns once its attempt is durable. A nil
@@ -277,11 +277,8 @@ func (w *Worker) deliver(ctx context.Context, p deliveryPayload) error {
 		}
 		p.EndpointID = id
 	}
-	ep, err := w.store.CachedEndpoint(ctx, p.EndpointID)
-	if errors.Is(err, models.ErrNotFound) {
-		return nil // deleted with its deliveries
-	}
-	if err != nil {
+	ep, err := w.endpoint(ctx, p.EndpointID)
+	if ep == nil {
 		return err
 	}
 	// An endpoint seen busy and slow moments ago is not worth a claim.
@@ -299,6 +296,16 @@ func (w *Worker) deliver(ctx context.Context, p deliveryPayload) error {
 	}
 	start = m.observeStage(stageClaim, start)
 	return w.attemptClaimed(ctx, ep, claim, start)
+}
+
+// endpoint is the endpoint from the cache; nil and no error when it was
+// deleted, with its deliveries: nothing to attempt.
+func (w *Worker) endpoint(ctx context.Context, id string) (*models.Endpoint, error) {
+	ep, err := w.store.CachedEndpoint(ctx, id)
+	if errors.Is(err, models.ErrNotFound) {
+		return nil, nil
+	}
+	return ep, err
 }
 
 // attemptClaimed makes the attempt of a claimed delivery, from start: the
