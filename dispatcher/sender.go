@@ -46,6 +46,11 @@ type SenderOpts struct {
 	MaxResponseBytes     int64          // response body kept and read (default 64 KiB)
 	AllowPrivateNetworks bool           // allow loopback, private and link-local addresses (default false)
 	AllowedNetworks      []netip.Prefix // exceptions to the refusal of private addresses (default none)
+	// MaxIdlePerHost is how many idle connections to one host are kept for
+	// the next requests (default 20). A worker sets its concurrency: several
+	// endpoints often share a host, and a connection closed for want of room
+	// costs a new dial (and TLS handshake) on the next request.
+	MaxIdlePerHost int
 }
 
 // Sender POSTs webhooks. It never follows redirects, reads at most
@@ -65,6 +70,9 @@ func NewSender(opts SenderOpts) *Sender {
 	if opts.MaxResponseBytes <= 0 {
 		opts.MaxResponseBytes = 64 << 10
 	}
+	if opts.MaxIdlePerHost <= 0 {
+		opts.MaxIdlePerHost = 20
+	}
 	dialer := &net.Dialer{Timeout: opts.Timeout, KeepAlive: 30 * time.Second}
 	if !opts.AllowPrivateNetworks {
 		dialer.Control = models.AddressGuard(opts.AllowedNetworks).Safe
@@ -73,8 +81,8 @@ func NewSender(opts SenderOpts) *Sender {
 		Proxy:                 nil, // a proxy would hide the real destination from the address check
 		DialContext:           dialer.DialContext,
 		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          200,
-		MaxIdleConnsPerHost:   20,
+		MaxIdleConns:          max(200, opts.MaxIdlePerHost),
+		MaxIdleConnsPerHost:   opts.MaxIdlePerHost,
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   10 * time.Second,
 		ResponseHeaderTimeout: opts.Timeout,

@@ -2,10 +2,13 @@ package dispatcher
 
 import (
 	"context"
+	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -169,5 +172,52 @@ func TestSenderAllowsOnlyTheAllowedNetworks(t *testing.T) {
 	other := NewSender(SenderOpts{AllowedNetworks: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}})
 	if resp := other.Send(context.Background(), Request{URL: srv.URL}); resp.Err == nil || !strings.Contains(resp.Err.Error(), "refused to connect") {
 		t.Fatalf("to loopback with only 10/8 allowed: %d, %v", resp.StatusCode, resp.Err)
+	}
+}
+
+// Many endpoints on one host share its connections: a second round of as
+// many concurrent requests as the sender keeps idle dials nothing new.
+func TestSenderKeepsAsManyConnectionsAsItsConcurrency(t *testing.T) {
+	t.Parallel()
+	const concurrent = 60
+	var mu sync.Mutex
+	dialed := 0
+	arrived := make(chan struct{}, concurrent)
+	proceed := make(chan struct{})
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		arrived <- struct{}{}
+		<-proceed
+	}))
+	srv.Config.ConnState = func(_ net.Conn, state http.ConnState) {
+		if state == http.StateNew {
+			mu.Lock()
+			dialed++
+			mu.Unlock()
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	sender := NewSender(SenderOpts{AllowPrivateNetworks: true, MaxIdlePerHost: concurrent})
+	round := func() {
+		var wg sync.WaitGroup
+		for i := range concurrent {
+			wg.Go(func() {
+				sender.Send(context.Background(), Request{URL: fmt.Sprintf("%s/endpoint/%d", srv.URL, i), Body: []byte("{}")})
+			})
+		}
+		for range concurrent { // all in flight at once, each on a connection of its own
+			<-arrived
+		}
+		for range concurrent {
+			proceed <- struct{}{}
+		}
+		wg.Wait()
+	}
+	round()
+	round()
+	mu.Lock()
+	defer mu.Unlock()
+	if dialed != concurrent {
+		t.Fatalf("%d connections dialed over two rounds of %d concurrent requests, want %d", dialed, concurrent, concurrent)
 	}
 }

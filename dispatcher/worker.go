@@ -107,6 +107,7 @@ func NewWorker(store *models.Store, queue *Queue, cfg Config) *Worker {
 		sender: NewSender(SenderOpts{
 			Timeout: cfg.Timeout, MaxResponseBytes: cfg.MaxResponseBytes,
 			AllowPrivateNetworks: cfg.AllowPrivateNetworks, AllowedNetworks: cfg.AllowedNetworks,
+			MaxIdlePerHost: cfg.Concurrency,
 		}),
 		log:   cfg.Logger,
 		local: make(chan localItem, cfg.Concurrency),
