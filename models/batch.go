@@ -103,35 +103,52 @@ func insertMessages(tx *gorm.DB, msgs []*Message) ([]string, error) {
 	return ids, nil
 }
 
-// insertMessagesPostgres does insertMessages in one statement, so that an
-// emit batch costs one round trip and one commit: the deliveries' insert
-// reads which messages the first insert wrote.
+// insertMessagesSQL is insertMessages in one statement, so that an emit
+// batch costs one round trip and one commit: the deliveries' insert reads
+// which messages the first insert wrote. The rows come as one array per
+// column, so that the text is the same for every batch size: PostgreSQL
+// prepares and plans it once per connection (a VALUES list per batch size
+// was planned anew at nearly every batch).
+const insertMessagesSQL = `WITH m AS (
+  INSERT INTO messages (id, tenant_id, event_type, payload, idempotency_key, created_at)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])
+  ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING id
+), d AS (
+  INSERT INTO deliveries (id, tenant_id, message_id, endpoint_id, event_type, status,
+    next_attempt_at, next_trigger, locked_until, lock_token, created_at, updated_at)
+  SELECT v.* FROM unnest($7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
+    $13::timestamptz[], $14::text[], $15::timestamptz[], $16::text[], $17::timestamptz[], $18::timestamptz[])
+    AS v(id, tenant_id, message_id, endpoint_id, event_type, status,
+      next_attempt_at, next_trigger, locked_until, lock_token, created_at, updated_at)
+  WHERE v.message_id IN (SELECT id FROM m)
+)
+SELECT id FROM m`
+
 func insertMessagesPostgres(db *gorm.DB, msgs []*Message) ([]string, error) {
-	var sql strings.Builder
-	sql.WriteString("WITH m AS (INSERT INTO messages (id, tenant_id, event_type, payload, idempotency_key, created_at) VALUES ")
-	args := messageValues(&sql, msgs)
-	sql.WriteString(" ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING id)")
-	n := 0
+	var (
+		mID, mTenant, mType, mPayload []string
+		mKey                          []*string
+		mCreated                      []time.Time
+	)
+	var (
+		dID, dTenant, dMessage, dEndpoint, dType, dStatus, dTrigger []string
+		dToken                                                      []*string
+		dNext, dLocked                                              []*time.Time
+		dCreated, dUpdated                                          []time.Time
+	)
 	for _, m := range msgs {
+		mID, mTenant, mType = append(mID, m.ID), append(mTenant, m.TenantID), append(mType, m.EventType)
+		mPayload, mKey, mCreated = append(mPayload, string(m.Payload)), append(mKey, m.IdempotencyKey), append(mCreated, m.CreatedAt)
 		for _, d := range m.Deliveries {
-			if n == 0 {
-				sql.WriteString(`, d AS (INSERT INTO deliveries (id, tenant_id, message_id, endpoint_id, event_type, status,
-  next_attempt_at, next_trigger, locked_until, lock_token, created_at, updated_at)
-SELECT v.* FROM (VALUES `)
-			} else {
-				sql.WriteString(", ")
-			}
-			n++
-			sql.WriteString("(?, ?, ?, ?, ?, ?, CAST(? AS timestamptz), ?, CAST(? AS timestamptz), CAST(? AS text), CAST(? AS timestamptz), CAST(? AS timestamptz))")
-			args = append(args, d.ID, d.TenantID, d.MessageID, d.EndpointID, d.EventType, d.Status,
-				d.NextAttemptAt, d.NextTrigger, d.LockedUntil, d.LockToken, d.CreatedAt, d.UpdatedAt)
+			dID, dTenant, dMessage = append(dID, d.ID), append(dTenant, d.TenantID), append(dMessage, d.MessageID)
+			dEndpoint, dType, dStatus = append(dEndpoint, d.EndpointID), append(dType, d.EventType), append(dStatus, d.Status)
+			dNext, dTrigger, dLocked = append(dNext, d.NextAttemptAt), append(dTrigger, d.NextTrigger), append(dLocked, d.LockedUntil)
+			dToken, dCreated, dUpdated = append(dToken, d.LockToken), append(dCreated, d.CreatedAt), append(dUpdated, d.UpdatedAt)
 		}
 	}
-	if n > 0 {
-		sql.WriteString(") AS v WHERE v.column3 IN (SELECT id FROM m))")
-	}
-	sql.WriteString(" SELECT id FROM m")
-	ids, err := queryIDs(db, sql.String(), args)
+	// The text has no "?": gorm passes the arrays to pgx as they are.
+	ids, err := queryIDs(db, insertMessagesSQL, []any{mID, mTenant, mType, mPayload, mKey, mCreated,
+		dID, dTenant, dMessage, dEndpoint, dType, dStatus, dNext, dTrigger, dLocked, dToken, dCreated, dUpdated})
 	if err != nil {
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) && pgErr.Code == pgForeignKeyViolation {
