@@ -208,23 +208,9 @@ func ClaimOnWrite(d *Delivery, payload RawJSON, endpointUpdatedAt, lockUntil tim
 func (s *Store) ClaimDeliveries(ctx context.Context, ps []ClaimParams, o ClaimOpts) ([]*Claim, error) {
 	t := s.now()
 	token := newToken()
-	var sql strings.Builder
-	args := []any{StatusInflight, t.Add(o.LockFor), token, t}
-	sql.WriteString(`UPDATE deliveries SET status = ?, locked_until = ?, lock_token = ?, updated_at = ? WHERE (id, attempt_count) IN (VALUES `)
-	for i, p := range ps {
-		if i > 0 {
-			sql.WriteString(", ")
-		}
-		sql.WriteString("(?, CAST(? AS INTEGER))")
-		args = append(args, p.DeliveryID, p.AttemptCount)
-	}
-	sql.WriteString(`) AND status = ? AND next_attempt_at <= ?
-RETURNING id, tenant_id, message_id, endpoint_id, event_type, status, attempt_count, next_attempt_at, next_trigger,
-  last_status_code, last_error, created_at, updated_at,
-  (SELECT payload FROM messages WHERE messages.id = deliveries.message_id) AS payload,
-  (SELECT updated_at FROM endpoints WHERE endpoints.id = deliveries.endpoint_id) AS endpoint_updated_at`)
-	args = append(args, StatusPending, t.Add(o.Early))
-	rows, err := s.db.WithContext(ctx).Raw(sql.String(), args...).Rows()
+	query, args := claimQuery(s.db.Name() == "postgres", ps)
+	args = append([]any{StatusInflight, t.Add(o.LockFor), token, t, StatusPending, t.Add(o.Early)}, args...)
+	rows, err := s.db.WithContext(ctx).Raw(query, args...).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("claim deliveries: %w", err)
 	}
@@ -256,6 +242,43 @@ RETURNING id, tenant_id, message_id, endpoint_id, event_type, status, attempt_co
 		}
 	}
 	return out, nil
+}
+
+// claimReturns is what ClaimDeliveries reads of each delivery it claims.
+const claimReturns = `
+RETURNING id, tenant_id, message_id, endpoint_id, event_type, status, attempt_count, next_attempt_at, next_trigger,
+  last_status_code, last_error, created_at, updated_at,
+  (SELECT payload FROM messages WHERE messages.id = deliveries.message_id) AS payload,
+  (SELECT updated_at FROM endpoints WHERE endpoints.id = deliveries.endpoint_id) AS endpoint_updated_at`
+
+// claimQuery is ClaimDeliveries' statement, whose first six arguments are
+// the new status, lock expiry, lock token and time, the status claimed and
+// the latest due time claimed; it returns the arguments that follow. On
+// PostgreSQL the tasks come as two arrays (one text for every batch size,
+// see insertMessagesSQL), elsewhere as a VALUES list.
+func claimQuery(postgres bool, ps []ClaimParams) (string, []any) {
+	if postgres {
+		ids, counts := make([]string, len(ps)), make([]int, len(ps))
+		for i, p := range ps {
+			ids[i], counts[i] = p.DeliveryID, p.AttemptCount
+		}
+		return `UPDATE deliveries SET status = $1, locked_until = $2, lock_token = $3, updated_at = $4
+WHERE (id, attempt_count) IN (SELECT * FROM unnest($7::text[], $8::integer[])) AND status = $5 AND next_attempt_at <= $6` +
+			claimReturns, []any{ids, counts}
+	}
+	var sql strings.Builder
+	var args []any
+	sql.WriteString(`UPDATE deliveries SET status = ?, locked_until = ?, lock_token = ?, updated_at = ?
+WHERE status = ? AND next_attempt_at <= ? AND (id, attempt_count) IN (VALUES `)
+	for i, p := range ps {
+		if i > 0 {
+			sql.WriteString(", ")
+		}
+		sql.WriteString("(?, CAST(? AS INTEGER))")
+		args = append(args, p.DeliveryID, p.AttemptCount)
+	}
+	sql.WriteString(")" + claimReturns)
+	return sql.String(), args
 }
 
 // AttemptRecord is one attempt to store with its delivery's new state.
@@ -365,15 +388,37 @@ func recordRowByRow(tx *gorm.DB, rs []AttemptRecord, attempts []*Attempt, t time
 // recordPostgres inserts the attempts and moves each delivery whose claim
 // still holds to its new state, from a VALUES list, in one statement; it
 // returns the ids it moved.
+// recordAttemptsSQL records a batch of attempts in one statement, from one
+// array per column (see insertMessagesSQL): the attempts inserted, and their
+// deliveries updated where the worker still holds the claim.
+const recordAttemptsSQL = `WITH a AS (
+  INSERT INTO attempts (id, delivery_id, number, trigger_type, url, request_headers,
+    response_status_code, response_headers, response_body, duration_ms, error, created_at)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::integer[], $4::text[], $5::text[], $6::text[],
+    $7::integer[], $8::text[], $9::text[], $10::bigint[], $11::text[], $12::timestamptz[])
+), u AS (
+  UPDATE deliveries SET status = v.status, attempt_count = deliveries.attempt_count + 1,
+    next_attempt_at = v.next_attempt_at, next_trigger = $13, last_status_code = v.status_code,
+    last_error = v.error, locked_until = NULL, lock_token = NULL, updated_at = $14
+  FROM unnest($15::text[], $16::text[], $17::text[], $18::timestamptz[], $19::integer[], $20::text[])
+    AS v(id, token, status, next_attempt_at, status_code, error)
+  WHERE deliveries.id = v.id AND deliveries.lock_token = v.token
+  RETURNING deliveries.id
+)
+SELECT id FROM u`
+
 func recordPostgres(db *gorm.DB, rs []AttemptRecord, attempts []*Attempt, t time.Time) (map[string]bool, error) {
-	var sql strings.Builder
-	sql.WriteString(`WITH a AS (INSERT INTO attempts (id, delivery_id, number, trigger_type, url, request_headers,
-  response_status_code, response_headers, response_body, duration_ms, error, created_at) VALUES `)
-	args := make([]any, 0, 12*len(rs)+6*len(rs)+2)
+	n := len(attempts)
+	var (
+		aID, aDelivery, aTrigger, aURL = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		aReqHeaders, aRespHeaders      = make([]string, n), make([]string, n)
+		aBody, aError                  = make([]string, n), make([]string, n)
+		aNumber                        = make([]int, n)
+		aCode                          = make([]*int, n)
+		aDuration                      = make([]int64, n)
+		aCreated                       = make([]time.Time, n)
+	)
 	for i, a := range attempts {
-		if i > 0 {
-			sql.WriteString(", ")
-		}
 		reqHeaders, err := json.Marshal(a.RequestHeaders)
 		if err != nil {
 			return nil, err
@@ -382,25 +427,24 @@ func recordPostgres(db *gorm.DB, rs []AttemptRecord, attempts []*Attempt, t time
 		if err != nil {
 			return nil, err
 		}
-		sql.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-		args = append(args, a.ID, a.DeliveryID, a.Number, a.Trigger, a.URL, string(reqHeaders),
-			a.ResponseStatusCode, string(respHeaders), a.ResponseBody, a.DurationMS, a.Error, a.CreatedAt)
+		aID[i], aDelivery[i], aNumber[i], aTrigger[i], aURL[i] = a.ID, a.DeliveryID, a.Number, a.Trigger, a.URL
+		aReqHeaders[i], aCode[i], aRespHeaders[i] = string(reqHeaders), a.ResponseStatusCode, string(respHeaders)
+		aBody[i], aDuration[i], aError[i], aCreated[i] = a.ResponseBody, a.DurationMS, a.Error, a.CreatedAt
 	}
-	sql.WriteString(`), u AS (UPDATE deliveries SET status = v.column3, attempt_count = deliveries.attempt_count + 1,
-  next_attempt_at = v.column4, next_trigger = ?, last_status_code = v.column5, last_error = v.column6,
-  locked_until = NULL, lock_token = NULL, updated_at = ?
-FROM (VALUES `)
-	args = append(args, TriggerScheduled, t)
+	m := len(rs)
+	var (
+		dID, dToken, dStatus, dError = make([]string, m), make([]string, m), make([]string, m), make([]string, m)
+		dNext                        = make([]*time.Time, m)
+		dCode                        = make([]*int, m)
+	)
 	for i, r := range rs {
-		if i > 0 {
-			sql.WriteString(", ")
-		}
-		sql.WriteString("(?, ?, ?, CAST(? AS timestamptz), CAST(? AS integer), ?)")
-		args = append(args, r.Claim.Delivery.ID, r.Claim.token, r.Status, r.NextAttemptAt, r.Attempt.ResponseStatusCode, r.Attempt.Error)
+		dID[i], dToken[i], dStatus[i] = r.Claim.Delivery.ID, r.Claim.token, r.Status
+		dNext[i], dCode[i], dError[i] = r.NextAttemptAt, r.Attempt.ResponseStatusCode, r.Attempt.Error
 	}
-	sql.WriteString(`) AS v WHERE deliveries.id = v.column1 AND deliveries.lock_token = v.column2 RETURNING deliveries.id)
-SELECT id FROM u`)
-	ids, err := queryIDs(db, sql.String(), args)
+	ids, err := queryIDs(db, recordAttemptsSQL, []any{
+		aID, aDelivery, aNumber, aTrigger, aURL, aReqHeaders, aCode, aRespHeaders, aBody, aDuration, aError, aCreated,
+		TriggerScheduled, t, dID, dToken, dStatus, dNext, dCode, dError,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("record attempts: %w", err)
 	}
