@@ -74,13 +74,37 @@ type limiter struct {
 
 	mu      sync.Mutex
 	busy    map[string]time.Time   // endpoints found busy and slow here, until when to skip them
-	waiting map[string][]chan slot // workers waiting here for a slot, by endpoint, first come first served
+	waiting map[string][]waiter    // workers waiting here for a slot, by endpoint, first come first served
+	lined   map[lineOf]int         // how many of them each pool has there
 	idle    map[string][]slot      // slots this process holds for an endpoint but uses not
 	held    map[string]int         // slots this process holds in Redis, by endpoint, used or idle
 	turned  map[string]time.Time   // when a slot of the endpoint was last taken or freed here, while it holds any
-	// maxWaiting bounds the workers that wait for one endpoint, so that the
-	// others keep serving other endpoints.
+	// maxWaiting bounds the workers of one pool that wait for one endpoint,
+	// so that the pool's others keep serving other endpoints.
 	maxWaiting int
+}
+
+// handlers names a pool of workers: the queue's (asynq) or the local
+// hand-off's. Each pool has its own bound on an endpoint's line: the
+// queue's handlers filling it must not turn the local hand-off's
+// deliveries away into queued retries, which would then fill it more.
+type handlers int
+
+const (
+	queueHandlers handlers = iota
+	localHandlers
+)
+
+// waiter is a worker in an endpoint's line.
+type waiter struct {
+	handed chan slot // buffered: where the slot is handed to it
+	from   handlers
+}
+
+// lineOf names one pool's part of an endpoint's line.
+type lineOf struct {
+	endpointID string
+	from       handlers
 }
 
 // slot is one of an endpoint's slots, named by a token in a sorted set
@@ -121,7 +145,7 @@ func newLimiter(rdb redis.UniversalClient, queue string, defaultN, maxWaiting in
 	l := &limiter{
 		rdb: rdb, rate: redis_rate.NewLimiter(rdb), prefix: "hookd:" + queue + ":",
 		defaultN: defaultN, hold: hold, log: log, maxWaiting: max(maxWaiting, 1),
-		waiting: map[string][]chan slot{}, busy: map[string]time.Time{},
+		waiting: map[string][]waiter{}, lined: map[lineOf]int{}, busy: map[string]time.Time{},
 		idle: map[string][]slot{}, held: map[string]int{}, turned: map[string]time.Time{},
 		stop: make(chan struct{}), swept: make(chan struct{}),
 	}
@@ -141,7 +165,7 @@ func (l *limiter) Close() {
 // busyError. A fast endpoint's slot is waited for here: handed over when a
 // worker of this process frees one, or taken in Redis when another
 // process's frees one (a short poll). A slow endpoint's is not.
-func (l *limiter) acquire(ctx context.Context, ep *models.Endpoint) (release func(), err error) {
+func (l *limiter) acquire(ctx context.Context, ep *models.Endpoint, from handlers) (release func(), err error) {
 	if ep.RateLimit != nil && *ep.RateLimit > 0 {
 		res, err := l.rate.Allow(ctx, l.prefix+"rate:"+ep.ID, redis_rate.PerSecond(*ep.RateLimit))
 		if err != nil {
@@ -193,7 +217,7 @@ func (l *limiter) acquire(ctx context.Context, ep *models.Endpoint) (release fun
 			return nil, &busyError{endpointID: ep.ID, after: time.Second}
 		}
 		if handed == nil {
-			if handed = l.join(ep.ID); handed == nil {
+			if handed = l.join(ep.ID, from); handed == nil {
 				return nil, &busyError{endpointID: ep.ID, after: time.Second}
 			}
 		}
@@ -235,7 +259,7 @@ func (l *limiter) look(endpointID string, limit int, handed chan slot) (ask, tur
 		return false, time.Since(l.turned[endpointID]) <= turningWithin
 	}
 	line := l.waiting[endpointID]
-	if handed == nil || len(line) > 0 && line[0] == handed {
+	if handed == nil || len(line) > 0 && line[0].handed == handed {
 		return true, false // Redis's answer tells
 	}
 	until, marked := l.busy[endpointID]
@@ -320,17 +344,27 @@ func (l *limiter) sweepIdle() {
 	}
 }
 
-// join puts a worker in the endpoint's line, or answers nil when the line is
-// full.
-func (l *limiter) join(endpointID string) chan slot {
+// join puts a worker of the pool in the endpoint's line, or answers nil when
+// the pool's part of the line is full.
+func (l *limiter) join(endpointID string, from handlers) chan slot {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if len(l.waiting[endpointID]) >= l.maxWaiting {
+	part := lineOf{endpointID, from}
+	if l.lined[part] >= l.maxWaiting {
 		return nil
 	}
 	ch := make(chan slot, 1)
-	l.waiting[endpointID] = append(l.waiting[endpointID], ch)
+	l.waiting[endpointID] = append(l.waiting[endpointID], waiter{handed: ch, from: from})
+	l.lined[part]++
 	return ch
+}
+
+// left counts out of the line a waiter taken out of it; with l.mu held.
+func (l *limiter) left(endpointID string, w waiter) {
+	part := lineOf{endpointID, w.from}
+	if l.lined[part]--; l.lined[part] <= 0 {
+		delete(l.lined, part)
+	}
 }
 
 // leave takes a worker out of the endpoint's line; a slot handed to it in
@@ -338,8 +372,9 @@ func (l *limiter) join(endpointID string) chan slot {
 func (l *limiter) leave(endpointID string, ch chan slot) {
 	l.mu.Lock()
 	line := l.waiting[endpointID]
-	for i, c := range line {
-		if c == ch {
+	for i, w := range line {
+		if w.handed == ch {
+			l.left(endpointID, w)
 			l.waiting[endpointID] = append(line[:i:i], line[i+1:]...)
 			if len(l.waiting[endpointID]) == 0 {
 				delete(l.waiting, endpointID)
@@ -372,12 +407,13 @@ func (l *limiter) free(s slot) {
 		return
 	}
 	next := line[0]
+	l.left(s.endpointID, next)
 	if len(line) == 1 {
 		delete(l.waiting, s.endpointID)
 	} else {
 		l.waiting[s.endpointID] = line[1:]
 	}
-	next <- s // buffered: never blocks
+	next.handed <- s // buffered: never blocks
 }
 
 // busyMemory is how long an endpoint found busy and slow is skipped by
@@ -385,13 +421,13 @@ func (l *limiter) free(s slot) {
 const busyMemory = 250 * time.Millisecond
 
 // recentlyBusy answers a busyError when this process found the endpoint
-// busy and slow moments ago, or already has as many workers in its line as
-// allowed, so that its tasks come back later without a claim: a cheap look
-// before any database write.
-func (l *limiter) recentlyBusy(endpointID string) error {
+// busy and slow moments ago, or already has as many workers of the pool in
+// its line as allowed, so that its tasks come back later without a claim: a
+// cheap look before any database write.
+func (l *limiter) recentlyBusy(endpointID string, from handlers) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if len(l.waiting[endpointID]) >= l.maxWaiting {
+	if l.lined[lineOf{endpointID, from}] >= l.maxWaiting {
 		return &busyError{endpointID: endpointID, after: time.Second}
 	}
 	until, ok := l.busy[endpointID]

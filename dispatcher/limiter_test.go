@@ -26,22 +26,22 @@ func TestLimiterHoldsAnEndpointsConcurrency(t *testing.T) {
 	ep := &models.Endpoint{ID: "ep_limited"}
 	var releases []func()
 	for _, l := range []*limiter{a, b, a} {
-		release, err := l.acquire(h.ctx, ep)
+		release, err := l.acquire(h.ctx, ep, queueHandlers)
 		if err != nil {
 			t.Fatalf("slot %d of 3: %v", len(releases)+1, err)
 		}
 		releases = append(releases, release)
 	}
-	if _, err := b.acquire(h.ctx, ep); !isBusyErr(err) {
+	if _, err := b.acquire(h.ctx, ep, queueHandlers); !isBusyErr(err) {
 		t.Fatalf("a fourth slot: %v, want busy", err)
 	}
 	other := &models.Endpoint{ID: "ep_other"}
-	if _, err := b.acquire(h.ctx, other); err != nil {
+	if _, err := b.acquire(h.ctx, other, queueHandlers); err != nil {
 		t.Fatalf("another endpoint is not held by this one's limit: %v", err)
 	}
 	releases[0]()
 	eventuallyTrue(t, "a released slot to be free", func() bool {
-		release, err := b.acquire(h.ctx, ep)
+		release, err := b.acquire(h.ctx, ep, queueHandlers)
 		if err == nil {
 			release()
 		}
@@ -49,15 +49,15 @@ func TestLimiterHoldsAnEndpointsConcurrency(t *testing.T) {
 	})
 	// The endpoint's own limit overrides the default.
 	one := &models.Endpoint{ID: "ep_one", MaxConcurrency: ptr(1)}
-	if _, err := a.acquire(h.ctx, one); err != nil {
+	if _, err := a.acquire(h.ctx, one, queueHandlers); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.acquire(h.ctx, one); !isBusyErr(err) {
+	if _, err := b.acquire(h.ctx, one, queueHandlers); !isBusyErr(err) {
 		t.Fatalf("max_concurrency 1, second slot: %v, want busy", err)
 	}
 	// A holder that died: its slot expires after the hold time.
 	eventuallyTrue(t, "a dead holder's slot to expire", func() bool {
-		_, err := b.acquire(h.ctx, one)
+		_, err := b.acquire(h.ctx, one, queueHandlers)
 		return err == nil
 	})
 }
@@ -71,7 +71,7 @@ func TestLimiterHoldsAnEndpointsRate(t *testing.T) {
 	ep := &models.Endpoint{ID: "ep_rated", RateLimit: ptr(5)}
 	allowed := 0
 	for range 20 {
-		release, err := l.acquire(h.ctx, ep)
+		release, err := l.acquire(h.ctx, ep, queueHandlers)
 		if err == nil {
 			allowed++
 			release()
@@ -89,7 +89,7 @@ func holdSlots(t *testing.T, h *harness, l *limiter, ep *models.Endpoint, n int)
 	t.Helper()
 	releases := make([]func(), n)
 	for i := range releases {
-		release, err := l.acquire(h.ctx, ep)
+		release, err := l.acquire(h.ctx, ep, queueHandlers)
 		if err != nil {
 			t.Fatalf("slot %d of %d: %v", i+1, n, err)
 		}
@@ -134,7 +134,7 @@ func TestLimiterHandsASlotToAWaitingWorker(t *testing.T) {
 	t.Cleanup(l.Close)
 	ep := &models.Endpoint{ID: "ep_handoff"}
 	key := l.prefix + "inflight:" + ep.ID
-	first, err := l.acquire(h.ctx, ep)
+	first, err := l.acquire(h.ctx, ep, queueHandlers)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +146,7 @@ func TestLimiterHandsASlotToAWaitingWorker(t *testing.T) {
 	got := make(chan func(), 2)
 	for range 2 {
 		go func() {
-			release, err := l.acquire(h.ctx, ep)
+			release, err := l.acquire(h.ctx, ep, queueHandlers)
 			if err != nil {
 				t.Error(err)
 				got <- func() {}
@@ -160,7 +160,7 @@ func TestLimiterHandsASlotToAWaitingWorker(t *testing.T) {
 		defer l.mu.Unlock()
 		return len(l.waiting[ep.ID]) == 2
 	})
-	if _, err := l.acquire(h.ctx, ep); !isBusyErr(err) {
+	if _, err := l.acquire(h.ctx, ep, queueHandlers); !isBusyErr(err) {
 		t.Fatalf("a third waiter beyond a line of 2: %v, want busy", err)
 	}
 	expiry := h.rdb.ZScore(h.ctx, key, held[0]).Val()
@@ -179,6 +179,55 @@ func TestLimiterHandsASlotToAWaitingWorker(t *testing.T) {
 	eventuallyTrue(t, "the last holder's slot back in Redis", func() bool { return len(tokens()) == 0 })
 }
 
+// TestLimiterBoundsEachPoolsLineApart: the queue's handlers filling their
+// part of an endpoint's line turn neither a local hand-off's worker away
+// nor its delivery into a queued retry; slots go to the line in its order.
+func TestLimiterBoundsEachPoolsLineApart(t *testing.T) {
+	h := newHarness(t)
+	l := newLimiter(h.rdb, h.queue.name, 1, 1, time.Minute, quiet())
+	t.Cleanup(l.Close)
+	ep := &models.Endpoint{ID: "ep_pools"}
+	first, err := l.acquire(h.ctx, ep, queueHandlers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	order := make(chan handlers, 2)
+	wait := func(from handlers) {
+		release, err := l.acquire(h.ctx, ep, from)
+		if err != nil {
+			t.Error(err)
+			order <- -1
+			return
+		}
+		order <- from
+		release()
+	}
+	inLine := func(n int) func() bool {
+		return func() bool {
+			l.mu.Lock()
+			defer l.mu.Unlock()
+			return len(l.waiting[ep.ID]) == n
+		}
+	}
+	go wait(queueHandlers)
+	eventuallyTrue(t, "a queue handler in line", inLine(1))
+	if _, err := l.acquire(h.ctx, ep, queueHandlers); !isBusyErr(err) {
+		t.Fatalf("a second queue handler beyond its pool's line of 1: %v, want busy", err)
+	}
+	if err := l.recentlyBusy(ep.ID, queueHandlers); !isBusyErr(err) {
+		t.Fatalf("recentlyBusy for the queue's handlers with their line full: %v, want busy", err)
+	}
+	if err := l.recentlyBusy(ep.ID, localHandlers); err != nil {
+		t.Fatalf("recentlyBusy for the local handlers with only the queue's line full: %v", err)
+	}
+	go wait(localHandlers)
+	eventuallyTrue(t, "a local handler in line behind it", inLine(2))
+	first()
+	if got := []handlers{<-order, <-order}; got[0] != queueHandlers || got[1] != localHandlers {
+		t.Fatalf("slots went to %v, want the queue's handler, then the local one", got)
+	}
+}
+
 // TestLimiterKeepsAFreedSlotAMoment: a slot freed with nobody waiting is
 // kept by its process for the endpoint's next attempt (the same slot, no
 // new one in Redis), given back once idle for idleFor, and given back at
@@ -190,13 +239,13 @@ func TestLimiterKeepsAFreedSlotAMoment(t *testing.T) {
 	ep := &models.Endpoint{ID: "ep_idle"}
 	key := l.prefix + "inflight:" + ep.ID
 	tokens := func() []string { return slotTokens(t, h, key) }
-	release, err := l.acquire(h.ctx, ep)
+	release, err := l.acquire(h.ctx, ep, queueHandlers)
 	if err != nil {
 		t.Fatal(err)
 	}
 	first := tokens()
 	release()
-	if release, err = l.acquire(h.ctx, ep); err != nil {
+	if release, err = l.acquire(h.ctx, ep, queueHandlers); err != nil {
 		t.Fatal(err)
 	}
 	if again := tokens(); len(again) != 1 || again[0] != first[0] {
@@ -210,7 +259,7 @@ func TestLimiterKeepsAFreedSlotAMoment(t *testing.T) {
 		r()
 	}
 	ep.MaxConcurrency = ptr(1)
-	if release, err = l.acquire(h.ctx, ep); err != nil {
+	if release, err = l.acquire(h.ctx, ep, queueHandlers); err != nil {
 		t.Fatal(err)
 	}
 	l.mu.Lock()
@@ -243,7 +292,7 @@ func TestLimiterLineAsksRedisNoMoreThanNeeded(t *testing.T) {
 	served := make(chan struct{}, 5)
 	for range 5 {
 		go func() {
-			release, err := l.acquire(h.ctx, ep)
+			release, err := l.acquire(h.ctx, ep, queueHandlers)
 			if err != nil {
 				t.Error(err)
 			} else {
@@ -299,7 +348,7 @@ func TestLimiterLineWaitsForAnotherProcesssSlots(t *testing.T) {
 	errs := make(chan error, 3)
 	for range 3 {
 		go func() {
-			release, err := b.acquire(h.ctx, ep)
+			release, err := b.acquire(h.ctx, ep, queueHandlers)
 			if err == nil {
 				release()
 			}

@@ -97,7 +97,7 @@ func (w *Worker) handleLocal(ctx context.Context, it localItem) {
 			}
 		}()
 		if it.claim == nil {
-			return w.deliver(ctx, deliveryPayload{DeliveryID: d.ID, AttemptCount: d.AttemptCount, EndpointID: d.EndpointID})
+			return w.deliver(ctx, deliveryPayload{DeliveryID: d.ID, AttemptCount: d.AttemptCount, EndpointID: d.EndpointID}, localHandlers)
 		}
 		if time.Until(*it.claim.Delivery.LockedUntil) < w.cfg.Timeout+lockMargin/2 {
 			// Waited here so long that the claim could lapse mid-attempt
@@ -111,7 +111,7 @@ func (w *Worker) handleLocal(ctx context.Context, it localItem) {
 		if ep == nil {
 			return err
 		}
-		return w.attemptClaimed(ctx, ep, it.claim, time.Now())
+		return w.attemptClaimed(ctx, ep, it.claim, time.Now(), localHandlers)
 	}()
 	if err == nil {
 		return

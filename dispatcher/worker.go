@@ -180,11 +180,11 @@ func (w *Worker) Run(ctx context.Context, redisOpt asynq.RedisConnOpt) error {
 // open starts what the handler needs besides asynq: the limiter on rdb and
 // the claim and record batchers.
 func (w *Worker) open(rdb redis.UniversalClient) {
-	// Three quarters of the workers may wait in one fast endpoint's line:
-	// a waiting worker costs nothing, a turned-away task a trip through
-	// asynq's retry set; the quarter left serves other endpoints' tasks.
-	// (A line of half bounced a sixth of the tasks at 64 emitters to one
-	// endpoint: 1,800 deliveries/s against 2,080.)
+	// Three quarters of each pool's workers may wait in one fast endpoint's
+	// line: a waiting worker costs nothing, a turned-away task a trip
+	// through asynq's retry set; the quarter left serves other endpoints'
+	// tasks. (A line of half bounced a sixth of the tasks at 64 emitters to
+	// one endpoint: 1,800 deliveries/s against 2,080.)
 	maxWaiting := w.cfg.Concurrency * 3 / 4
 	w.limiter = newLimiter(rdb, w.cfg.Queue, w.cfg.EndpointConcurrency, maxWaiting, ClaimLock(w.cfg.Timeout), w.log)
 	w.claims = newBatcher(2, 100, batchLinger, w.claim)
@@ -263,11 +263,11 @@ func (w *Worker) HandleDeliverySend(ctx context.Context, t *asynq.Task) error {
 		w.log.Error("dropping undecodable task", "type", t.Type(), "payload_bytes", len(t.Payload()), "error", err)
 		return nil
 	}
-	return w.deliver(ctx, p)
+	return w.deliver(ctx, p, queueHandlers)
 }
 
 // deliver makes the attempt named by p, from a task or offered locally.
-func (w *Worker) deliver(ctx context.Context, p deliveryPayload) error {
+func (w *Worker) deliver(ctx context.Context, p deliveryPayload, from handlers) error {
 	if p.EndpointID == "" { // a task from before endpoint ids were in the payload
 		id, err := w.store.DeliveryEndpoint(ctx, p.DeliveryID)
 		if errors.Is(err, models.ErrNotFound) {
@@ -283,7 +283,7 @@ func (w *Worker) deliver(ctx context.Context, p deliveryPayload) error {
 		return err
 	}
 	// An endpoint seen busy and slow moments ago is not worth a claim.
-	if err := w.limiter.recentlyBusy(ep.ID); err != nil {
+	if err := w.limiter.recentlyBusy(ep.ID, from); err != nil {
 		return err
 	}
 	m := w.cfg.Metrics
@@ -296,7 +296,7 @@ func (w *Worker) deliver(ctx context.Context, p deliveryPayload) error {
 		return nil // done, gone, not due, or claimed by another worker: a stale task
 	}
 	start = m.observeStage(stageClaim, start)
-	return w.attemptClaimed(ctx, ep, claim, start)
+	return w.attemptClaimed(ctx, ep, claim, start, from)
 }
 
 // endpoint is the endpoint from the cache; nil and no error when it was
@@ -310,8 +310,9 @@ func (w *Worker) endpoint(ctx context.Context, id string) (*models.Endpoint, err
 }
 
 // attemptClaimed makes the attempt of a claimed delivery, from start: the
-// slot, the request, the record, the next attempt's enqueue.
-func (w *Worker) attemptClaimed(ctx context.Context, ep *models.Endpoint, claim *models.Claim, start time.Time) error {
+// slot, the request, the record, the next attempt's enqueue. from is the
+// pool of the worker making it.
+func (w *Worker) attemptClaimed(ctx context.Context, ep *models.Endpoint, claim *models.Claim, start time.Time, from handlers) error {
 	m := w.cfg.Metrics
 	if !claim.EndpointUpdatedAt.Equal(ep.UpdatedAt) { // changed since it was cached
 		var err error
@@ -329,7 +330,7 @@ func (w *Worker) attemptClaimed(ctx context.Context, ep *models.Endpoint, claim 
 	// The slot guards the receiver: held for the request only. A fast
 	// endpoint's slot is waited for; a slow one's is not: the claim is given
 	// back unused and the task comes back later.
-	release, err := w.limiter.acquire(ctx, ep)
+	release, err := w.limiter.acquire(ctx, ep, from)
 	if err != nil {
 		after := time.Second
 		if b, busy := isBusy(err); busy {
