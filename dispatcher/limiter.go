@@ -73,12 +73,12 @@ type limiter struct {
 	swept    chan struct{} // closed when it has
 
 	mu      sync.Mutex
-	busy    map[string]time.Time   // endpoints found busy and slow here, until when to skip them
-	waiting map[string][]waiter    // workers waiting here for a slot, by endpoint, first come first served
-	lined   map[lineOf]int         // how many of them each pool has there
-	idle    map[string][]slot      // slots this process holds for an endpoint but uses not
-	held    map[string]int         // slots this process holds in Redis, by endpoint, used or idle
-	turned  map[string]time.Time   // when a slot of the endpoint was last taken or freed here, while it holds any
+	busy    map[string]time.Time // endpoints found busy and slow here, until when to skip them
+	waiting map[string][]waiter  // workers waiting here for a slot, by endpoint, first come first served
+	lined   map[lineOf]int       // how many of them each pool has there
+	idle    map[string][]slot    // slots this process holds for an endpoint but uses not
+	held    map[string]int       // slots this process holds in Redis, by endpoint, used or idle
+	turned  map[string]time.Time // when a slot of the endpoint was last taken or freed here, while it holds any
 	// maxWaiting bounds the workers of one pool that wait for one endpoint,
 	// so that the pool's others keep serving other endpoints.
 	maxWaiting int
