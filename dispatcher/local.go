@@ -27,33 +27,21 @@ type localItem struct {
 	claim    *models.Claim
 }
 
-// reserve promises up to n places to deliveries about to be handed over,
-// and answers how many: none when the local handlers do not run.
-func (w *Worker) reserve(n int) int {
+// reserve promises up to n places to deliveries about to be handed over
+// with payloads of size bytes (0: not held), and answers how many: none
+// when the local handlers do not run.
+func (w *Worker) reserve(n, size int) int {
 	if n == 0 || !w.accepting.Load() {
 		return 0
 	}
-	for {
-		room := w.room.Load()
-		k := min(int64(n), room)
-		if k <= 0 {
-			return 0
-		}
-		if w.room.CompareAndSwap(room, room-k) {
-			return int(k)
-		}
-	}
+	return w.intake.reserve(n, size)
 }
 
 // unreserve gives back places promised and not used.
-func (w *Worker) unreserve(n int) { w.room.Add(int64(n)) }
+func (w *Worker) unreserve(n, size int) { w.intake.unreserve(n, size) }
 
 // handOver gives the local handlers what reserve promised places to.
-func (w *Worker) handOver(items ...localItem) {
-	for _, it := range items {
-		w.local <- it // a place is reserved: never blocks
-	}
-}
+func (w *Worker) handOver(items ...localItem) { w.intake.put(items...) }
 
 // Offer hands deliveries due now to this process's own handlers, as far as
 // they have room, sparing each the trip through Redis (enqueue, dequeue,
@@ -63,7 +51,7 @@ func (w *Worker) handOver(items ...localItem) {
 func (w *Worker) Offer(ds ...models.Delivery) (rest []models.Delivery) {
 	now := time.Now()
 	for _, d := range ds {
-		if (d.NextAttemptAt != nil && d.NextAttemptAt.After(now)) || w.reserve(1) == 0 {
+		if (d.NextAttemptAt != nil && d.NextAttemptAt.After(now)) || w.reserve(1, 0) == 0 {
 			rest = append(rest, d)
 			continue
 		}
@@ -72,16 +60,15 @@ func (w *Worker) Offer(ds ...models.Delivery) (rest []models.Delivery) {
 	return rest
 }
 
-// runLocal handles handed-over deliveries until ctx ends.
-func (w *Worker) runLocal(ctx, attemptCtx context.Context) {
+// runLocal handles handed-over deliveries until the intake closes.
+func (w *Worker) runLocal(attemptCtx context.Context) {
 	for {
-		select {
-		case <-ctx.Done():
+		it, ok := w.intake.take()
+		if !ok {
 			return
-		case it := <-w.local:
-			w.unreserve(1)
-			w.handleLocal(attemptCtx, it)
 		}
+		w.handleLocal(attemptCtx, it)
+		w.intake.done(it.delivery.EndpointID)
 	}
 }
 
@@ -136,23 +123,17 @@ func (w *Worker) handleLocal(ctx context.Context, it localItem) {
 func (w *Worker) requeueLocal() {
 	ctx := context.Background()
 	var ds []models.Delivery
-	for {
-		select {
-		case it := <-w.local:
-			w.unreserve(1)
-			if it.claim != nil {
-				if err := w.store.Unclaim(ctx, it.claim, 0); err != nil {
-					w.log.Warn("give back a claim at shutdown", "delivery_id", it.delivery.ID, "error", err)
-				}
+	for _, it := range w.intake.drain() {
+		if it.claim != nil {
+			if err := w.store.Unclaim(ctx, it.claim, 0); err != nil {
+				w.log.Warn("give back a claim at shutdown", "delivery_id", it.delivery.ID, "error", err)
 			}
-			ds = append(ds, it.delivery)
-		default:
-			if len(ds) > 0 {
-				if err := w.queue.Enqueue(ctx, ds...); err != nil {
-					w.log.Warn("enqueue deliveries handed over before shutdown", "count", len(ds), "error", err)
-				}
-			}
-			return
+		}
+		ds = append(ds, it.delivery)
+	}
+	if len(ds) > 0 {
+		if err := w.queue.Enqueue(ctx, ds...); err != nil {
+			w.log.Warn("enqueue deliveries handed over before shutdown", "count", len(ds), "error", err)
 		}
 	}
 }

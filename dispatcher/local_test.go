@@ -118,6 +118,7 @@ func TestLocalClaimsWhatFits(t *testing.T) {
 		h.endpoint(h.store, ok.URL, localSecret)
 	}
 	w := NewWorker(h.store, h.queue, Config{Queue: h.queue.name, Concurrency: 2, Logger: quiet(), AllowPrivateNetworks: true})
+	w.intake = newIntake(2, intakeBytes, 2) // room for 2
 	h.run(w)
 	p := h.localPipeline(w)
 

@@ -108,7 +108,7 @@ func (p *Pipeline) emit(ctx context.Context, e models.EmitParams) (*models.Messa
 		err = out.err
 	}
 	if claims != nil && (err != nil || !out.created) {
-		p.local.unreserve(len(claims)) // nothing written to hand over
+		p.local.unreserve(len(claims), len(msg.Payload)) // nothing written to hand over
 	}
 	if err != nil {
 		return nil, false, err
@@ -135,7 +135,7 @@ func (p *Pipeline) claimForLocal(msg *models.Message, endpoints []models.Endpoin
 	if p.local == nil {
 		return nil
 	}
-	k := p.local.reserve(len(msg.Deliveries))
+	k := p.local.reserve(len(msg.Deliveries), len(msg.Payload))
 	if k == 0 {
 		return nil
 	}
