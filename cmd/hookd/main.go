@@ -415,8 +415,10 @@ func (m *Main) secretKey(log *slog.Logger) ([]byte, error) {
 		return key, nil
 	}
 	if m.Config.DatabaseURL != "" {
-		log.Warn("HOOKD_SECRET_KEY is not set: endpoint secrets are stored unencrypted; " +
-			"set it (openssl rand -base64 32) to the same value in every hookd process")
+		if m.Mode != "migrate" { // which reads and writes no secret
+			log.Warn("HOOKD_SECRET_KEY is not set: endpoint secrets are stored unencrypted; " +
+				"set it (openssl rand -base64 32) to the same value in every hookd process")
+		}
 		return nil, nil
 	}
 	path := filepath.Join(m.Config.DataDir, "secret.key")

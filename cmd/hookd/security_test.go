@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -38,6 +39,22 @@ func TestEmbeddedDataIsTheOwnersOnly(t *testing.T) {
 		}
 		if st.Mode().Perm() != mode {
 			t.Errorf("%q has mode %o, want %o", filepath.Join("data", name), st.Mode().Perm(), mode)
+		}
+	}
+}
+
+// hookd migrate touches no endpoint secret, so it says nothing of
+// HOOKD_SECRET_KEY; serve without one on PostgreSQL warns.
+func TestOnlyProcessesThatUseSecretsWarnOfAMissingKey(t *testing.T) {
+	t.Parallel()
+	for mode, warns := range map[string]bool{"migrate": false, "serve": true} {
+		var logged bytes.Buffer
+		m := &Main{Config: Config{DatabaseURL: "postgres://hookd@db.example/hookd"}, Mode: mode, Logger: slog.New(slog.NewTextHandler(&logged, nil))}
+		if _, err := m.secretKey(m.Logger); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(logged.String(), "HOOKD_SECRET_KEY"); got != warns {
+			t.Errorf("hookd %s without HOOKD_SECRET_KEY on PostgreSQL: warned %v, want %v (%q)", mode, got, warns, logged.String())
 		}
 	}
 }
