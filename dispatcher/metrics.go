@@ -13,6 +13,7 @@ type Metrics struct {
 	finished *prometheus.CounterVec
 	swept    prometheus.Counter
 	stages   *prometheus.HistogramVec
+	disabled *prometheus.CounterVec
 }
 
 // NewMetrics registers the dispatcher's metrics with reg.
@@ -40,8 +41,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help:    "Time a worker spends on each stage of an attempt: claim (the delivery, batched), slot (the endpoint's, waited for), send (sign, POST, read the response), record (the attempt, batched).",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 15},
 		}, []string{"stage"}),
+		disabled: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hookd_endpoints_disabled_total",
+			Help: "Endpoints the workers disabled, by cause: gone (the receiver answered 410) or failing (for longer than HOOKD_DISABLE_AFTER).",
+		}, []string{"cause"}),
 	}
-	reg.MustRegister(m.attempts, m.duration, m.finished, m.swept, m.stages)
+	reg.MustRegister(m.attempts, m.duration, m.finished, m.swept, m.stages, m.disabled)
 	return m
 }
 
@@ -60,6 +65,12 @@ func (m *Metrics) observeAttempt(resp Response, status string) {
 	m.duration.Observe(resp.Duration.Seconds())
 	if status != "pending" {
 		m.finished.WithLabelValues(status).Inc()
+	}
+}
+
+func (m *Metrics) observeDisabled(cause string) {
+	if m != nil {
+		m.disabled.WithLabelValues(cause).Inc()
 	}
 }
 

@@ -376,6 +376,14 @@ func (w *Worker) attemptClaimed(ctx context.Context, ep *models.Endpoint, claim 
 	m.observeStage(stageRecord, start)
 	if health != nil {
 		w.store.NoteEndpointHealth(ep.ID, health.FailingSince, health.Disable == "" && ep.Enabled)
+		if health.Disabled {
+			cause := "failing"
+			if outcome.DisableEndpoint != "" {
+				cause = "gone"
+			}
+			m.observeDisabled(cause)
+			w.log.Warn("endpoint disabled", "endpoint_id", ep.ID, "tenant_id", ep.TenantID, "cause", cause, "reason", health.Disable)
+		}
 	}
 	d := claim.Delivery
 	d.Status, d.AttemptCount, d.NextAttemptAt, d.NextTrigger = outcome.Status, attempt.Number, outcome.NextAttemptAt, models.TriggerScheduled

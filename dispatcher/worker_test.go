@@ -1,10 +1,16 @@
 package dispatcher
 
 import (
+	"bytes"
 	"errors"
+	"log/slog"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"hookd.dev/hookd/models"
 )
@@ -85,5 +91,37 @@ func TestSchedule(t *testing.T) {
 	}
 	if _, ok := DefaultSchedule.Next(len(DefaultSchedule)+1, 0.2); ok {
 		t.Fatal("schedule not exhausted after its last delay")
+	}
+}
+
+// TestDisablingAnEndpointLogsAndCountsOnce: a 410 disables the endpoint
+// with a log line that says so and one count; the next attempt, whatever
+// its outcome, adds neither.
+func TestDisablingAnEndpointLogsAndCountsOnce(t *testing.T) {
+	h := newHarness(t)
+	gone := newVerifyingReceiver(t, localSecret, http.StatusGone)
+	ep := h.endpoint(h.store, gone.URL, localSecret)
+	p := h.pipeline(h.store)
+	first, second := h.emit(p), h.emit(p)
+	metrics := NewMetrics(prometheus.NewRegistry())
+	w := h.worker(h.store, Config{AllowPrivateNetworks: true, Metrics: metrics})
+	var logged bytes.Buffer
+	w.log = slog.New(slog.NewTextHandler(&logged, nil))
+
+	for _, msg := range []*models.Message{first, second} {
+		if err := w.HandleDeliverySend(h.ctx, task(t, msg.Deliveries[0])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := strings.Count(logged.String(), `msg="endpoint disabled"`); n != 1 ||
+		!strings.Contains(logged.String(), "endpoint_id="+ep.ID) || !strings.Contains(logged.String(), "cause=gone") {
+		t.Fatalf("%d lines say the endpoint was disabled, want 1 naming %s and its cause:\n%s", n, ep.ID, logged.String())
+	}
+	var counted dto.Metric
+	if err := metrics.disabled.WithLabelValues("gone").Write(&counted); err != nil {
+		t.Fatal(err)
+	}
+	if n := counted.GetCounter().GetValue(); n != 1 {
+		t.Fatalf("hookd_endpoints_disabled_total{cause=\"gone\"} = %v, want 1", n)
 	}
 }

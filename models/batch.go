@@ -299,6 +299,10 @@ type HealthChange struct {
 	FailingSince *time.Time // the start of the current run of failures, or nil
 	// Disable, when not empty, disables the endpoint with this reason.
 	Disable string
+	// Disabled is set by RecordAttempts when this change disabled the
+	// endpoint: it was enabled until then (of concurrent attempts that all
+	// disable it, one).
+	Disabled bool
 }
 
 // ErrClaimLost says a delivery's claim expired before its attempt was
@@ -470,7 +474,9 @@ func writeHealth(tx *gorm.DB, h *HealthChange, t time.Time) error {
 	ep := tx.Model(&Endpoint{}).Where("id = ?", h.EndpointID)
 	switch {
 	case h.Disable != "":
-		return ep.Where("enabled").Updates(map[string]any{"enabled": false, "disabled_reason": h.Disable, "updated_at": t}).Error
+		res := ep.Where("enabled").Updates(map[string]any{"enabled": false, "disabled_reason": h.Disable, "updated_at": t})
+		h.Disabled = res.Error == nil && res.RowsAffected > 0
+		return res.Error
 	case h.FailingSince == nil:
 		return ep.Where("failing_since IS NOT NULL").Update("failing_since", nil).Error
 	default:
