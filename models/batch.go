@@ -124,6 +124,8 @@ const insertMessagesSQL = `WITH m AS (
 )
 SELECT id FROM m`
 
+// insertMessagesPostgres runs insertMessagesSQL for msgs and returns the ids
+// of the messages inserted.
 func insertMessagesPostgres(db *gorm.DB, msgs []*Message) ([]string, error) {
 	var (
 		mID, mTenant, mType, mPayload []string
