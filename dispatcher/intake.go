@@ -86,8 +86,9 @@ func (in *intake) put(items ...localItem) {
 	}
 }
 
-// take waits for a delivery to take, and answers false once ctx has ended
-// (see watch). The place it held is free again; done says it is handled.
+// take waits for a delivery to take, and answers false once the intake is
+// closed (see watch). The place it held is free again; done says it is
+// handled.
 func (in *intake) take() (localItem, bool) {
 	in.mu.Lock()
 	defer in.mu.Unlock()

@@ -14,17 +14,22 @@ func intakeItem(endpointID, deliveryID string) localItem {
 	return localItem{delivery: models.Delivery{ID: deliveryID, EndpointID: endpointID}}
 }
 
-// takeNow takes a delivery the intake has ready, or fails the test.
-func takeNow(t *testing.T, in *intake) localItem {
-	t.Helper()
+// taking takes a delivery in the background; the channel gets it, if any.
+func taking(in *intake) <-chan localItem {
 	got := make(chan localItem, 1)
 	go func() {
 		if it, ok := in.take(); ok {
 			got <- it
 		}
 	}()
+	return got
+}
+
+// takeNow takes a delivery the intake has ready, or fails the test.
+func takeNow(t *testing.T, in *intake) localItem {
+	t.Helper()
 	select {
-	case it := <-got:
+	case it := <-taking(in):
 		return it
 	case <-time.After(5 * time.Second):
 		t.Fatal("nothing to take")
@@ -49,12 +54,7 @@ func TestIntakeLetsOtherEndpointsBy(t *testing.T) {
 	if want := []string{"a1", "b1", "a2", "b2"}; !slices.Equal(order, want) {
 		t.Fatalf("taken %v, want %v: endpoints in turn", order, want)
 	}
-	blocked := make(chan localItem, 1)
-	go func() {
-		if it, ok := in.take(); ok {
-			blocked <- it
-		}
-	}()
+	blocked := taking(in)
 	select {
 	case it := <-blocked:
 		t.Fatalf("took %s while ep_a had its fill taken", it.delivery.ID)
