@@ -37,6 +37,7 @@ type throughputOpts struct {
 	databaseURL string
 	redisURL    string
 	embedded    bool
+	split       bool
 	messages    int
 	concurrency int
 	endpoints   int
@@ -60,6 +61,7 @@ func runThroughput(args []string) error {
 	fs.StringVar(&o.databaseURL, "database-url", "postgres://postgres@127.0.0.1:5432/hookd_bench_tp?sslmode=disable", "PostgreSQL database for hookd, dropped and created anew")
 	fs.StringVar(&o.redisURL, "redis-url", "redis://127.0.0.1:6379/11", "Redis for hookd; this database number is FLUSHed first")
 	fs.BoolVar(&o.embedded, "embedded", false, "run hookd serve embedded (SQLite + in-process Redis) instead")
+	fs.BoolVar(&o.split, "split", false, "run hookd api and hookd worker as two processes instead of hookd serve")
 	fs.IntVar(&o.messages, "n", 20000, "messages to emit")
 	fs.IntVar(&o.concurrency, "c", 16, "concurrent emitters")
 	fs.IntVar(&o.endpoints, "endpoints", 1, "endpoints subscribed to the event type (fan-out)")
@@ -74,14 +76,26 @@ func runThroughput(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if o.split && o.embedded {
+		return errors.New("-split needs PostgreSQL and Redis: it cannot go with -embedded")
+	}
 	ctx := context.Background()
-	var ceilingRate float64
-	if o.ceiling != "" {
+	// The minimal pipeline runs at the start and at the end, and hookd is
+	// held against their mean: the machine drifts over a run.
+	var ceilingRates []float64
+	measureCeiling := func() error {
+		if o.ceiling == "" {
+			return nil
+		}
 		rate, err := runCeiling(ctx, o)
 		if err != nil {
 			return fmt.Errorf("minimal pipeline: %w", err)
 		}
-		ceilingRate = rate
+		ceilingRates = append(ceilingRates, rate)
+		return nil
+	}
+	if err := measureCeiling(); err != nil {
+		return err
 	}
 	bins := strings.Split(o.bin, ",")
 	rates := make(map[string][]float64, len(bins))
@@ -106,8 +120,13 @@ func runThroughput(args []string) error {
 			fmt.Printf("  %-40s %8.0f  (runs: %.0f)\n", cmp.Or(bin, "this tree"), median(rates[bin]), rates[bin])
 		}
 	}
-	if ceilingRate > 0 {
-		fmt.Printf("minimal pipeline    %8.0f deliveries/s (n=%d, c=50, pgx)\n", ceilingRate, o.messages)
+	if err := measureCeiling(); err != nil {
+		return err
+	}
+	if len(ceilingRates) > 0 {
+		ceilingRate := (ceilingRates[0] + ceilingRates[1]) / 2
+		fmt.Printf("minimal pipeline    %8.0f deliveries/s (n=%d, c=50, pgx; %.0f at the start, %.0f at the end)\n",
+			ceilingRate, o.messages, ceilingRates[0], ceilingRates[1])
 		for _, bin := range bins {
 			fmt.Printf("ratio               %8.2f× (%s end to end, median / minimal pipeline)\n", median(rates[bin])/ceilingRate, cmp.Or(bin, "hookd"))
 		}
@@ -136,9 +155,12 @@ type tpResult struct {
 }
 
 func (r tpResult) print(o throughputOpts) {
-	backend := "PostgreSQL + Redis"
-	if o.embedded {
+	backend := "PostgreSQL + Redis, hookd serve"
+	switch {
+	case o.embedded:
 		backend = "embedded (SQLite + in-process Redis)"
+	case o.split:
+		backend = "PostgreSQL + Redis, hookd api + hookd worker"
 	}
 	mode := fmt.Sprintf("c=%d", o.concurrency)
 	if o.rate > 0 {
@@ -254,26 +276,15 @@ func benchHookd(ctx context.Context, o throughputOpts) (tpResult, error) {
 	if o.env != "" {
 		env = append(env, strings.Split(o.env, ",")...)
 	}
-	cmd := exec.Command(bin, "serve")
-	cmd.Env = append(os.Environ(), env...)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return res, err
-	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		return res, err
-	}
+	procs, apiURL, metricsURL, err := startHookd(bin, o.split, env)
 	defer func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		_ = cmd.Wait()
+		for _, p := range procs {
+			p.stop()
+		}
 	}()
-	apiURL, pprofURL, err := readAddresses(stdout)
 	if err != nil {
-		return res, fmt.Errorf("%w\n%s", err, stderr.String())
+		return res, err
 	}
-	go func() { _, _ = io.Copy(io.Discard, stdout) }()
 
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConns: 2 * o.concurrency, MaxIdleConnsPerHost: 2 * o.concurrency}}
 	call := func(method, path string, body any) error {
@@ -308,10 +319,12 @@ func benchHookd(ctx context.Context, o throughputOpts) (tpResult, error) {
 
 	want := o.messages * o.endpoints
 	rcv.expect(want)
-	before := cpuTimes(cmd.Process.Pid)
+	before := cpuTimes(procs)
 	var profiling sync.WaitGroup
 	if o.profileDir != "" {
-		profiling.Go(func() { profile(pprofURL, o.profileDir) })
+		for _, p := range procs {
+			profiling.Go(func() { profile(p, o.profileDir) })
+		}
 	}
 	emitLat := make([]time.Duration, o.messages)
 	emitAt := make([]time.Time, o.messages)
@@ -367,10 +380,12 @@ func benchHookd(ctx context.Context, o throughputOpts) (tpResult, error) {
 	if res.elapsed <= 0 {
 		res.elapsed = time.Since(start)
 	}
-	after := cpuTimes(cmd.Process.Pid)
-	res.stages = attemptStages(ctx, apiURL)
+	after := cpuTimes(procs)
+	res.stages = attemptStages(ctx, metricsURL)
 	profiling.Wait()
-	res.peakRSS = peakRSS(cmd.Process.Pid)
+	for _, p := range procs {
+		res.peakRSS += peakRSS(p.cmd.Process.Pid)
+	}
 	time.Sleep(500 * time.Millisecond) // late duplicates
 	rcv.mu.Lock()
 	defer rcv.mu.Unlock()
@@ -467,40 +482,108 @@ func (r *benchReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 }
 
-var addrLine = regexp.MustCompile(`API on (http://\S+),`)
-var pprofLine = regexp.MustCompile(`pprof on (http://[^/\s]+)`)
+// hookdProc is one hookd process of a run.
+type hookdProc struct {
+	mode     string // serve, api or worker
+	cmd      *exec.Cmd
+	pprofURL string
+}
 
-// readAddresses reads hookd's start-up lines for the API and pprof addresses.
-func readAddresses(stdout io.Reader) (apiURL, pprofURL string, err error) {
+// startHookd starts hookd serve, or with split hookd api and hookd worker,
+// and returns them once they are ready, with the API's URL and the URL
+// whose /metrics has the worker's series. Stop what it returns even when it
+// fails.
+func startHookd(bin string, split bool, env []string) (procs []*hookdProc, apiURL, metricsURL string, err error) {
+	if !split {
+		p, url, err := startProc(bin, "serve", env, addrLine)
+		if p != nil {
+			procs = append(procs, p)
+		}
+		return procs, url, url, err
+	}
+	api, apiURL, err := startProc(bin, "api", env, addrLine)
+	if api != nil {
+		procs = append(procs, api)
+	}
+	if err != nil {
+		return procs, "", "", err
+	}
+	metricsAddr, err := freeAddr()
+	if err != nil {
+		return procs, "", "", err
+	}
+	worker, _, err := startProc(bin, "worker", append(env, "HOOKD_METRICS_LISTEN="+metricsAddr), workerLine)
+	if worker != nil {
+		procs = append(procs, worker)
+	}
+	return procs, apiURL, "http://" + metricsAddr, err
+}
+
+// startProc starts hookd <mode> and waits for the line ready matches; it
+// returns that line's first group.
+func startProc(bin, mode string, env []string, ready *regexp.Regexp) (*hookdProc, string, error) {
+	cmd := exec.Command(bin, mode)
+	cmd.Env = append(os.Environ(), env...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, "", err
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		return nil, "", err
+	}
+	p := &hookdProc{mode: mode, cmd: cmd}
 	sc := bufio.NewScanner(stdout)
-	deadline := time.AfterFunc(60*time.Second, func() {})
-	defer deadline.Stop()
 	for sc.Scan() {
 		line := sc.Text()
 		if m := pprofLine.FindStringSubmatch(line); m != nil {
-			pprofURL = m[1]
+			p.pprofURL = m[1]
 		}
-		if m := addrLine.FindStringSubmatch(line); m != nil {
-			return m[1], pprofURL, nil
+		if m := ready.FindStringSubmatch(line); m != nil {
+			go func() { _, _ = io.Copy(io.Discard, stdout) }()
+			return p, m[1], nil
 		}
 	}
-	return "", "", errors.New("hookd exited before it listened")
+	return p, "", fmt.Errorf("hookd %s exited before it was ready\n%s", mode, stderr.String())
 }
 
-// profile takes two CPU profiles of hookd, one after the other, while the run goes on.
-func profile(base, dir string) {
-	if base == "" {
-		fmt.Fprintln(os.Stderr, "hookd-bench: hookd printed no pprof address")
+func (p *hookdProc) stop() {
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	_ = p.cmd.Wait()
+}
+
+// freeAddr returns a loopback address with a port free a moment ago.
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+var (
+	addrLine   = regexp.MustCompile(`API on (http://\S+),`)
+	workerLine = regexp.MustCompile(`hookd worker: (delivering) from queue`)
+	pprofLine  = regexp.MustCompile(`pprof on (http://[^/\s]+)`)
+)
+
+// profile takes a CPU profile of a hookd process while the run goes on, into
+// <mode>.cpu.pprof.
+func profile(p *hookdProc, dir string) {
+	if p.pprofURL == "" {
+		fmt.Fprintf(os.Stderr, "hookd-bench: hookd %s printed no pprof address\n", p.mode)
 		return
 	}
 	_ = os.MkdirAll(dir, 0o750)
-	resp, err := http.Get(base + "/debug/pprof/profile?seconds=5") //nolint:noctx // a bench
+	resp, err := http.Get(p.pprofURL + "/debug/pprof/profile?seconds=5") //nolint:noctx // a bench
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "hookd-bench: profile:", err)
 		return
 	}
 	defer resp.Body.Close()
-	f, err := os.Create(filepath.Join(dir, "hookd.cpu.pprof"))
+	f, err := os.Create(filepath.Join(dir, p.mode+".cpu.pprof"))
 	if err != nil {
 		return
 	}
@@ -542,10 +625,13 @@ func recreateDatabase(ctx context.Context, dbURL string) error {
 	return nil
 }
 
-// cpuTimes returns the CPU time used so far by hookd (pid), every postgres
-// and redis-server process, and this process.
-func cpuTimes(pid int) map[string]time.Duration {
-	out := map[string]time.Duration{"hookd": procCPU(pid), "bench": procCPU(os.Getpid())}
+// cpuTimes returns the CPU time used so far by hookd's processes, every
+// postgres and redis-server process, and this process.
+func cpuTimes(procs []*hookdProc) map[string]time.Duration {
+	out := map[string]time.Duration{"bench": procCPU(os.Getpid())}
+	for _, p := range procs {
+		out["hookd"] += procCPU(p.cmd.Process.Pid)
+	}
 	entries, _ := os.ReadDir("/proc")
 	for _, e := range entries {
 		p, err := strconv.Atoi(e.Name())
@@ -593,7 +679,7 @@ func peakRSS(pid int) int64 {
 	return 0
 }
 
-var ceilingRate = regexp.MustCompile(`deliveries/s=(\d+)`)
+var ceilingLine = regexp.MustCompile(`deliveries/s=(\d+)`)
 
 // runCeiling builds and runs the minimal pipeline with its own receiver, as
 // its README does, and returns its rate.
@@ -631,7 +717,7 @@ func runCeiling(ctx context.Context, o throughputOpts) (float64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("%w\n%s", err, out)
 	}
-	m := ceilingRate.FindSubmatch(out)
+	m := ceilingLine.FindSubmatch(out)
 	if m == nil {
 		return 0, fmt.Errorf("no rate in its output:\n%s", out)
 	}
