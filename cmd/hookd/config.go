@@ -1,20 +1,29 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/knadh/koanf/parsers/yaml"
+	"github.com/knadh/koanf/providers/confmap"
+	"github.com/knadh/koanf/providers/env/v2"
+	"github.com/knadh/koanf/providers/file"
+	"github.com/knadh/koanf/providers/posflag"
+	"github.com/knadh/koanf/v2"
+	"github.com/spf13/pflag"
+
 	"hookd.dev/hookd/dispatcher"
 )
 
-// Config is everything hookd reads from its environment and flags. Flags
-// override HOOKD_* variables; the defaults are in setting below and in the README.
+// Config is everything hookd reads from its flags, environment and config
+// file: flags override HOOKD_* variables, which override the file; the
+// defaults are in settings below and in the README.
 type Config struct {
 	Listen               string              // HOOKD_LISTEN: API address of serve and api
 	MetricsListen        string              // HOOKD_METRICS_LISTEN: /metrics and /healthz of a worker
@@ -50,45 +59,72 @@ type Config struct {
 // of hex or base64 are at least 128 bits.
 const minAdminKeyLen = 32
 
-// setting is one configurable value: its variable, flag and default.
+// setting is one configurable value: its variable, its flag (also its key
+// in a config file), its default, and the commands that take the flag.
 type setting struct {
 	env, flag, def, usage string
 	set                   func(c *Config, v string) error
+	// modes are the commands that take the flag. None: a secret, read only
+	// from the environment or the file (a command line is visible to every
+	// user), and masked by hookd config.
+	modes []string
 }
+
+func (s setting) secret() bool { return s.modes == nil }
+
+// isBool: the flag needs no value (--allow-private-networks).
+func (s setting) isBool() bool { return s.def == "true" || s.def == "false" }
+
+// The commands that run with a configuration, and which settings each takes.
+const (
+	modeServe          = "serve"
+	modeAPI            = "api"
+	modeWorker         = "worker"
+	modeMigrate        = "migrate"
+	modeCreateAdminKey = "admin-key create"
+)
+
+var (
+	allModes     = []string{modeServe, modeAPI, modeWorker, modeMigrate, modeCreateAdminKey}
+	runningModes = []string{modeServe, modeAPI, modeWorker}
+	apiModes     = []string{modeServe, modeAPI}
+	workerModes  = []string{modeServe, modeWorker}
+	storeModes   = runningModes // the store's settings: caches, destinations
+)
 
 var settings = []setting{
 	{"HOOKD_LISTEN", "listen", ":8080", "address the API listens on (serve, api)",
-		func(c *Config, v string) error { c.Listen = v; return nil }},
+		func(c *Config, v string) error { c.Listen = v; return nil }, apiModes},
 	{"HOOKD_METRICS_LISTEN", "metrics-listen", "", "address of a worker's /metrics and /healthz; empty: none (serve and api serve /metrics on the API)",
-		func(c *Config, v string) error { c.MetricsListen = v; return nil }},
+		func(c *Config, v string) error { c.MetricsListen = v; return nil }, []string{modeWorker}},
 	{"HOOKD_PPROF_LISTEN", "pprof-listen", "", "address of Go's /debug/pprof profiles (keep it on loopback); empty: off",
-		func(c *Config, v string) error { c.PprofListen = v; return nil }},
+		func(c *Config, v string) error { c.PprofListen = v; return nil }, runningModes},
 	{"HOOKD_CACHE_TTL", "cache-ttl", "1s", "how long a process trusts the keys, tenants, event types and endpoints it read; a change made through another process takes effect within it",
-		func(c *Config, v string) (err error) { c.CacheTTL, err = positiveDuration(v); return err }},
+		func(c *Config, v string) (err error) { c.CacheTTL, err = positiveDuration(v); return err }, storeModes},
 	{"HOOKD_HTTP_READ_TIMEOUT", "http-read-timeout", "30s", "longest a client may take to send a request, body included (every listener)",
-		func(c *Config, v string) (err error) { c.HTTPReadTimeout, err = positiveDuration(v); return err }},
+		func(c *Config, v string) (err error) { c.HTTPReadTimeout, err = positiveDuration(v); return err }, runningModes},
 	{"HOOKD_HTTP_WRITE_TIMEOUT", "http-write-timeout", "30s", "longest hookd takes to write a response before it drops the connection",
-		func(c *Config, v string) (err error) { c.HTTPWriteTimeout, err = positiveDuration(v); return err }},
+		func(c *Config, v string) (err error) { c.HTTPWriteTimeout, err = positiveDuration(v); return err }, runningModes},
 	{"HOOKD_HTTP_IDLE_TIMEOUT", "http-idle-timeout", "60s", "how long an idle keep-alive connection stays open",
-		func(c *Config, v string) (err error) { c.HTTPIdleTimeout, err = positiveDuration(v); return err }},
+		func(c *Config, v string) (err error) { c.HTTPIdleTimeout, err = positiveDuration(v); return err }, runningModes},
 	{"HOOKD_DATABASE_URL", "database-url", "", "PostgreSQL URL; empty: a SQLite file in the data dir",
-		func(c *Config, v string) error { c.DatabaseURL = v; return nil }},
+		func(c *Config, v string) error { c.DatabaseURL = v; return nil }, allModes},
 	{"HOOKD_DATA_DIR", "data-dir", "./data", "directory of the embedded SQLite database",
-		func(c *Config, v string) error { c.DataDir = v; return nil }},
+		func(c *Config, v string) error { c.DataDir = v; return nil }, allModes},
 	{"HOOKD_REDIS_URL", "redis-url", "", "Redis URL (redis://, rediss://); empty: in-process Redis, serve only",
-		func(c *Config, v string) error { c.RedisURL = v; return nil }},
+		func(c *Config, v string) error { c.RedisURL = v; return nil }, runningModes},
 	{"HOOKD_ALLOW_PRIVATE_NETWORKS", "allow-private-networks", "false", "deliver to loopback, private and link-local addresses",
-		func(c *Config, v string) (err error) { c.AllowPrivateNetworks, err = strconv.ParseBool(v); return err }},
+		func(c *Config, v string) (err error) { c.AllowPrivateNetworks, err = strconv.ParseBool(v); return err }, storeModes},
 	{"HOOKD_ALLOWED_NETWORKS", "allowed-networks", "", "comma-separated addresses or CIDR prefixes that endpoints may use although private (an internal service)",
-		func(c *Config, v string) (err error) { c.AllowedNetworks, err = parsePrefixes(v); return err }},
+		func(c *Config, v string) (err error) { c.AllowedNetworks, err = parsePrefixes(v); return err }, storeModes},
 	{"HOOKD_RETRY_SCHEDULE", "retry-schedule", dispatcher.DefaultSchedule.String(), "comma-separated delays between attempts",
-		func(c *Config, v string) (err error) { c.RetrySchedule, err = dispatcher.ParseSchedule(v); return err }},
+		func(c *Config, v string) (err error) { c.RetrySchedule, err = dispatcher.ParseSchedule(v); return err }, workerModes},
 	{"HOOKD_DELIVERY_TIMEOUT", "delivery-timeout", "15s", "timeout of one attempt, body included",
-		func(c *Config, v string) (err error) { c.DeliveryTimeout, err = positiveDuration(v); return err }},
+		func(c *Config, v string) (err error) { c.DeliveryTimeout, err = positiveDuration(v); return err }, workerModes},
 	{"HOOKD_SWEEP_INTERVAL", "sweep-interval", "5s", "how often lost or overdue deliveries are re-enqueued",
-		func(c *Config, v string) (err error) { c.SweepInterval, err = positiveDuration(v); return err }},
+		func(c *Config, v string) (err error) { c.SweepInterval, err = positiveDuration(v); return err }, workerModes},
 	{"HOOKD_ROTATION_GRACE", "rotation-grace", "24h", "how long a rotated-out endpoint secret keeps signing",
-		func(c *Config, v string) (err error) { c.RotationGrace, err = positiveDuration(v); return err }},
+		func(c *Config, v string) (err error) { c.RotationGrace, err = positiveDuration(v); return err }, apiModes},
 	{"HOOKD_API_RATE_LIMIT", "api-rate-limit", "100", "API requests per second per tenant key, burst twice that (0: no limit; admin keys are never limited)",
 		func(c *Config, v string) (err error) {
 			c.APIRateLimit, err = strconv.Atoi(v)
@@ -96,23 +132,23 @@ var settings = []setting{
 				err = fmt.Errorf("must be 0 or more")
 			}
 			return err
-		}},
+		}, apiModes},
 	{"HOOKD_DISABLE_AFTER", "disable-after", "120h", "disable an endpoint whose attempts have failed continuously this long",
-		func(c *Config, v string) (err error) { c.DisableAfter, err = positiveDuration(v); return err }},
+		func(c *Config, v string) (err error) { c.DisableAfter, err = positiveDuration(v); return err }, workerModes},
 	{"HOOKD_RETENTION", "retention", "720h", "keep messages and attempts this long, then purge them",
-		func(c *Config, v string) (err error) { c.Retention, err = positiveDuration(v); return err }},
+		func(c *Config, v string) (err error) { c.Retention, err = positiveDuration(v); return err }, workerModes},
 	{"HOOKD_PURGE_INTERVAL", "purge-interval", "1h", "how often data past the retention is purged",
-		func(c *Config, v string) (err error) { c.PurgeInterval, err = positiveDuration(v); return err }},
+		func(c *Config, v string) (err error) { c.PurgeInterval, err = positiveDuration(v); return err }, workerModes},
 	{"HOOKD_CONCURRENCY", "concurrency", "200", "deliveries a worker process handles at once (sending, or waiting for a batch or an endpoint's slot)",
-		func(c *Config, v string) (err error) { c.Concurrency, err = positiveInt(v); return err }},
+		func(c *Config, v string) (err error) { c.Concurrency, err = positiveInt(v); return err }, workerModes},
 	{"HOOKD_ENDPOINT_CONCURRENCY", "endpoint-concurrency", "10", "attempts in flight per endpoint across all workers, unless the endpoint sets max_concurrency",
-		func(c *Config, v string) (err error) { c.EndpointConcurrency, err = positiveInt(v); return err }},
+		func(c *Config, v string) (err error) { c.EndpointConcurrency, err = positiveInt(v); return err }, workerModes},
 	{"HOOKD_QUEUE", "queue", dispatcher.DefaultQueue, "asynq queue name (to share one Redis between installations)",
-		func(c *Config, v string) error { c.Queue = v; return nil }},
+		func(c *Config, v string) error { c.Queue = v; return nil }, runningModes},
 	{"HOOKD_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For names the client address; empty: none, the connection's address counts",
-		func(c *Config, v string) (err error) { c.TrustedProxies, err = parsePrefixes(v); return err }},
+		func(c *Config, v string) (err error) { c.TrustedProxies, err = parsePrefixes(v); return err }, apiModes},
 	{"HOOKD_LOG_LEVEL", "log-level", "info", "debug, info, warn or error",
-		func(c *Config, v string) error { return c.LogLevel.UnmarshalText([]byte(v)) }},
+		func(c *Config, v string) error { return c.LogLevel.UnmarshalText([]byte(v)) }, allModes},
 	{"HOOKD_LOG_FORMAT", "log-format", "text", "text or json",
 		func(c *Config, v string) error {
 			if v != "text" && v != "json" {
@@ -120,45 +156,171 @@ var settings = []setting{
 			}
 			c.LogFormat = v
 			return nil
-		}},
+		}, allModes},
+	{"HOOKD_ADMIN_KEY", "admin-key", "", "an admin API key (at least 32 characters); empty: one is generated on first start and printed",
+		func(c *Config, v string) error {
+			if v != "" && len(v) < minAdminKeyLen {
+				return fmt.Errorf("it is %d characters; it must be at least %d, since anyone who guesses it can do everything "+
+					"(make one with: openssl rand -hex 24)", len(v), minAdminKeyLen)
+			}
+			c.AdminKey = v
+			return nil
+		}, nil},
+	{"HOOKD_SECRET_KEY", "secret-key", "", "base64 of 32 random bytes that encrypts endpoint secrets at rest (openssl rand -base64 32)",
+		func(c *Config, v string) error { c.SecretKey = v; return nil }, nil},
 }
 
-// LoadConfig reads the environment, then the flags of a subcommand.
-func LoadConfig(name string, args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
-	var c Config
-	fs := flag.NewFlagSet("hookd "+name, flag.ContinueOnError)
+// LoadConfig reads the configuration of a command (serve, api, worker,
+// migrate, admin-key create) from args, its flags, the environment and the
+// config file named by --config or HOOKD_CONFIG.
+func LoadConfig(mode string, args []string, getenv func(string) string, stderr io.Writer) (Config, error) {
+	fs := pflag.NewFlagSet("hookd "+mode, pflag.ContinueOnError)
 	fs.SetOutput(stderr)
-	for _, s := range settings {
-		value := s.def
-		if v := getenv(s.env); v != "" {
-			value = v
-		}
-		if err := s.set(&c, value); err != nil {
-			return c, fmt.Errorf("%s=%q: %w", s.env, value, err)
-		}
-		fs.Func(s.flag, s.usage+" ($"+s.env+", default "+quoteEmpty(s.def)+")", func(v string) error { return s.set(&c, v) })
-	}
-	// No flags for these: command lines are visible to every user.
-	c.AdminKey = getenv("HOOKD_ADMIN_KEY")
-	c.SecretKey = getenv("HOOKD_SECRET_KEY")
+	addConfigFlag(fs)
+	addSettingFlags(fs, mode)
 	if err := fs.Parse(args); err != nil {
-		return c, err
-	}
-	if c.AdminKey != "" && len(c.AdminKey) < minAdminKeyLen {
-		return c, fmt.Errorf("HOOKD_ADMIN_KEY is %d characters; it must be at least %d, "+
-			"since anyone who guesses it can do everything (make one with: openssl rand -hex 24)", len(c.AdminKey), minAdminKeyLen)
+		return Config{}, err
 	}
 	if fs.NArg() > 0 {
-		return c, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+		return Config{}, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
-	return c, nil
+	c, _, err := loadConfig(fs, getenv)
+	return c, err
 }
 
-func quoteEmpty(s string) string {
-	if s == "" {
-		return `""`
+// envConfig names the config file when --config does not.
+const envConfig = "HOOKD_CONFIG"
+
+func addConfigFlag(fs *pflag.FlagSet) {
+	fs.String("config", "", "YAML file of settings, each named as its flag (listen: :8080); flags and HOOKD_* variables override it ($"+envConfig+")")
+}
+
+// addSettingFlags adds the flags of the settings a command takes ("" for
+// every one that has a flag).
+func addSettingFlags(fs *pflag.FlagSet, mode string) {
+	for _, s := range settings {
+		if s.secret() || mode != "" && !slices.Contains(s.modes, mode) {
+			continue
+		}
+		usage := s.usage + " ($" + s.env + ")"
+		if s.isBool() {
+			fs.Bool(s.flag, s.def == "true", usage)
+		} else {
+			fs.String(s.flag, s.def, usage)
+		}
 	}
-	return s
+}
+
+// origin says where a setting's value came from: "--listen",
+// "HOOKD_LISTEN", the config file's path, or "default".
+type origin string
+
+// effective is a setting's value in effect and where it came from.
+type effective struct {
+	setting
+	text string
+	from origin
+}
+
+// loadConfig reads every setting from the flags set in fs, over the
+// environment, over the config file, over the defaults (koanf merges them),
+// and returns each value in effect with where it came from.
+func loadConfig(fs *pflag.FlagSet, getenv func(string) string) (Config, []effective, error) {
+	var c Config
+	k := koanf.New(".")
+	defaults := make(map[string]any, len(settings))
+	for _, s := range settings {
+		defaults[s.flag] = s.def
+	}
+	if err := k.Load(confmap.Provider(defaults, "."), nil); err != nil {
+		return c, nil, err
+	}
+	path := getenv(envConfig)
+	if f := fs.Lookup("config"); f != nil && f.Changed {
+		path = f.Value.String()
+	}
+	inFile := map[string]bool{}
+	if path != "" {
+		fk := koanf.New(".")
+		if err := fk.Load(file.Provider(path), yaml.Parser()); err != nil {
+			return c, nil, fmt.Errorf("config file %s: %w", path, err)
+		}
+		for _, key := range fk.Keys() {
+			if !slices.ContainsFunc(settings, func(s setting) bool { return s.flag == key }) {
+				return c, nil, fmt.Errorf("config file %s: unknown setting %q (settings are named as their flags; hookd config lists them)", path, key)
+			}
+			inFile[key] = true
+		}
+		if err := k.Merge(fk); err != nil {
+			return c, nil, err
+		}
+	}
+	byEnv := map[string]string{}
+	var environ []string
+	for _, s := range settings {
+		if v := getenv(s.env); v != "" {
+			byEnv[s.env] = s.flag
+			environ = append(environ, s.env+"="+v)
+		}
+	}
+	fromEnv := env.Provider(".", env.Opt{
+		EnvironFunc:   func() []string { return environ },
+		TransformFunc: func(name, v string) (string, any) { return byEnv[name], v },
+	})
+	if err := k.Load(fromEnv, nil); err != nil {
+		return c, nil, err
+	}
+	if err := k.Load(posflag.Provider(fs, ".", k), nil); err != nil {
+		return c, nil, err
+	}
+	values := make([]effective, 0, len(settings))
+	for _, s := range settings {
+		o := origin("default")
+		switch f := fs.Lookup(s.flag); {
+		case f != nil && f.Changed:
+			o = origin("--" + s.flag)
+		case getenv(s.env) != "":
+			o = origin(s.env)
+		case inFile[s.flag]:
+			o = origin(path)
+		}
+		v := settingText(k.Get(s.flag))
+		if err := s.set(&c, v); err != nil {
+			return c, nil, settingError(s, o, v, err)
+		}
+		values = append(values, effective{setting: s, text: v, from: o})
+	}
+	return c, values, nil
+}
+
+// settingText is a merged value as the settings parse it: a list from a
+// YAML file is comma-separated, as in a variable.
+func settingText(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return ""
+	case []any:
+		parts := make([]string, len(v))
+		for i, x := range v {
+			parts[i] = fmt.Sprint(x)
+		}
+		return strings.Join(parts, ",")
+	default:
+		return fmt.Sprint(v)
+	}
+}
+
+// settingError names the setting and where its value came from, and the
+// value unless it is a secret.
+func settingError(s setting, o origin, v string, err error) error {
+	name, where := string(o), ""
+	if o != origin(s.env) && !strings.HasPrefix(name, "--") {
+		name, where = s.flag, " in "+string(o) // the config file
+	}
+	if s.secret() {
+		return fmt.Errorf("%s%s: %w", name, where, err)
+	}
+	return fmt.Errorf("%s=%q%s: %w", name, v, where, err)
 }
 
 func positiveDuration(v string) (time.Duration, error) {

@@ -5,9 +5,11 @@
 //	hookd worker   delivery workers and the sweeper only
 //	hookd migrate  apply database migrations and exit
 //	hookd admin-key create  make a new admin API key in the database and print it
+//	hookd config   print the settings in effect, secrets masked
+//	hookd version  print the version and the revision it was built from
 //
-// Settings come from HOOKD_* environment variables, overridden by flags
-// (`hookd serve -h` lists them).
+// Settings come from flags, over HOOKD_* environment variables, over an
+// optional YAML config file (--config); `hookd serve --help` lists them.
 package main
 
 import (
@@ -15,7 +17,6 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -46,63 +47,12 @@ import (
 	"hookd.dev/hookd/web"
 )
 
-const usage = `usage: hookd <command> [flags]
-
-commands:
-  serve    API, workers and sweeper in one process (the default set-up needs nothing else)
-  api      the REST API only (needs HOOKD_REDIS_URL)
-  worker   delivery workers and the sweeper only (needs HOOKD_REDIS_URL)
-  migrate  apply database migrations and exit
-  admin-key create
-           make a new admin API key in the database (HOOKD_DATABASE_URL or
-           HOOKD_DATA_DIR) and print it once, e.g. when the first one is lost
-
-Run "hookd <command> -h" for the settings.
-`
-
 func main() {
-	if len(os.Args) < 2 {
-		fmt.Fprint(os.Stderr, usage)
-		os.Exit(2)
-	}
-	mode, args := os.Args[1], os.Args[2:]
-	if mode == "admin-key" {
-		if len(args) == 0 || args[0] != "create" {
-			fmt.Fprintf(os.Stderr, "hookd: admin-key takes one subcommand: create\n\n%s", usage)
-			os.Exit(2)
-		}
-		mode, args = modeCreateAdminKey, args[1:]
-	}
-	if !validMode(mode) {
-		fmt.Fprintf(os.Stderr, "hookd: unknown command %q\n\n%s", mode, usage)
-		os.Exit(2)
-	}
-	cfg, err := LoadConfig(mode, args, os.Getenv, os.Stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		os.Exit(0)
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "hookd:", err)
-		os.Exit(2)
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	m := &Main{Config: cfg, Mode: mode, Stdout: os.Stdout, Logger: newLogger(cfg, os.Stderr)}
-	if err := m.Run(ctx); err != nil {
-		m.Logger.Error("hookd stopped", "error", err)
-		os.Exit(1)
-	}
-}
-
-// modeCreateAdminKey is `hookd admin-key create`.
-const modeCreateAdminKey = "admin-key create"
-
-func validMode(m string) bool {
-	switch m {
-	case "serve", "api", "worker", "migrate", modeCreateAdminKey:
-		return true
-	}
-	return false
+	c := &cli{getenv: os.Getenv, stdout: os.Stdout, stderr: os.Stderr, run: (*Main).Run}
+	code := c.execute(ctx, os.Args[1:])
+	stop()
+	os.Exit(code)
 }
 
 func newLogger(cfg Config, w io.Writer) *slog.Logger {

@@ -1,0 +1,256 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// cliRun is one run of the command line, with a stand-in for the process.
+type cliRun struct {
+	code           int
+	stdout, stderr string
+	main           *Main // what the command would have run, if it got that far
+}
+
+func runCLI(t *testing.T, env map[string]string, args ...string) cliRun {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	var r cliRun
+	c := &cli{
+		getenv: func(k string) string { return env[k] },
+		stdout: &out, stderr: &errOut,
+		run: func(m *Main, _ context.Context) error { r.main = m; return nil },
+	}
+	r.code = c.execute(context.Background(), args)
+	r.stdout, r.stderr = out.String(), errOut.String()
+	return r
+}
+
+func TestHelpListsTheCommands(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{{"--help"}, {"-h"}, {"help"}, {}} {
+		r := runCLI(t, nil, args...)
+		if r.code != 0 {
+			t.Fatalf("hookd %v: exit %d, %s", args, r.code, r.stderr)
+		}
+		for _, cmd := range []string{"serve", "api", "worker", "migrate", "admin-key", "config", "version", "completion"} {
+			if !strings.Contains(r.stdout, "  "+cmd+" ") {
+				t.Fatalf("hookd %v does not list %s:\n%s", args, cmd, r.stdout)
+			}
+		}
+	}
+}
+
+func TestEachCommandListsItsOwnFlags(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		args      []string
+		has, lack []string
+	}{
+		{[]string{"migrate", "--help"}, []string{"--database-url", "--data-dir", "--log-level", "--config"}, []string{"--concurrency", "--listen", "--redis-url"}},
+		{[]string{"worker", "-h"}, []string{"--metrics-listen", "--concurrency", "--redis-url"}, []string{"--listen ", "--trusted-proxies", "--api-rate-limit"}},
+		{[]string{"api", "--help"}, []string{"--listen", "--trusted-proxies", "--api-rate-limit"}, []string{"--concurrency", "--metrics-listen", "--retry-schedule"}},
+		{[]string{"serve", "--help"}, []string{"--listen", "--concurrency", "--allow-private-networks"}, []string{"--metrics-listen"}},
+		{[]string{"admin-key", "create", "--help"}, []string{"--database-url"}, []string{"--listen"}},
+	}
+	for _, c := range cases {
+		r := runCLI(t, nil, c.args...)
+		if r.code != 0 || r.main != nil {
+			t.Fatalf("hookd %v: exit %d, ran %v", c.args, r.code, r.main != nil)
+		}
+		for _, f := range c.has {
+			if !strings.Contains(r.stdout, f) {
+				t.Errorf("hookd %v lacks %s:\n%s", c.args, f, r.stdout)
+			}
+		}
+		for _, f := range c.lack {
+			if strings.Contains(r.stdout, f) {
+				t.Errorf("hookd %v lists %s, which it does not take:\n%s", c.args, f, r.stdout)
+			}
+		}
+	}
+	// No flag for a secret: command lines are visible to every user.
+	if r := runCLI(t, nil, "serve", "--admin-key", "hk_"+strings.Repeat("x", 40)); r.code != 2 || r.main != nil {
+		t.Fatalf("--admin-key: exit %d, want 2 (no such flag)", r.code)
+	}
+}
+
+func TestUnknownCommandsAndArgumentsAreUsageErrors(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{{"bogus"}, {"serve", "extra"}, {"serve", "--no-such-flag"}, {"serve", "--listen"}} {
+		r := runCLI(t, nil, args...)
+		if r.code != 2 || r.main != nil || !strings.Contains(r.stderr, "hookd --help") {
+			t.Fatalf("hookd %v: exit %d, stderr %q; want exit 2 and a hint", args, r.code, r.stderr)
+		}
+	}
+}
+
+func TestBooleanFlagsNeedNoValue(t *testing.T) {
+	t.Parallel()
+	r := runCLI(t, nil, "serve", "--allow-private-networks", "--listen", "127.0.0.1:0")
+	if r.code != 0 || !r.main.Config.AllowPrivateNetworks || r.main.Config.Listen != "127.0.0.1:0" || r.main.Mode != modeServe {
+		t.Fatalf("exit %d, %s; config %+v", r.code, r.stderr, r.main)
+	}
+	r = runCLI(t, map[string]string{"HOOKD_ALLOW_PRIVATE_NETWORKS": "true"}, "serve", "--allow-private-networks=false")
+	if r.code != 0 || r.main.Config.AllowPrivateNetworks {
+		t.Fatalf("--allow-private-networks=false over the variable: exit %d, %+v", r.code, r.main)
+	}
+}
+
+func writeConfigFile(t *testing.T, text string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "hookd.yaml")
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestFlagsOverVariablesOverTheConfigFile(t *testing.T) {
+	t.Parallel()
+	path := writeConfigFile(t, `
+listen: 127.0.0.1:7000
+concurrency: 7
+log-level: debug
+allowed-networks: [10.0.0.1, 192.168.0.0/16]
+retry-schedule: [1s, 1m]
+`)
+	env := map[string]string{"HOOKD_CONCURRENCY": "8", "HOOKD_LOG_LEVEL": "warn"}
+	r := runCLI(t, env, "serve", "--config", path, "--log-level", "error")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	c := r.main.Config
+	if c.Listen != "127.0.0.1:7000" || c.Concurrency != 8 || c.LogLevel.String() != "ERROR" ||
+		len(c.AllowedNetworks) != 2 || c.RetrySchedule.String() != "1s,1m" || c.DeliveryTimeout != 15*time.Second {
+		t.Fatalf("listen %q (file), concurrency %d (variable), log level %s (flag), allowed %v and schedule %s (file), timeout %s (default)",
+			c.Listen, c.Concurrency, c.LogLevel, c.AllowedNetworks, c.RetrySchedule, c.DeliveryTimeout)
+	}
+	// HOOKD_CONFIG names the file when --config does not.
+	r = runCLI(t, map[string]string{envConfig: path}, "worker")
+	if r.code != 0 || r.main.Config.Concurrency != 7 {
+		t.Fatalf("HOOKD_CONFIG: exit %d, %s, %+v", r.code, r.stderr, r.main)
+	}
+}
+
+func TestAFlagOverridesAnInvalidVariable(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"HOOKD_LOG_LEVEL": "loud"}
+	if r := runCLI(t, env, "migrate", "--log-level", "warn"); r.code != 0 || r.main.Config.LogLevel.String() != "WARN" {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	r := runCLI(t, env, "migrate")
+	if r.code != 2 || r.main != nil || !strings.Contains(r.stderr, `HOOKD_LOG_LEVEL="loud"`) {
+		t.Fatalf("an invalid HOOKD_LOG_LEVEL: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+func TestTheConfigFileIsChecked(t *testing.T) {
+	t.Parallel()
+	cases := map[string]string{
+		"lisen: :8080\n":       `unknown setting "lisen"`,
+		"concurrency: many\n":  `concurrency="many" in `,
+		"listen: [unclosed\n":  "config file",
+		"secret-key: [a, b\n":  "config file",
+		"admin-key: short\n":   "admin-key in ",
+		"log-format: fancy\n":  `log-format="fancy"`,
+		"database-url: {a: 1}": `unknown setting "database-url.a"`,
+	}
+	for text, want := range cases {
+		r := runCLI(t, nil, "serve", "--config", writeConfigFile(t, text))
+		if r.code != 2 || r.main != nil || !strings.Contains(r.stderr, want) {
+			t.Errorf("config file %q: exit %d, stderr %q; want exit 2 and %q", text, r.code, r.stderr, want)
+		}
+		if strings.Contains(r.stderr, "short") {
+			t.Errorf("the error shows the admin key: %q", r.stderr)
+		}
+	}
+	if r := runCLI(t, nil, "serve", "--config", filepath.Join(t.TempDir(), "missing.yaml")); r.code != 2 {
+		t.Fatalf("a missing config file: exit %d", r.code)
+	}
+}
+
+func TestConfigShowsTheSettingsInEffectWithSecretsMasked(t *testing.T) {
+	t.Parallel()
+	adminKey := "hk_admin_" + strings.Repeat("s", 40)
+	env := map[string]string{
+		"HOOKD_ADMIN_KEY":    adminKey,
+		"HOOKD_SECRET_KEY":   "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MTI=",
+		"HOOKD_DATABASE_URL": "postgres://hookd:dbpassword@db:5432/hookd",
+		"HOOKD_REDIS_URL":    "redis://:redispassword@redis:6379/0",
+	}
+	r := runCLI(t, env, "config", "--concurrency", "9", "-o", "json")
+	if r.code != 0 || r.main != nil {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	for _, secret := range []string{adminKey, env["HOOKD_SECRET_KEY"], "dbpassword", "redispassword"} {
+		if strings.Contains(r.stdout, secret) {
+			t.Fatalf("hookd config shows %q:\n%s", secret, r.stdout)
+		}
+	}
+	var shown []shownSetting
+	if err := json.Unmarshal([]byte(r.stdout), &shown); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]shownSetting{}
+	for _, s := range shown {
+		got[s.Name] = s
+	}
+	want := map[string]shownSetting{
+		"concurrency":  {Name: "concurrency", Value: "9", From: "--concurrency", Variable: "HOOKD_CONCURRENCY"},
+		"database-url": {Name: "database-url", Value: "postgres://hookd:xxxxx@db:5432/hookd", From: "HOOKD_DATABASE_URL", Variable: "HOOKD_DATABASE_URL"},
+		"admin-key":    {Name: "admin-key", Value: "(set, masked)", From: "HOOKD_ADMIN_KEY", Variable: "HOOKD_ADMIN_KEY"},
+		"listen":       {Name: "listen", Value: ":8080", From: "default", Variable: "HOOKD_LISTEN"},
+	}
+	for name, w := range want {
+		if got[name] != w {
+			t.Errorf("%s: %+v, want %+v", name, got[name], w)
+		}
+	}
+	if len(shown) != len(settings) {
+		t.Errorf("hookd config shows %d settings, want all %d", len(shown), len(settings))
+	}
+	if r := runCLI(t, env, "config"); r.code != 0 || !strings.Contains(r.stdout, "SETTING") || !strings.Contains(r.stdout, "postgres://hookd:xxxxx@db") {
+		t.Fatalf("hookd config (text): exit %d\n%s", r.code, r.stdout)
+	}
+}
+
+func TestCompletionScripts(t *testing.T) {
+	t.Parallel()
+	for _, shell := range []string{"bash", "zsh", "fish"} {
+		r := runCLI(t, nil, "completion", shell)
+		if r.code != 0 || !strings.Contains(r.stdout, "hookd") || len(r.stdout) < 1000 {
+			t.Fatalf("hookd completion %s: exit %d, %d bytes", shell, r.code, len(r.stdout))
+		}
+	}
+}
+
+// hookd version names the revision the binary was built from.
+func TestVersionNamesTheRevision(t *testing.T) {
+	t.Parallel()
+	head, err := exec.Command("git", "rev-parse", "HEAD").Output()
+	if err != nil {
+		t.Skip("not in a git checkout: the build has no revision to show")
+	}
+	bin := filepath.Join(t.TempDir(), "hookd")
+	if out, err := exec.Command("go", "build", "-buildvcs=true", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	for _, args := range [][]string{{"version"}, {"--version"}} {
+		out, err := exec.Command(bin, args...).Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(string(out), "hookd ") || !strings.Contains(string(out), "revision "+strings.TrimSpace(string(head))) ||
+			!strings.Contains(string(out), "go1.") {
+			t.Fatalf("hookd %v = %q, want the revision %s and the Go version", args, out, head)
+		}
+	}
+}
