@@ -347,6 +347,16 @@ func (c *Client) ListEventTypes(ctx context.Context, p ListParams) (*Page[EventT
 	return get[Page[EventType]](ctx, c, "/v1/event-types"+query(p, nil))
 }
 
+// GetEventType returns an event type by name, archived or not.
+func (c *Client) GetEventType(ctx context.Context, name string) (*EventType, error) {
+	return get[EventType](ctx, c, "/v1/event-types/"+url.PathEscape(name))
+}
+
+// UpdateEventType changes the given fields of an event type.
+func (c *Client) UpdateEventType(ctx context.Context, name string, p EventTypeUpdate) (*EventType, error) {
+	return send[EventType](ctx, c, http.MethodPatch, "/v1/event-types/"+url.PathEscape(name), p)
+}
+
 // ArchiveEventType stops new messages of an event type; history stays.
 func (c *Client) ArchiveEventType(ctx context.Context, name string) error {
 	_, err := c.do(ctx, http.MethodDelete, "/v1/event-types/"+url.PathEscape(name), nil, nil, nil)

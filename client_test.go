@@ -139,3 +139,32 @@ func statusOf(err error) int {
 	}
 	return 0
 }
+
+func TestClientEventTypes(t *testing.T) {
+	ctx := context.Background()
+	admin := hookd.NewClient(hookdURL, adminKey)
+	name := fmt.Sprintf("sdk.types.%d", time.Now().UnixNano())
+	if _, err := admin.CreateEventType(ctx, hookd.EventTypeParams{Name: name, Description: "first"}); err != nil {
+		t.Fatal(err)
+	}
+	et, err := admin.UpdateEventType(ctx, name, hookd.EventTypeUpdate{
+		Description: hookd.String("second"), Schema: json.RawMessage(`{"type":"object","required":["id"]}`),
+	})
+	if err != nil || et.Description != "second" || !strings.Contains(string(et.Schema), `"required"`) {
+		t.Fatalf("update = %+v, %v", et, err)
+	}
+	if err := admin.ArchiveEventType(ctx, name); err != nil {
+		t.Fatal(err)
+	}
+	got, err := admin.GetEventType(ctx, name)
+	if err != nil || got.ArchivedAt == nil || got.Description != "second" {
+		t.Fatalf("get after archive = %+v, %v", got, err)
+	}
+	got, err = admin.UpdateEventType(ctx, name, hookd.EventTypeUpdate{Archived: hookd.Bool(false), Schema: json.RawMessage("null")})
+	if err != nil || got.ArchivedAt != nil || got.Schema != nil && string(got.Schema) != "null" {
+		t.Fatalf("unarchive and drop the schema = %+v (schema %s), %v", got, got.Schema, err)
+	}
+	if _, err := admin.GetEventType(ctx, name+".missing"); !hookd.IsNotFound(err) {
+		t.Fatalf("a missing event type: %v, want 404", err)
+	}
+}

@@ -147,6 +147,14 @@ type EventTypeParams struct {
 	Schema      json.RawMessage `json:"schema,omitempty"` // optional JSON Schema that payloads must match
 }
 
+// EventTypeUpdate changes an event type; nil fields are left alone.
+type EventTypeUpdate struct {
+	Description *string `json:"description,omitempty"`
+	Archived    *bool   `json:"archived,omitempty"` // false brings an archived type back
+	// Schema replaces the JSON Schema; json.RawMessage("null") removes it.
+	Schema json.RawMessage `json:"schema,omitempty"`
+}
+
 // EndpointParams creates or updates an endpoint; nil fields are left alone.
 type EndpointParams struct {
 	URL         *string  `json:"url,omitempty"`

@@ -40,6 +40,14 @@ var schemeDefaults = map[string][2]string{
 	SchemeToken:    {"Authorization", "Bearer "},
 }
 
+// SchemeHeader returns the header and prefix a scheme signs with when the
+// endpoint names none (empty for the Standard Webhooks schemes, which use
+// webhook-signature); ok is false for an unknown scheme.
+func SchemeHeader(scheme string) (header, prefix string, ok bool) {
+	d, ok := schemeDefaults[scheme]
+	return d[0], d[1], ok
+}
+
 var headerName = regexp.MustCompile(`^[A-Za-z0-9-]{1,64}$`)
 
 // reservedHeaders are set by hookd itself.

@@ -34,11 +34,15 @@ func (c *cli) execute(ctx context.Context, args []string) int {
 	root.SetOut(c.stdout)
 	root.SetErr(c.stderr)
 	err := root.ExecuteContext(ctx)
-	var failed runError
+	var logged runError
+	var failed failure
 	switch {
 	case err == nil:
 		return 0
+	case errors.As(err, &logged):
+		return 1
 	case errors.As(err, &failed):
+		fmt.Fprintf(c.stderr, "hookd: %s\n", strings.TrimPrefix(err.Error(), "hookd: "))
 		return 1
 	default:
 		fmt.Fprintf(c.stderr, "hookd: %v\nRun 'hookd --help' for usage.\n", err)
@@ -64,7 +68,9 @@ Settings come from flags, over HOOKD_* variables, over a YAML config file
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return fmt.Errorf("%w (hookd %s --help lists its flags)", err, cmd.Name())
 	})
-	addConfigFlag(root.PersistentFlags())
+	root.AddGroup(&cobra.Group{ID: groupRun, Title: "Run hookd:"}, &cobra.Group{ID: groupAPI, Title: "Talk to a running hookd (HOOKD_URL, HOOKD_API_KEY):"})
+	root.AddCommand(c.remoteCommands()...)
+	root.AddCommand(c.verifyCommand())
 	root.AddCommand(
 		c.processCommand(modeServe, "API, admin UI, workers and sweeper in one process",
 			`Runs everything in one process. With no HOOKD_DATABASE_URL it keeps its data in a
@@ -85,13 +91,20 @@ and re-enqueues what the queue lost. Serves /metrics with --metrics-listen.`),
 	return root
 }
 
+// The groups of commands in hookd --help.
+const (
+	groupRun = "run"
+	groupAPI = "api"
+)
+
 // processCommand is serve, api, worker or migrate: a hookd process run
 // with the settings the mode takes.
 func (c *cli) processCommand(mode, short, long string) *cobra.Command {
 	cmd := &cobra.Command{
-		Use: mode, Short: short, Long: long, Args: cobra.NoArgs,
+		Use: mode, Short: short, Long: long, Args: cobra.NoArgs, GroupID: groupRun,
 		RunE: func(cmd *cobra.Command, _ []string) error { return c.runProcess(cmd, mode) },
 	}
+	addConfigFlag(cmd.Flags())
 	addSettingFlags(cmd.Flags(), mode)
 	return cmd
 }
@@ -106,8 +119,9 @@ Works while hookd runs.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return c.runProcess(cmd, modeCreateAdminKey) },
 	}
+	addConfigFlag(create.Flags())
 	addSettingFlags(create.Flags(), modeCreateAdminKey)
-	cmd := &cobra.Command{Use: "admin-key", Short: "manage admin API keys on the database", Args: cobra.NoArgs}
+	cmd := &cobra.Command{Use: "admin-key", Short: "manage admin API keys on the database", Args: cobra.NoArgs, GroupID: groupRun}
 	cmd.AddCommand(create)
 	return cmd
 }
@@ -147,6 +161,7 @@ Secrets are masked, and so are passwords in URLs.`,
 		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "text or json")
+	addConfigFlag(cmd.Flags())
 	addSettingFlags(cmd.Flags(), "")
 	return cmd
 }

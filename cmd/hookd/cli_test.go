@@ -21,6 +21,12 @@ type cliRun struct {
 
 func runCLI(t *testing.T, env map[string]string, args ...string) cliRun {
 	t.Helper()
+	return runCLIUntil(t, context.Background(), env, args...)
+}
+
+// runCLIUntil runs the command line until it ends or ctx does.
+func runCLIUntil(t *testing.T, ctx context.Context, env map[string]string, args ...string) cliRun {
+	t.Helper()
 	var out, errOut bytes.Buffer
 	var r cliRun
 	c := &cli{
@@ -28,7 +34,7 @@ func runCLI(t *testing.T, env map[string]string, args ...string) cliRun {
 		stdout: &out, stderr: &errOut,
 		run: func(m *Main, _ context.Context) error { r.main = m; return nil },
 	}
-	r.code = c.execute(context.Background(), args)
+	r.code = c.execute(ctx, args)
 	r.stdout, r.stderr = out.String(), errOut.String()
 	return r
 }
