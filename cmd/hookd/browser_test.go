@@ -7,9 +7,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
 
@@ -58,29 +62,9 @@ func TestAdminUIInABrowser(t *testing.T) {
 	})
 	heal()
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900))
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	defer cancel()
-	if err := chromedp.Run(ctx); err != nil { // start the browser outside the steps' time limits
-		t.Fatal(err)
-	}
-
+	ctx := newBrowser(t, chromium)
 	base := "http://" + m.Addr()
-	shot := func(name string) chromedp.Action {
-		return chromedp.ActionFunc(func(ctx context.Context) error {
-			var png []byte
-			if err := chromedp.FullScreenshot(&png, 100).Do(ctx); err != nil {
-				return err
-			}
-			return os.WriteFile(filepath.Join(shots, name+".png"), png, 0o600)
-		})
-	}
+	shot := func(name string) chromedp.Action { return screenshot(filepath.Join(shots, name+".png")) }
 	var url, attempts, payload string
 	// Each step runs on its own, so a failure names the step.
 	steps := []struct {
@@ -144,6 +128,102 @@ func TestAdminUIInABrowser(t *testing.T) {
 	}
 	if d := c.delivery(id); d.Status != "succeeded" || d.Attempts[2].Trigger != "manual" {
 		t.Errorf("delivery after the browser's retry: %s, attempts %+v", d.Status, d.Attempts)
+	}
+}
+
+// newBrowser starts headless Chromium for the test.
+func newBrowser(t *testing.T, chromium string) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900))
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelAlloc)
+	ctx, cancel := chromedp.NewContext(allocCtx)
+	t.Cleanup(cancel)
+	if err := chromedp.Run(ctx); err != nil { // start the browser outside the steps' time limits
+		t.Fatal(err)
+	}
+	return ctx
+}
+
+// screenshot saves the whole page as a PNG.
+func screenshot(path string) chromedp.Action {
+	return chromedp.ActionFunc(func(ctx context.Context) error {
+		var png []byte
+		if err := chromedp.FullScreenshot(&png, 100).Do(ctx); err != nil {
+			return err
+		}
+		return os.WriteFile(path, png, 0o600)
+	})
+}
+
+// TestAPIReferenceInABrowser opens /docs in headless Chromium: the
+// reference renders /openapi.json, asks nothing of any other origin, and
+// neither its CSP nor its scripts report an error.
+func TestAPIReferenceInABrowser(t *testing.T) {
+	t.Parallel()
+	chromium := chromiumPath(t)
+	shots := os.Getenv("HOOKD_SCREENSHOTS_DIR")
+	if shots == "" {
+		shots = t.TempDir()
+	}
+	m := start(t, "serve", backends(t))
+	ctx := newBrowser(t, chromium)
+	base := "http://" + m.Addr()
+	var mu sync.Mutex
+	var elsewhere, problems []string
+	chromedp.ListenTarget(ctx, func(ev any) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch e := ev.(type) {
+		case *network.EventRequestWillBeSent:
+			if u := e.Request.URL; !strings.HasPrefix(u, base+"/") && !strings.HasPrefix(u, "data:") && !strings.HasPrefix(u, "blob:") {
+				elsewhere = append(elsewhere, u)
+			}
+		case *cdplog.EventEntryAdded:
+			if e.Entry.Level == cdplog.LevelError {
+				problems = append(problems, string(e.Entry.Source)+": "+e.Entry.Text)
+			}
+		case *runtime.EventExceptionThrown:
+			problems = append(problems, "exception: "+e.ExceptionDetails.Error())
+		case *runtime.EventConsoleAPICalled:
+			if e.Type == runtime.APITypeError {
+				problems = append(problems, "console.error")
+			}
+		}
+	})
+	var title string
+	runCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	err := chromedp.Run(runCtx,
+		network.Enable(), cdplog.Enable(), runtime.Enable(),
+		chromedp.Navigate(base+"/docs"),
+		chromedp.WaitVisible(`//*[contains(text(), "/v1/event-types/{name}")]`, chromedp.BySearch),
+		chromedp.Title(&title),
+		chromedp.ActionFunc(func(ctx context.Context) error {
+			var png []byte
+			if err := chromedp.CaptureScreenshot(&png).Do(ctx); err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(shots, "docs.png"), png, 0o600)
+		}),
+	)
+	mu.Lock()
+	defer mu.Unlock()
+	if err != nil {
+		t.Fatalf("the reference did not render: %v (errors: %v; other origins: %v)", err, problems, elsewhere)
+	}
+	if len(elsewhere) > 0 {
+		t.Errorf("/docs asked other origins: %v", elsewhere)
+	}
+	if len(problems) > 0 {
+		t.Errorf("/docs reported errors: %v", problems)
+	}
+	if !strings.Contains(title, "hookd") {
+		t.Errorf("title %q", title)
 	}
 }
 

@@ -45,6 +45,7 @@ import (
 	"hookd.dev/hookd/migrations"
 	"hookd.dev/hookd/models"
 	"hookd.dev/hookd/web"
+	"hookd.dev/hookd/web/docs"
 )
 
 func main() {
@@ -222,6 +223,8 @@ func (m *Main) startHTTP(ctx context.Context, g *errgroup.Group, d *deps) error 
 		return err
 	}
 	mux := http.NewServeMux()
+	mux.Handle("/docs", docs.Handler())
+	mux.Handle("/docs/", docs.Handler())
 	mux.Handle("/ui", ui.Handler())
 	mux.Handle("/ui/", ui.Handler())
 	mux.Handle("/", srv.Handler())
