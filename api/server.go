@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -67,6 +68,8 @@ type Config struct {
 // Server is the REST API.
 type Server struct {
 	emitted    prometheus.Counter // nil without metrics
+	requests   *prometheus.CounterVec
+	latency    *prometheus.HistogramVec
 	failedAuth *authlimit.Limiter
 	echo       *echo.Echo
 	store      *models.Store
@@ -97,6 +100,10 @@ func New(cfg Config) *Server {
 	e.HideBanner, e.HidePort = true, true
 	e.IPExtractor = authlimit.IPExtractor(cfg.TrustedProxies)
 	e.HTTPErrorHandler = s.handleError
+	if cfg.Metrics != nil {
+		s.registerMetrics(cfg.Metrics)
+		e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(cfg.Metrics, promhttp.HandlerOpts{})))
+	}
 	e.Use(middleware.Recover())
 	e.Use(s.logRequests())
 	e.Use(refuseBadText)
@@ -104,13 +111,6 @@ func New(cfg Config) *Server {
 	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
 	e.GET("/readyz", s.ready)
 	e.GET("/openapi.json", func(c echo.Context) error { return c.JSONBlob(http.StatusOK, OpenAPI) })
-	if cfg.Metrics != nil {
-		s.emitted = prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "hookd_messages_emitted_total", Help: "Messages accepted by the API (idempotent replays not counted).",
-		})
-		cfg.Metrics.MustRegister(s.emitted)
-		e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(cfg.Metrics, promhttp.HandlerOpts{})))
-	}
 
 	v1 := e.Group("/v1", s.authenticate, s.limitRate)
 	v1.Use(middleware.BodyLimit(byteSize(maxBodyBytes)))
@@ -189,11 +189,38 @@ func refuseBadText(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // logRequests writes one line per request; never headers, so never a key.
+// registerMetrics registers the API's series with reg.
+func (s *Server) registerMetrics(reg prometheus.Registerer) {
+	s.emitted = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "hookd_messages_emitted_total", Help: "Messages accepted by the API (idempotent replays not counted).",
+	})
+	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "hookd_http_requests_total",
+		Help: "API requests answered, by route (the path's pattern, like /v1/tenants/:tenant/messages), method and status code.",
+	}, []string{"route", "method", "code"})
+	s.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "hookd_http_request_duration_seconds",
+		Help:    "Time to answer an API request, by route and method.",
+		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+	}, []string{"route", "method"})
+	reg.MustRegister(s.emitted, s.requests, s.latency)
+}
+
+// logRequests logs each request at debug level and counts it. Errors are
+// answered here (HandleError), so that the status is the one sent.
 func (s *Server) logRequests() echo.MiddlewareFunc {
 	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
-		LogMethod: true, LogURIPath: true, LogStatus: true, LogLatency: true,
+		LogMethod: true, LogURIPath: true, LogRoutePath: true, LogStatus: true, LogLatency: true, HandleError: true,
 		LogValuesFunc: func(_ echo.Context, v middleware.RequestLoggerValues) error {
 			s.log.Debug("request", "method", v.Method, "path", v.URIPath, "status", v.Status, "latency", v.Latency)
+			if s.requests != nil {
+				route := v.RoutePath
+				if route == "" || v.Status == http.StatusNotFound && strings.HasSuffix(route, "/*") {
+					route = "unmatched" // a group's catch-all: any path, not a label to keep
+				}
+				s.requests.WithLabelValues(route, v.Method, strconv.Itoa(v.Status)).Inc()
+				s.latency.WithLabelValues(route, v.Method).Observe(v.Latency.Seconds())
+			}
 			return nil
 		},
 	})

@@ -50,7 +50,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return m
 }
 
-func (m *Metrics) observeAttempt(resp Response, status string) {
+// observeAttempt counts an attempt, and the delivery as finished when the
+// attempt gave it a final status, unless it had one already: a manual retry
+// of a delivery that had succeeded (again is true) is an attempt, not
+// another delivery.
+func (m *Metrics) observeAttempt(resp Response, status string, again bool) {
 	if m == nil {
 		return
 	}
@@ -63,7 +67,7 @@ func (m *Metrics) observeAttempt(resp Response, status string) {
 	}
 	m.attempts.WithLabelValues(result).Inc()
 	m.duration.Observe(resp.Duration.Seconds())
-	if status != "pending" {
+	if status != "pending" && !again {
 		m.finished.WithLabelValues(status).Inc()
 	}
 }

@@ -387,7 +387,7 @@ func (w *Worker) attemptClaimed(ctx context.Context, ep *models.Endpoint, claim 
 	}
 	d := claim.Delivery
 	d.Status, d.AttemptCount, d.NextAttemptAt, d.NextTrigger = outcome.Status, attempt.Number, outcome.NextAttemptAt, models.TriggerScheduled
-	m.observeAttempt(resp, d.Status)
+	m.observeAttempt(resp, d.Status, succeededBefore(claim.Delivery))
 	w.log.Info("attempt",
 		"delivery_id", d.ID, "endpoint_id", ep.ID, "attempt", attempt.Number,
 		"status_code", statusCode(attempt), "duration_ms", attempt.DurationMS,
@@ -399,6 +399,12 @@ func (w *Worker) attemptClaimed(ctx context.Context, ep *models.Endpoint, claim 
 		}
 	}
 	return nil
+}
+
+// succeededBefore reports whether a claimed delivery is a manual retry of
+// one that had succeeded: only a success leaves a 2xx as its last status.
+func succeededBefore(d models.Delivery) bool {
+	return d.NextTrigger == models.TriggerManual && d.LastStatusCode != nil && *d.LastStatusCode/100 == 2
 }
 
 // errorOf folds a batched call's two errors: the batch's, then the item's.

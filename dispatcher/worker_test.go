@@ -125,3 +125,40 @@ func TestDisablingAnEndpointLogsAndCountsOnce(t *testing.T) {
 		t.Fatalf("hookd_endpoints_disabled_total{cause=\"gone\"} = %v, want 1", n)
 	}
 }
+
+// A manual retry of a delivery that succeeded is a second attempt, not a
+// second delivery: hookd_deliveries_finished_total counts it once.
+func TestARetriedSuccessIsNotASecondDelivery(t *testing.T) {
+	h := newHarness(t)
+	ok := newVerifyingReceiver(t, localSecret, http.StatusOK)
+	h.endpoint(h.store, ok.URL, localSecret)
+	msg := h.emit(h.pipeline(h.store))
+	metrics := NewMetrics(prometheus.NewRegistry())
+	w := h.worker(h.store, Config{AllowPrivateNetworks: true, Metrics: metrics})
+	if err := w.HandleDeliverySend(h.ctx, task(t, msg.Deliveries[0])); err != nil {
+		t.Fatal(err)
+	}
+	retried, err := h.store.RetryDelivery(h.ctx, msg.TenantID, msg.Deliveries[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.HandleDeliverySend(h.ctx, task(t, *retried)); err != nil {
+		t.Fatal(err)
+	}
+	count := func(c prometheus.Counter) float64 {
+		var m dto.Metric
+		if err := c.Write(&m); err != nil {
+			t.Fatal(err)
+		}
+		return m.GetCounter().GetValue()
+	}
+	if d, _ := h.store.GetDelivery(h.ctx, msg.TenantID, msg.Deliveries[0].ID); d.AttemptCount != 2 || d.Status != models.StatusSucceeded {
+		t.Fatalf("delivery after the retry: %+v", d)
+	}
+	if n := count(metrics.attempts.WithLabelValues("success")); n != 2 {
+		t.Fatalf("hookd_attempts_total{result=\"success\"} = %v, want 2", n)
+	}
+	if n := count(metrics.finished.WithLabelValues(models.StatusSucceeded)); n != 1 {
+		t.Fatalf("hookd_deliveries_finished_total{status=\"succeeded\"} = %v, want 1", n)
+	}
+}

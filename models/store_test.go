@@ -440,3 +440,23 @@ func TestOneClaimPerAttemptInABatch(t *testing.T) {
 		t.Fatalf("claims %v: want exactly one", cs)
 	}
 }
+
+func TestCountBacklog(t *testing.T) {
+	f := setup(t)
+	f.endpoint(t, "*")
+	first, _ := f.emit(t), f.emit(t)
+	time.Sleep(5 * time.Millisecond)
+	b, err := f.store.CountBacklog(f.ctx, time.Millisecond)
+	if err != nil || b.Inflight != 0 || b.Overdue != 2 {
+		t.Fatalf("two pending past due: %+v, %v", b, err)
+	}
+	if b, _ := f.store.CountBacklog(f.ctx, time.Hour); b.Overdue != 0 {
+		t.Fatalf("none an hour past due: %+v", b)
+	}
+	if _, err := f.claim(claimArgs{DeliveryID: first.ID, LockFor: time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := f.store.CountBacklog(f.ctx, time.Millisecond); b.Inflight != 1 || b.Overdue != 1 {
+		t.Fatalf("one claimed: %+v", b)
+	}
+}

@@ -141,12 +141,17 @@ func (m *Main) Run(ctx context.Context) error {
 	queue := dispatcher.NewQueue(redisOpt, cfg.Queue)
 	defer queue.Close()
 
+	// Each process serves the series it moves: the API's (registered by
+	// api.New) in serve and api, the workers' in serve and worker.
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	metrics := dispatcher.NewMetrics(registry)
-
-	deps := &deps{store: store, queue: queue, redis: redisOpt, registry: registry, metrics: metrics, describeDB: describeDB, log: log}
+	deps := &deps{store: store, queue: queue, redis: redisOpt, registry: registry, describeDB: describeDB, log: log}
 	if m.Mode == "serve" || m.Mode == "worker" {
+		metrics := dispatcher.NewMetrics(registry)
+		backlog := dispatcher.NewBacklogCollector(redisOpt, cfg.Queue, store, cfg.SweepInterval, log)
+		defer backlog.Close()
+		registry.MustRegister(backlog)
+		deps.metrics = metrics
 		deps.worker = dispatcher.NewWorker(store, queue, dispatcher.Config{
 			Queue: cfg.Queue, Concurrency: cfg.Concurrency, EndpointConcurrency: cfg.EndpointConcurrency, Schedule: cfg.RetrySchedule,
 			Timeout: cfg.DeliveryTimeout, AllowPrivateNetworks: cfg.AllowPrivateNetworks, AllowedNetworks: cfg.AllowedNetworks,

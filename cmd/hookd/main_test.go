@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -340,6 +342,11 @@ func TestServeDeliversEachMessageWithValidSignatures(t *testing.T) {
 		fmt.Sprintf(`hookd_attempts_total{result="success"} %d`, n),
 		fmt.Sprintf(`hookd_deliveries_finished_total{status="succeeded"} %d`, n),
 		"hookd_attempt_duration_seconds_count",
+		fmt.Sprintf(`hookd_http_requests_total{code="201",method="POST",route="/v1/tenants/:tenant/messages"} %d`, n),
+		`hookd_queue_tasks{state="pending"} 0`,
+		"hookd_queue_latency_seconds 0",
+		"hookd_deliveries_inflight 0",
+		"hookd_deliveries_overdue 0",
 	} {
 		if !strings.Contains(string(metrics), want) {
 			t.Errorf("/metrics lacks %q", want)
@@ -412,7 +419,9 @@ func TestSplitAPIAndWorkerProcesses(t *testing.T) {
 	t.Parallel()
 	env := backends(t)
 	apiProc := start(t, "api", env)
-	start(t, "worker", env)
+	workerEnv := maps.Clone(env)
+	workerEnv["HOOKD_METRICS_LISTEN"] = freeAddr(t)
+	start(t, "worker", workerEnv)
 	start(t, "worker", env)
 	c := newClient(t, apiProc, testAdminKey)
 	r := newReceiver(t, nil)
@@ -430,6 +439,42 @@ func TestSplitAPIAndWorkerProcesses(t *testing.T) {
 			t.Errorf("message %s received %d times, want once", id, n)
 		}
 	}
+
+	// Each process serves the series it moves.
+	apiMetrics, workerMetrics := scrape(t, c.url), scrape(t, "http://"+workerEnv["HOOKD_METRICS_LISTEN"])
+	for _, want := range []string{"hookd_messages_emitted_total 10", "hookd_http_requests_total{"} {
+		if !strings.Contains(apiMetrics, want) || strings.Contains(workerMetrics, want) {
+			t.Errorf("%q: want it from the API only", want)
+		}
+	}
+	for _, want := range []string{"hookd_attempts_total{", "hookd_queue_tasks{", "hookd_deliveries_inflight ", "hookd_sweeper_requeued_total "} {
+		if !strings.Contains(workerMetrics, want) || strings.Contains(apiMetrics, want) {
+			t.Errorf("%q: want it from the worker only", want)
+		}
+	}
+}
+
+// scrape returns the /metrics text at base.
+func scrape(t *testing.T, base string) string {
+	t.Helper()
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+// freeAddr is a loopback address whose port was free a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
 }
 
 func TestLostQueueIsRecoveredBySweeper(t *testing.T) {
