@@ -57,9 +57,9 @@ func setup(t *testing.T) *fixture {
 	q := &fakeQueue{}
 	pipeline := dispatcher.NewPipeline(dispatcher.PipelineConfig{Store: store, Queue: q})
 	t.Cleanup(pipeline.Close)
-	srv := httptest.NewServer(api.New(api.Config{
+	srv := httptest.NewServer(checkedAgainstSpec(t, api.New(api.Config{
 		Store: store, Pipeline: pipeline, AdminKey: adminKey, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	}).Handler())
+	}).Handler()))
 	t.Cleanup(srv.Close)
 	f := &fixture{t: t, srv: srv, store: store, db: db, queue: q}
 	f.call(adminKey, "POST", "/v1/event-types", `{"name":"invoice.paid"}`, 201)

@@ -24,10 +24,10 @@ func TestTheAPICountsRequestsByRouteAndStatus(t *testing.T) {
 	store := models.NewStore(storetest.New(t).Gorm, models.StoreOpts{})
 	pipeline := dispatcher.NewPipeline(dispatcher.PipelineConfig{Store: store, Queue: &fakeQueue{}})
 	t.Cleanup(pipeline.Close)
-	srv := httptest.NewServer(api.New(api.Config{
+	srv := httptest.NewServer(checkedAgainstSpec(t, api.New(api.Config{
 		Store: store, Pipeline: pipeline, AdminKey: adminKey, Metrics: prometheus.NewRegistry(),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	}).Handler())
+	}).Handler()))
 	t.Cleanup(srv.Close)
 	do := func(method, path, body string) {
 		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
