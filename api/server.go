@@ -17,6 +17,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/contrib/instrumentation/github.com/labstack/echo/otelecho"
 
 	"hookd.dev/hookd/authlimit"
 	"hookd.dev/hookd/models"
@@ -63,6 +64,9 @@ type Config struct {
 	// TrustedProxies are the proxies whose X-Forwarded-For names the client
 	// address. Default: none; the address is the connection's.
 	TrustedProxies []netip.Prefix
+	// Tracing makes each request a server span (OpenTelemetry, the global
+	// tracer provider), child of the caller's traceparent if it sent one.
+	Tracing bool
 }
 
 // Server is the REST API.
@@ -103,6 +107,9 @@ func New(cfg Config) *Server {
 	if cfg.Metrics != nil {
 		s.registerMetrics(cfg.Metrics)
 		e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(cfg.Metrics, promhttp.HandlerOpts{})))
+	}
+	if cfg.Tracing {
+		e.Use(otelecho.Middleware("hookd"))
 	}
 	e.Use(middleware.Recover())
 	e.Use(s.logRequests())

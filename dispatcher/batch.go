@@ -5,6 +5,9 @@ import (
 	"errors"
 	"sync"
 	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // batcher groups the work of concurrent callers: each caller hands over one
@@ -14,6 +17,7 @@ import (
 // is written the next one gathers), so that under load batches grow and the
 // cost per item falls, while a lone caller waits at most the linger.
 type batcher[T, R any] struct {
+	name   string // of the batch's span
 	in     chan batchItem[T, R]
 	flush  func(ctx context.Context, items []T) ([]R, error)
 	max    int
@@ -25,6 +29,7 @@ type batcher[T, R any] struct {
 type batchItem[T, R any] struct {
 	v    T
 	done chan batchResult[R]
+	from trace.SpanContext // the submitter's span, linked from the batch's
 }
 
 type batchResult[R any] struct {
@@ -34,10 +39,12 @@ type batchResult[R any] struct {
 
 // newBatcher starts flushers goroutines that call flush with up to max
 // items, gathered for at most linger after the first; flush returns one
-// result per item, or an error for all of them. Close stops them.
-func newBatcher[T, R any](flushers, max int, linger time.Duration, flush func(context.Context, []T) ([]R, error)) *batcher[T, R] {
+// result per item, or an error for all of them. Each flush is a span named
+// name (none for ""), linked to the spans of the items' submitters. Close
+// stops them.
+func newBatcher[T, R any](name string, flushers, max int, linger time.Duration, flush func(context.Context, []T) ([]R, error)) *batcher[T, R] {
 	b := &batcher[T, R]{
-		in: make(chan batchItem[T, R], max*flushers), flush: flush, max: max, linger: linger, stop: make(chan struct{}),
+		name: name, in: make(chan batchItem[T, R], max*flushers), flush: flush, max: max, linger: linger, stop: make(chan struct{}),
 	}
 	for range flushers {
 		b.wg.Go(b.loop)
@@ -48,7 +55,7 @@ func newBatcher[T, R any](flushers, max int, linger time.Duration, flush func(co
 // submit hands v over and waits for its result. The write goes on even if
 // ctx ends first, since it may share a transaction with others.
 func (b *batcher[T, R]) submit(ctx context.Context, v T) (R, error) {
-	item := batchItem[T, R]{v: v, done: make(chan batchResult[R], 1)}
+	item := batchItem[T, R]{v: v, done: make(chan batchResult[R], 1), from: trace.SpanContextFromContext(ctx)}
 	var zero R
 	select {
 	case b.in <- item:
@@ -92,10 +99,23 @@ func (b *batcher[T, R]) loop() {
 // write flushes the items in one go and answers each.
 func (b *batcher[T, R]) write(items []batchItem[T, R]) {
 	values := make([]T, len(items))
+	var links []trace.Link
 	for i, it := range items {
 		values[i] = it.v
+		if it.from.IsValid() {
+			links = append(links, trace.Link{SpanContext: it.from})
+		}
 	}
-	results, err := b.flush(context.Background(), values)
+	ctx := context.Background()
+	var span trace.Span
+	if b.name != "" {
+		ctx, span = tracer().Start(ctx, b.name,
+			trace.WithLinks(links...), trace.WithAttributes(attribute.Int("hookd.batch_size", len(items))))
+	}
+	results, err := b.flush(ctx, values)
+	if span != nil {
+		endSpan(span, err)
+	}
 	for i, it := range items {
 		if err != nil {
 			it.done <- batchResult[R]{err: err}

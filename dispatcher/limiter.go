@@ -149,7 +149,7 @@ func newLimiter(rdb redis.UniversalClient, queue string, defaultN, maxWaiting in
 		idle: map[string][]slot{}, held: map[string]int{}, turned: map[string]time.Time{},
 		stop: make(chan struct{}), swept: make(chan struct{}),
 	}
-	l.updates = newBatcher(1, 256, 0, l.update)
+	l.updates = newBatcher("", 1, 256, 0, l.update) // slot updates: too many and too small for spans
 	go l.sweepIdle()
 	return l
 }

@@ -25,6 +25,7 @@ var errLapsing = errors.New("claim about to lapse")
 type localItem struct {
 	delivery models.Delivery
 	claim    *models.Claim
+	trace    traceCarrier // of what handed it over
 }
 
 // reserve promises up to n places to deliveries about to be handed over
@@ -48,14 +49,15 @@ func (w *Worker) handOver(items ...localItem) { w.intake.put(items...) }
 // completion); it returns the ones it did not take, for the queue. Nothing
 // is lost if the process dies holding them: they are pending in the
 // database, and the sweeper enqueues them once overdue.
-func (w *Worker) Offer(ds ...models.Delivery) (rest []models.Delivery) {
+func (w *Worker) Offer(ctx context.Context, ds ...models.Delivery) (rest []models.Delivery) {
 	now := time.Now()
+	carried := carry(ctx)
 	for _, d := range ds {
 		if (d.NextAttemptAt != nil && d.NextAttemptAt.After(now)) || w.reserve(1, 0) == 0 {
 			rest = append(rest, d)
 			continue
 		}
-		w.handOver(localItem{delivery: d})
+		w.handOver(localItem{delivery: d, trace: carried})
 	}
 	return rest
 }
@@ -77,6 +79,7 @@ func (w *Worker) runLocal(attemptCtx context.Context) {
 // had come from there.
 func (w *Worker) handleLocal(ctx context.Context, it localItem) {
 	d := it.delivery
+	ctx = it.trace.resume(ctx)
 	err := func() (err error) {
 		defer func() {
 			if p := recover(); p != nil {
@@ -148,7 +151,7 @@ type localFirst struct {
 
 // Enqueue offers the deliveries to the worker and enqueues the rest.
 func (l localFirst) Enqueue(ctx context.Context, ds ...models.Delivery) error {
-	if rest := l.worker.Offer(ds...); len(rest) > 0 && l.queue != nil {
+	if rest := l.worker.Offer(ctx, ds...); len(rest) > 0 && l.queue != nil {
 		return l.queue.Enqueue(ctx, rest...)
 	}
 	return nil

@@ -45,12 +45,12 @@ func TestLocalFirstDeliversWithoutTheQueue(t *testing.T) {
 	w := NewWorker(h.store, h.queue, Config{Queue: h.queue.name, Logger: quiet(), AllowPrivateNetworks: true})
 
 	due := models.Delivery{ID: "del_offered_early", EndpointID: "ep_x"}
-	if rest := w.Offer(due); len(rest) != 1 {
+	if rest := w.Offer(context.Background(), due); len(rest) != 1 {
 		t.Fatalf("a worker not running took %d of 1 deliveries", 1-len(rest))
 	}
 	h.run(w)
 	later := time.Now().Add(time.Hour)
-	if rest := w.Offer(models.Delivery{ID: "del_later", NextAttemptAt: &later}); len(rest) != 1 {
+	if rest := w.Offer(context.Background(), models.Delivery{ID: "del_later", NextAttemptAt: &later}); len(rest) != 1 {
 		t.Fatal("a delivery due in an hour was taken")
 	}
 

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 	"gorm.io/gorm"
 
 	"hookd.dev/hookd/models"
@@ -67,7 +69,7 @@ func NewPipeline(cfg PipelineConfig) *Pipeline {
 	if cfg.Worker != nil {
 		p.queue = localFirst{worker: cfg.Worker, queue: cfg.Queue}
 	}
-	p.emits = newBatcher(cfg.Writers, cfg.MaxBatch, emitLinger, p.writeEmits)
+	p.emits = newBatcher("hookd.emit.write", cfg.Writers, cfg.MaxBatch, emitLinger, p.writeEmits)
 	return p
 }
 
@@ -82,8 +84,17 @@ func (p *Pipeline) Close() { p.emits.Close() }
 //
 // Concurrent emits share transactions (group commit): each waits for the
 // commit of the batch it is in.
-func (p *Pipeline) Emit(ctx context.Context, e models.EmitParams) (*models.Message, bool, error) {
-	msg, created, err := p.emit(ctx, e)
+func (p *Pipeline) Emit(ctx context.Context, e models.EmitParams) (msg *models.Message, created bool, err error) {
+	ctx, span := tracer().Start(ctx, "hookd.emit", trace.WithAttributes(
+		attribute.String("hookd.tenant_id", e.TenantID), attribute.String("hookd.event_type", e.EventType)))
+	defer func() {
+		if msg != nil {
+			span.SetAttributes(attribute.String("hookd.message_id", msg.ID), attribute.Int("hookd.deliveries", len(msg.Deliveries)),
+				attribute.Bool("hookd.created", created))
+		}
+		endSpan(span, err)
+	}()
+	msg, created, err = p.emit(ctx, e)
 	if errors.Is(err, gorm.ErrForeignKeyViolated) {
 		// An endpoint or the tenant was deleted through another process
 		// since this one cached them: read them anew and try once more.
@@ -102,7 +113,7 @@ func (p *Pipeline) emit(ctx context.Context, e models.EmitParams) (*models.Messa
 	if err != nil {
 		return nil, false, err
 	}
-	claims := p.claimForLocal(msg, endpoints)
+	claims := p.claimForLocal(ctx, msg, endpoints)
 	out, err := p.emits.submit(ctx, msg)
 	if err == nil {
 		err = out.err
@@ -131,7 +142,7 @@ func (p *Pipeline) emit(ctx context.Context, e models.EmitParams) (*models.Messa
 // claimForLocal claims on write, for this process's worker, as many of the
 // message's deliveries as it has room for (the first ones), and returns
 // what to hand it after the commit. The others stay pending, for the queue.
-func (p *Pipeline) claimForLocal(msg *models.Message, endpoints []models.Endpoint) []localItem {
+func (p *Pipeline) claimForLocal(ctx context.Context, msg *models.Message, endpoints []models.Endpoint) []localItem {
 	if p.local == nil {
 		return nil
 	}
@@ -141,11 +152,12 @@ func (p *Pipeline) claimForLocal(msg *models.Message, endpoints []models.Endpoin
 	}
 	lockUntil := p.store.Now().Add(ClaimLock(p.local.cfg.Timeout))
 	items := make([]localItem, k)
+	carried := carry(ctx)
 	for i := range items {
 		d := &msg.Deliveries[i]
 		pending := *d
 		claim := models.ClaimOnWrite(d, msg.Payload, endpoints[i].UpdatedAt, lockUntil) // newMessage keeps their order
-		items[i] = localItem{delivery: pending, claim: claim}
+		items[i] = localItem{delivery: pending, claim: claim, trace: carried}
 	}
 	return items
 }

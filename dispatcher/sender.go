@@ -19,6 +19,9 @@ import (
 	"code.dny.dev/ssrf"
 
 	"hookd.dev/hookd/models"
+
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/propagation"
 )
 
 // userAgent names hookd to receivers.
@@ -51,6 +54,10 @@ type SenderOpts struct {
 	// endpoints often share a host, and a connection closed for want of room
 	// costs a new dial (and TLS handshake) on the next request.
 	MaxIdlePerHost int
+	// Tracing makes each request a client span (OpenTelemetry, the global
+	// tracer provider). No trace context goes to the receiver: it is not
+	// hookd's to hand out.
+	Tracing bool
 }
 
 // Sender POSTs webhooks. It never follows redirects, reads at most
@@ -87,9 +94,14 @@ func NewSender(opts SenderOpts) *Sender {
 		TLSHandshakeTimeout:   10 * time.Second,
 		ResponseHeaderTimeout: opts.Timeout,
 	}
+	var rt http.RoundTripper = transport
+	if opts.Tracing {
+		rt = otelhttp.NewTransport(transport, otelhttp.WithPropagators(propagation.NewCompositeTextMapPropagator()),
+			otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return "POST " + r.URL.Host }))
+	}
 	return &Sender{
 		client: &http.Client{
-			Transport: transport,
+			Transport: rt,
 			Timeout:   opts.Timeout,
 			CheckRedirect: func(*http.Request, []*http.Request) error {
 				return http.ErrUseLastResponse

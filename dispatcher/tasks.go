@@ -24,19 +24,22 @@ type deliveryPayload struct {
 	DeliveryID   string `json:"delivery_id"`
 	AttemptCount int    `json:"attempt_count"`
 	EndpointID   string `json:"endpoint_id,omitempty"` // for the per-endpoint limits, checked before the claim
+	// Trace is the trace context of what enqueued the attempt (the emit, or
+	// the attempt before), when tracing is on.
+	Trace traceCarrier `json:"trace,omitempty"`
 }
 
 // NewDeliverySendTask returns the task for a delivery's next attempt. Its ID
 // is derived from the delivery, the attempt and the trigger, so enqueueing the
 // same attempt twice (emit and sweeper, two sweepers) is harmless.
 func NewDeliverySendTask(d models.Delivery, queue string) (*asynq.Task, error) {
-	return newDeliverySendTask(d, queue, "")
+	return newDeliverySendTask(d, queue, "", nil)
 }
 
 // newDeliverySendTask adds a suffix to the task ID, for a task that must not
 // be mistaken for an earlier one with the same attempt.
-func newDeliverySendTask(d models.Delivery, queue, suffix string) (*asynq.Task, error) {
-	payload, err := json.Marshal(deliveryPayload{DeliveryID: d.ID, AttemptCount: d.AttemptCount, EndpointID: d.EndpointID})
+func newDeliverySendTask(d models.Delivery, queue, suffix string, trace traceCarrier) (*asynq.Task, error) {
+	payload, err := json.Marshal(deliveryPayload{DeliveryID: d.ID, AttemptCount: d.AttemptCount, EndpointID: d.EndpointID, Trace: trace})
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +102,7 @@ func (q *Queue) enqueue(ctx context.Context, d models.Delivery) (bool, error) {
 }
 
 func (q *Queue) enqueueAs(ctx context.Context, d models.Delivery, suffix string) (bool, error) {
-	task, err := newDeliverySendTask(d, q.name, suffix)
+	task, err := newDeliverySendTask(d, q.name, suffix, carry(ctx))
 	if err != nil {
 		return false, err
 	}

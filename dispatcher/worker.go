@@ -16,6 +16,9 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
 	"hookd.dev/hookd/models"
 )
 
@@ -35,6 +38,9 @@ type Config struct {
 	DisableAfter         time.Duration  // disable an endpoint failing continuously this long (default 120h; negative: never)
 	Logger               *slog.Logger   // default slog.Default()
 	Metrics              *Metrics       // nil: not measured
+	// Tracing makes each POST a span of its own (OpenTelemetry, the global
+	// tracer provider); the attempts are spans either way.
+	Tracing bool
 }
 
 func (c *Config) setDefaults() {
@@ -106,7 +112,7 @@ func NewWorker(store *models.Store, queue *Queue, cfg Config) *Worker {
 		sender: NewSender(SenderOpts{
 			Timeout: cfg.Timeout, MaxResponseBytes: cfg.MaxResponseBytes,
 			AllowPrivateNetworks: cfg.AllowPrivateNetworks, AllowedNetworks: cfg.AllowedNetworks,
-			MaxIdlePerHost: cfg.Concurrency,
+			MaxIdlePerHost: cfg.Concurrency, Tracing: cfg.Tracing,
 		}),
 		log:    cfg.Logger,
 		intake: newIntake(intakeItems*cfg.Concurrency, intakeBytes, maxWaiting(cfg.Concurrency)),
@@ -180,8 +186,8 @@ func (w *Worker) Run(ctx context.Context, redisOpt asynq.RedisConnOpt) error {
 // the claim and record batchers.
 func (w *Worker) open(rdb redis.UniversalClient) {
 	w.limiter = newLimiter(rdb, w.cfg.Queue, w.cfg.EndpointConcurrency, maxWaiting(w.cfg.Concurrency), ClaimLock(w.cfg.Timeout), w.log)
-	w.claims = newBatcher(2, 100, batchLinger, w.claim)
-	w.records = newBatcher(2, 100, batchLinger, w.record)
+	w.claims = newBatcher("hookd.claim", 2, 100, batchLinger, w.claim)
+	w.records = newBatcher("hookd.record", 2, 100, batchLinger, w.record)
 }
 
 // The local intake holds up to intakeItems deliveries per worker of a pool,
@@ -282,6 +288,7 @@ func (w *Worker) HandleDeliverySend(ctx context.Context, t *asynq.Task) error {
 
 // deliver makes the attempt named by p, from a task or offered locally.
 func (w *Worker) deliver(ctx context.Context, p deliveryPayload, from handlers) error {
+	ctx = p.Trace.resume(ctx)
 	if p.EndpointID == "" { // a task from before endpoint ids were in the payload
 		id, err := w.store.DeliveryEndpoint(ctx, p.DeliveryID)
 		if errors.Is(err, models.ErrNotFound) {
@@ -326,7 +333,11 @@ func (w *Worker) endpoint(ctx context.Context, id string) (*models.Endpoint, err
 // attemptClaimed makes the attempt of a claimed delivery, from start: the
 // slot, the request, the record, the next attempt's enqueue. from is the
 // pool of the worker making it.
-func (w *Worker) attemptClaimed(ctx context.Context, ep *models.Endpoint, claim *models.Claim, start time.Time, from handlers) error {
+func (w *Worker) attemptClaimed(ctx context.Context, ep *models.Endpoint, claim *models.Claim, start time.Time, from handlers) (err error) {
+	ctx, span := tracer().Start(ctx, "hookd.attempt", trace.WithSpanKind(trace.SpanKindConsumer), trace.WithAttributes(
+		attribute.String("hookd.delivery_id", claim.Delivery.ID), attribute.String("hookd.message_id", claim.Delivery.MessageID),
+		attribute.String("hookd.endpoint_id", ep.ID), attribute.Int("hookd.attempt", claim.Delivery.AttemptCount+1)))
+	defer func() { endSpan(span, err) }()
 	m := w.cfg.Metrics
 	if !claim.EndpointUpdatedAt.Equal(ep.UpdatedAt) { // changed since it was cached
 		var err error
@@ -388,6 +399,7 @@ func (w *Worker) attemptClaimed(ctx context.Context, ep *models.Endpoint, claim 
 	d := claim.Delivery
 	d.Status, d.AttemptCount, d.NextAttemptAt, d.NextTrigger = outcome.Status, attempt.Number, outcome.NextAttemptAt, models.TriggerScheduled
 	m.observeAttempt(resp, d.Status, succeededBefore(claim.Delivery))
+	span.SetAttributes(attribute.String("hookd.outcome", d.Status), attribute.Int("http.response.status_code", resp.StatusCode))
 	w.log.Info("attempt",
 		"delivery_id", d.ID, "endpoint_id", ep.ID, "attempt", attempt.Number,
 		"status_code", statusCode(attempt), "duration_ms", attempt.DurationMS,

@@ -21,6 +21,9 @@ type OpenOpts struct {
 	URL string
 	// SQLitePath is the SQLite file of the embedded mode, created if missing.
 	SQLitePath string
+	// Tracing makes each statement a span (OpenTelemetry, the global tracer
+	// provider), with its text and never its arguments.
+	Tracing bool
 	// MaxOpenConns bounds the pool (default 20 for PostgreSQL, 8 for SQLite).
 	MaxOpenConns int
 }
@@ -67,6 +70,11 @@ func Open(ctx context.Context, opts OpenOpts) (*gorm.DB, error) {
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
+	}
+	if opts.Tracing {
+		if err := db.Use(statementSpans{}); err != nil {
+			return nil, fmt.Errorf("trace the database: %w", err)
+		}
 	}
 	sqlDB, err := db.DB()
 	if err != nil {

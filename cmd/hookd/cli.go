@@ -11,6 +11,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -132,6 +133,20 @@ func (c *cli) runProcess(cmd *cobra.Command, mode string) error {
 		return err
 	}
 	m := &Main{Config: cfg, Mode: mode, Stdout: c.stdout, Logger: newLogger(cfg, c.stderr)}
+	if mode != modeMigrate && mode != modeCreateAdminKey && tracingWanted(c.getenv) {
+		shutdown, err := startTracing(cmd.Context(), mode)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(cmd.Context()), 5*time.Second)
+			defer cancel()
+			if err := shutdown(ctx); err != nil {
+				m.Logger.Warn("send the last spans", "error", err)
+			}
+		}()
+		m.Tracing = true
+	}
 	if err := c.run(m, cmd.Context()); err != nil {
 		m.Logger.Error("hookd stopped", "error", err)
 		return runError{err}

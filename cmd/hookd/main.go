@@ -67,9 +67,12 @@ func newLogger(cfg Config, w io.Writer) *slog.Logger {
 // Main is one hookd process. Tests run it in-process on port 0.
 type Main struct {
 	Config Config
-	Mode   string    // serve, api, worker, migrate or "admin-key create"
-	Stdout io.Writer // where the first-start admin key and the address are printed
-	Logger *slog.Logger
+	Mode   string // serve, api, worker, migrate or "admin-key create"
+	// Tracing: spans go to the global tracer provider, which the command
+	// line set up (startTracing).
+	Tracing bool
+	Stdout  io.Writer // where the first-start admin key and the address are printed
+	Logger  *slog.Logger
 
 	addrOnce sync.Once
 	addrCh   chan string
@@ -156,7 +159,7 @@ func (m *Main) Run(ctx context.Context) error {
 			Queue: cfg.Queue, Concurrency: cfg.Concurrency, EndpointConcurrency: cfg.EndpointConcurrency, Schedule: cfg.RetrySchedule,
 			Timeout: cfg.DeliveryTimeout, AllowPrivateNetworks: cfg.AllowPrivateNetworks, AllowedNetworks: cfg.AllowedNetworks,
 			Logger: log, Metrics: metrics,
-			DisableAfter: cfg.DisableAfter,
+			DisableAfter: cfg.DisableAfter, Tracing: m.Tracing,
 		})
 	}
 	g, ctx := errgroup.WithContext(ctx)
@@ -214,7 +217,7 @@ func (m *Main) startHTTP(ctx context.Context, g *errgroup.Group, d *deps) error 
 	srv := api.New(api.Config{
 		TenantRateLimit: tenantLimit, FailedAuth: failedAuth, TrustedProxies: cfg.TrustedProxies,
 		Store: d.store, Pipeline: pipeline, AdminKey: cfg.AdminKey, Logger: d.log, Metrics: d.registry,
-		RotationGrace: cfg.RotationGrace,
+		RotationGrace: cfg.RotationGrace, Tracing: m.Tracing,
 		ReadyFunc: func(ctx context.Context) error {
 			return errors.Join(d.store.Ping(ctx), d.queue.Ping(ctx))
 		},
@@ -340,14 +343,14 @@ func serveSide(ctx context.Context, g *errgroup.Group, addr string, srv *http.Se
 // openDB opens PostgreSQL when a URL is set, else the embedded SQLite file.
 func (m *Main) openDB(ctx context.Context) (*gorm.DB, string, error) {
 	if m.Config.DatabaseURL != "" {
-		db, err := models.Open(ctx, models.OpenOpts{URL: m.Config.DatabaseURL})
+		db, err := models.Open(ctx, models.OpenOpts{URL: m.Config.DatabaseURL, Tracing: m.Tracing})
 		return db, "PostgreSQL", err
 	}
 	if err := mkdirData(m.Config.DataDir); err != nil {
 		return nil, "", fmt.Errorf("create data dir: %w", err)
 	}
 	path := filepath.Join(m.Config.DataDir, "hookd.db")
-	db, err := models.Open(ctx, models.OpenOpts{SQLitePath: path})
+	db, err := models.Open(ctx, models.OpenOpts{SQLitePath: path, Tracing: m.Tracing})
 	return db, "SQLite " + path, err
 }
 

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -420,7 +419,7 @@ func TestSplitAPIAndWorkerProcesses(t *testing.T) {
 	env := backends(t)
 	apiProc := start(t, "api", env)
 	workerEnv := maps.Clone(env)
-	workerEnv["HOOKD_METRICS_LISTEN"] = freeAddr(t)
+	workerEnv["HOOKD_METRICS_LISTEN"] = "127.0.0.1:" + freePort(t)
 	start(t, "worker", workerEnv)
 	start(t, "worker", env)
 	c := newClient(t, apiProc, testAdminKey)
@@ -464,17 +463,6 @@ func scrape(t *testing.T, base string) string {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
-}
-
-// freeAddr is a loopback address whose port was free a moment ago.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 func TestLostQueueIsRecoveredBySweeper(t *testing.T) {
