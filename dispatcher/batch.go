@@ -102,7 +102,7 @@ func (b *batcher[T, R]) write(items []batchItem[T, R]) {
 	var links []trace.Link
 	for i, it := range items {
 		values[i] = it.v
-		if it.from.IsValid() {
+		if it.from.IsValid() { // only when tracing is on
 			links = append(links, trace.Link{SpanContext: it.from})
 		}
 	}

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/trace"
 	"gorm.io/gorm"
 
 	"hookd.dev/hookd/models"
@@ -85,11 +84,11 @@ func (p *Pipeline) Close() { p.emits.Close() }
 // Concurrent emits share transactions (group commit): each waits for the
 // commit of the batch it is in.
 func (p *Pipeline) Emit(ctx context.Context, e models.EmitParams) (msg *models.Message, created bool, err error) {
-	ctx, span := tracer().Start(ctx, "hookd.emit", trace.WithAttributes(
-		attribute.String("hookd.tenant_id", e.TenantID), attribute.String("hookd.event_type", e.EventType)))
+	ctx, span := tracer().Start(ctx, "hookd.emit")
 	defer func() {
-		if msg != nil {
-			span.SetAttributes(attribute.String("hookd.message_id", msg.ID), attribute.Int("hookd.deliveries", len(msg.Deliveries)),
+		if msg != nil && span.IsRecording() { // no attributes built for nothing when tracing is off
+			span.SetAttributes(attribute.String("hookd.tenant_id", e.TenantID), attribute.String("hookd.event_type", e.EventType),
+				attribute.String("hookd.message_id", msg.ID), attribute.Int("hookd.deliveries", len(msg.Deliveries)),
 				attribute.Bool("hookd.created", created))
 		}
 		endSpan(span, err)

@@ -334,10 +334,13 @@ func (w *Worker) endpoint(ctx context.Context, id string) (*models.Endpoint, err
 // slot, the request, the record, the next attempt's enqueue. from is the
 // pool of the worker making it.
 func (w *Worker) attemptClaimed(ctx context.Context, ep *models.Endpoint, claim *models.Claim, start time.Time, from handlers) (err error) {
-	ctx, span := tracer().Start(ctx, "hookd.attempt", trace.WithSpanKind(trace.SpanKindConsumer), trace.WithAttributes(
-		attribute.String("hookd.delivery_id", claim.Delivery.ID), attribute.String("hookd.message_id", claim.Delivery.MessageID),
-		attribute.String("hookd.endpoint_id", ep.ID), attribute.Int("hookd.attempt", claim.Delivery.AttemptCount+1)))
+	ctx, span := tracer().Start(ctx, "hookd.attempt", trace.WithSpanKind(trace.SpanKindConsumer))
 	defer func() { endSpan(span, err) }()
+	if span.IsRecording() { // no attributes built for nothing when tracing is off
+		span.SetAttributes(
+			attribute.String("hookd.delivery_id", claim.Delivery.ID), attribute.String("hookd.message_id", claim.Delivery.MessageID),
+			attribute.String("hookd.endpoint_id", ep.ID), attribute.Int("hookd.attempt", claim.Delivery.AttemptCount+1))
+	}
 	m := w.cfg.Metrics
 	if !claim.EndpointUpdatedAt.Equal(ep.UpdatedAt) { // changed since it was cached
 		var err error
@@ -399,7 +402,9 @@ func (w *Worker) attemptClaimed(ctx context.Context, ep *models.Endpoint, claim 
 	d := claim.Delivery
 	d.Status, d.AttemptCount, d.NextAttemptAt, d.NextTrigger = outcome.Status, attempt.Number, outcome.NextAttemptAt, models.TriggerScheduled
 	m.observeAttempt(resp, d.Status, succeededBefore(claim.Delivery))
-	span.SetAttributes(attribute.String("hookd.outcome", d.Status), attribute.Int("http.response.status_code", resp.StatusCode))
+	if span.IsRecording() {
+		span.SetAttributes(attribute.String("hookd.outcome", d.Status), attribute.Int("http.response.status_code", resp.StatusCode))
+	}
 	w.log.Info("attempt",
 		"delivery_id", d.ID, "endpoint_id", ep.ID, "attempt", attempt.Number,
 		"status_code", statusCode(attempt), "duration_ms", attempt.DurationMS,
