@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/hibiken/asynq"
 	"gorm.io/gorm"
 
 	"hookd.dev/hookd/dispatcher"
@@ -45,7 +44,7 @@ func NewEmitter(db *gorm.DB, opts EmitterOpts) (*Emitter, error) {
 	}
 	e := &Emitter{store: models.NewStore(db, models.StoreOpts{})}
 	if opts.RedisURL != "" {
-		opt, err := asynq.ParseRedisURI(opts.RedisURL)
+		opt, err := dispatcher.ParseRedisURL(opts.RedisURL)
 		if err != nil {
 			return nil, fmt.Errorf("hookd: redis URL: %w", err)
 		}

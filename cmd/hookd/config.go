@@ -111,7 +111,7 @@ var settings = []setting{
 		func(c *Config, v string) error { c.DatabaseURL = v; return nil }, allModes},
 	{"HOOKD_DATA_DIR", "data-dir", "./data", "directory of the embedded SQLite database",
 		func(c *Config, v string) error { c.DataDir = v; return nil }, allModes},
-	{"HOOKD_REDIS_URL", "redis-url", "", "Redis URL (redis://, rediss://); empty: in-process Redis, serve only",
+	{"HOOKD_REDIS_URL", "redis-url", "", "Redis URL: redis:// (rediss:// over TLS), redis-sentinel://host:26379,…/db?master=NAME, or redis-cluster://host:port,…; empty: in-process Redis, serve only",
 		func(c *Config, v string) error { c.RedisURL = v; return nil }, runningModes},
 	{"HOOKD_ALLOW_PRIVATE_NETWORKS", "allow-private-networks", "false", "deliver to loopback, private and link-local addresses",
 		func(c *Config, v string) (err error) { c.AllowPrivateNetworks, err = strconv.ParseBool(v); return err }, storeModes},

@@ -406,7 +406,7 @@ func (m *Main) secretKey(log *slog.Logger) ([]byte, error) {
 // openRedis connects to HOOKD_REDIS_URL, or starts the in-process Redis.
 func (m *Main) openRedis() (asynq.RedisConnOpt, func(), error) {
 	if m.Config.RedisURL != "" {
-		opt, err := asynq.ParseRedisURI(m.Config.RedisURL)
+		opt, err := dispatcher.ParseRedisURL(m.Config.RedisURL)
 		if err != nil {
 			return nil, nil, fmt.Errorf("HOOKD_REDIS_URL: %w", err)
 		}
