@@ -3,6 +3,7 @@ package models_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -459,4 +460,42 @@ func TestCountBacklog(t *testing.T) {
 	if b, _ := f.store.CountBacklog(f.ctx, time.Millisecond); b.Inflight != 1 || b.Overdue != 1 {
 		t.Fatalf("one claimed: %+v", b)
 	}
+}
+
+func TestSearch(t *testing.T) {
+	f := setup(t)
+	ep, err := f.store.CreateEndpoint(f.ctx, f.tenant.ID, models.EndpointParams{URL: ptr("https://Hooks.Example.com/in_100%25"), EventTypes: []string{"*"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.endpoint(t, "*") // https://example.com/hook
+	msg, _, err := f.pipeline(t).Emit(f.ctx, models.EmitParams{TenantID: f.tenant.ID, EventType: "invoice.paid", Payload: []byte(`{}`), IdempotencyKey: "order-42"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		q                           string
+		messages, deliveries, hooks int
+		exact                       bool
+	}{
+		{msg.ID, 1, 0, 0, true},
+		{msg.Deliveries[0].ID, 0, 1, 0, true},
+		{ep.ID, 0, 0, 1, true},
+		{"msg_nope", 0, 0, 0, false},
+		{"order-42", 1, 0, 0, false},
+		{"hooks.example", 0, 0, 1, false}, // case aside
+		{"in_100%25", 0, 0, 1, false},     // _ and % are not wildcards
+		{"s_example", 0, 0, 0, false},     // as a wildcard, _ would match the . of hooks.example
+		{"example.com", 0, 0, 2, false},
+		{"  ", 0, 0, 0, false},
+	}
+	for _, c := range cases {
+		r, err := f.store.Search(f.ctx, c.q)
+		if err != nil || len(r.Messages) != c.messages || len(r.Deliveries) != c.deliveries || len(r.Endpoints) != c.hooks || r.Exact != c.exact {
+			t.Errorf("search %q: %d messages, %d deliveries, %d endpoints, exact %v, %v; want %d, %d, %d, %v",
+				c.q, len(r.Messages), len(r.Deliveries), len(r.Endpoints), r.Exact, err, c.messages, c.deliveries, c.hooks, c.exact)
+		}
+	}
+	_, err = f.store.Search(f.ctx, strings.Repeat("x", models.MaxSearchLength+1))
+	wantCode(t, err, models.CodeInvalid)
 }

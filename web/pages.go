@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -351,4 +352,32 @@ func endpointIDs(ds []models.Delivery) []string {
 		}
 	}
 	return ids
+}
+
+// ---- search
+
+type searchData struct {
+	Q       string
+	Results models.SearchResults
+}
+
+// search finds messages, deliveries and endpoints (models.Store.Search);
+// an id that names one thing goes straight to its page.
+func (s *Server) search(c echo.Context) error {
+	q := strings.TrimSpace(c.QueryParam("q"))
+	r, err := s.store.Search(c.Request().Context(), q)
+	if err != nil {
+		return err
+	}
+	if r.Exact {
+		switch {
+		case len(r.Messages) == 1:
+			return c.Redirect(http.StatusSeeOther, "/ui/messages/"+url.PathEscape(r.Messages[0].ID))
+		case len(r.Deliveries) == 1:
+			return c.Redirect(http.StatusSeeOther, "/ui/deliveries/"+url.PathEscape(r.Deliveries[0].ID))
+		case len(r.Endpoints) == 1:
+			return c.Redirect(http.StatusSeeOther, "/ui/deliveries?endpoint_id="+url.QueryEscape(r.Endpoints[0].ID))
+		}
+	}
+	return s.render(c, http.StatusOK, "search", "Search", searchData{Q: q, Results: r})
 }

@@ -471,3 +471,48 @@ func TestWrongLoginsAreThrottled(t *testing.T) {
 		t.Fatal("a throttled address logged in")
 	}
 }
+
+// The header's search goes straight to what an id names, and lists what an
+// idempotency key or part of a URL finds; what it was given comes back escaped.
+func TestSearch(t *testing.T) {
+	f := setup(t)
+	f.login()
+	d := f.delivery
+	keyed, _, err := f.pipeline.Emit(f.ctx, models.EmitParams{TenantID: f.tenant.ID, EventType: "invoice.paid", Payload: []byte(`{}`), IdempotencyKey: "order-42"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for q, to := range map[string]string{
+		d.MessageID:   "/ui/messages/" + d.MessageID,
+		d.ID:          "/ui/deliveries/" + d.ID,
+		f.endpoint.ID: "/ui/deliveries?endpoint_id=" + f.endpoint.ID,
+	} {
+		if status, loc := f.get("/ui/search?q=" + url.QueryEscape(q)); status != http.StatusSeeOther || loc != to {
+			t.Errorf("search %s = %d %s, want a redirect to %s", q, status, loc, to)
+		}
+	}
+	cases := map[string][]string{
+		"order-42":           {keyed.ID, "order-42"},
+		"acme.example":       {f.endpoint.ID, "https://hooks.acme.example/in"},
+		"msg_nope":           {"Nothing matches “msg_nope”."},
+		"<script>x</script>": {"Nothing matches “&lt;script&gt;x&lt;/script&gt;”."},
+		"":                   {"Find a message, delivery or endpoint by its id"},
+	}
+	for q, wants := range cases {
+		status, page := f.get("/ui/search?q=" + url.QueryEscape(q))
+		if status != http.StatusOK {
+			t.Errorf("search %q = %d", q, status)
+			continue
+		}
+		mustContain(t, page, wants...)
+		if strings.Contains(page, "<script>x") {
+			t.Errorf("search %q: the query is not escaped", q)
+		}
+	}
+	if status, _ := f.get("/ui/search?q=" + strings.Repeat("x", models.MaxSearchLength+1)); status != http.StatusUnprocessableEntity && status != http.StatusBadRequest {
+		t.Errorf("an over-long search = %d, want it refused", status)
+	}
+	if _, page := f.get("/ui/messages"); !strings.Contains(page, `action="/ui/search"`) {
+		t.Error("the header has no search form")
+	}
+}

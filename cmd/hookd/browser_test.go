@@ -100,6 +100,12 @@ func TestAdminUIInABrowser(t *testing.T) {
 			chromedp.Text(`#delivery`, &attempts),
 			shot("delivery"),
 		}},
+		{"find the message by its id from the header's search", []chromedp.Action{
+			chromedp.Navigate(base + "/ui/endpoints"),
+			chromedp.SendKeys(`form.search input[name=q]`, failed.ID+"\n"),
+			waitURL("/ui/messages/" + failed.ID),
+			chromedp.WaitVisible(`pre.payload`),
+		}},
 		{"see the message and the endpoints", []chromedp.Action{
 			chromedp.Navigate(base + "/ui/messages/" + failed.ID),
 			chromedp.Text(`pre.payload`, &payload),
