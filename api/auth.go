@@ -66,6 +66,15 @@ func requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// operatorTenant makes the operator's tenant the request's, for the
+// routes of operational endpoints (admin keys only).
+func operatorTenant(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Set(keyTenant, &models.Tenant{ID: models.OperatorTenantID})
+		return next(c)
+	}
+}
+
 // loadTenant resolves {tenant} (id or uid). A tenant key sees only its own
 // tenant; any other answers 404, so keys cannot probe which tenants exist.
 func (s *Server) loadTenant(next echo.HandlerFunc) echo.HandlerFunc {

@@ -278,7 +278,7 @@ func (s *Server) updateEndpoint(c echo.Context) error {
 	if err := decode(c, &req); err != nil {
 		return err
 	}
-	ep, err := s.store.UpdateEndpoint(c.Request().Context(), tenantOf(c).ID, c.Param("id"), models.EndpointParams(req))
+	ep, err := s.deliver.UpdateEndpoint(c.Request().Context(), tenantOf(c).ID, c.Param("id"), models.EndpointParams(req), "api")
 	if err != nil {
 		return err
 	}

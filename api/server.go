@@ -35,6 +35,7 @@ type Pipeline interface {
 	Retry(ctx context.Context, tenantID, deliveryID string) (*models.Delivery, error)
 	Recover(ctx context.Context, tenantID, endpointID string, since time.Time) ([]models.Delivery, error)
 	SendTest(ctx context.Context, tenantID, endpointID string) (*models.Message, error)
+	UpdateEndpoint(ctx context.Context, tenantID, id string, p models.EndpointParams, by string) (*models.Endpoint, error)
 }
 
 // RateLimiter bounds the requests of one key; the dispatcher's APILimiter implements it.
@@ -132,6 +133,17 @@ func New(cfg Config) *Server {
 	admin.POST("/admin-keys", s.createAdminKey)
 	admin.GET("/admin-keys", s.listAdminKeys)
 	admin.DELETE("/admin-keys/:id", s.revokeAdminKey)
+	// The operator's endpoints for operational events: the tenant endpoints'
+	// handlers, on the operator's tenant.
+	ops := admin.Group("/operational-endpoints", operatorTenant)
+	ops.POST("", s.createEndpoint)
+	ops.GET("", s.listEndpoints)
+	ops.GET("/:id", s.getEndpoint)
+	ops.PATCH("/:id", s.updateEndpoint)
+	ops.DELETE("/:id", s.deleteEndpoint)
+	ops.GET("/:id/secret", s.getEndpointSecret)
+	ops.POST("/:id/secret/rotate", s.rotateEndpointSecret)
+	ops.POST("/:id/test", s.testEndpoint)
 
 	tenant := v1.Group("/tenants/:tenant", s.loadTenant)
 	tenant.GET("", s.getTenant, requireAdmin)

@@ -25,6 +25,7 @@ type Pipeline struct {
 	queue Enqueuer
 	local *Worker // a worker in this process, or nil
 	emits *batcher[*models.Message, emitOutcome]
+	ops   operational
 	log   *slog.Logger
 }
 
@@ -68,6 +69,7 @@ func NewPipeline(cfg PipelineConfig) *Pipeline {
 	if cfg.Worker != nil {
 		p.queue = localFirst{worker: cfg.Worker, queue: cfg.Queue}
 	}
+	p.ops = operational{store: p.store, queue: p.queue, log: p.log}
 	p.emits = newBatcher("hookd.emit.write", cfg.Writers, cfg.MaxBatch, emitLinger, p.writeEmits)
 	return p
 }
@@ -301,6 +303,31 @@ func (p *Pipeline) Recover(ctx context.Context, tenantID, endpointID string, sin
 	}
 	p.Enqueue(ctx, ds...)
 	return ds, nil
+}
+
+// UpdateEndpoint changes the given fields of an endpoint. Enabling or
+// disabling it tells the operator (endpoint.enabled, endpoint.disabled),
+// naming who did it: by, as "api" or "admin UI".
+func (p *Pipeline) UpdateEndpoint(ctx context.Context, tenantID, id string, params models.EndpointParams, by string) (*models.Endpoint, error) {
+	var before *models.Endpoint
+	if params.Enabled != nil {
+		var err error
+		if before, err = p.store.GetEndpoint(ctx, tenantID, id); err != nil {
+			return nil, err
+		}
+	}
+	ep, err := p.store.UpdateEndpoint(ctx, tenantID, id, params)
+	if err != nil {
+		return nil, err
+	}
+	if before != nil && before.Enabled != ep.Enabled {
+		typ := models.OpEndpointEnabled
+		if !ep.Enabled {
+			typ = models.OpEndpointDisabled
+		}
+		p.ops.notify(ctx, typ, ep, map[string]any{"by": by})
+	}
+	return ep, nil
 }
 
 // SendTest stores a signed hookd.ping message with one delivery to one

@@ -98,6 +98,7 @@ type Worker struct {
 	// Deliveries handed over by this process's own emits (hookd serve), for
 	// local handlers: no trip through Redis. See local.go.
 	intake    *intake
+	ops       operational // tells the operator of disabled endpoints, failed and recovered deliveries
 	accepting atomic.Bool // local handlers run and take deliveries
 }
 
@@ -115,6 +116,7 @@ func NewWorker(store *models.Store, queue *Queue, cfg Config) *Worker {
 			MaxIdlePerHost: cfg.Concurrency, Tracing: cfg.Tracing,
 		}),
 		log:    cfg.Logger,
+		ops:    operational{store: store, queue: queue, log: cfg.Logger},
 		intake: newIntake(intakeItems*cfg.Concurrency, intakeBytes, maxWaiting(cfg.Concurrency)),
 	}
 	return w
@@ -391,10 +393,7 @@ func (w *Worker) attemptClaimed(ctx context.Context, ep *models.Endpoint, claim 
 	if health != nil {
 		w.store.NoteEndpointHealth(ep.ID, health.FailingSince, health.Disable == "" && ep.Enabled)
 		if health.Disabled {
-			cause := "failing"
-			if outcome.DisableEndpoint != "" {
-				cause = "gone"
-			}
+			cause := disableCause(outcome)
 			m.observeDisabled(cause)
 			w.log.Warn("endpoint disabled", "endpoint_id", ep.ID, "tenant_id", ep.TenantID, "cause", cause, "reason", health.Disable)
 		}
@@ -409,6 +408,7 @@ func (w *Worker) attemptClaimed(ctx context.Context, ep *models.Endpoint, claim 
 		"delivery_id", d.ID, "endpoint_id", ep.ID, "attempt", attempt.Number,
 		"status_code", statusCode(attempt), "duration_ms", attempt.DurationMS,
 		"outcome", d.Status, "error", attempt.Error)
+	w.tellOperator(recordCtx, ep, d, attempt, health, disableCause(outcome))
 	if d.Status == models.StatusPending {
 		if err := w.queue.Enqueue(recordCtx, d); err != nil {
 			// The sweeper re-enqueues it from the database.
@@ -416,6 +416,46 @@ func (w *Worker) attemptClaimed(ctx context.Context, ep *models.Endpoint, claim 
 		}
 	}
 	return nil
+}
+
+// tellOperator emits the operational events an attempt's outcome makes: the
+// endpoint disabled, the delivery failed for good, the endpoint recovered.
+// Each once, however many concurrent attempts decided it.
+func (w *Worker) tellOperator(ctx context.Context, ep *models.Endpoint, d models.Delivery, a *models.Attempt, h *models.HealthChange, cause string) {
+	if h != nil && h.Disabled {
+		w.ops.notify(ctx, models.OpEndpointDisabled, ep, map[string]any{"by": "worker", "cause": cause, "reason": h.Disable})
+	}
+	if h != nil && h.Recovered {
+		w.ops.notify(ctx, models.OpDeliveryRecovered, ep, map[string]any{
+			"delivery_id": d.ID, "message_id": d.MessageID, "failing_since": ep.FailingSince,
+		})
+	}
+	if d.Status == models.StatusFailed {
+		w.ops.notify(ctx, models.OpDeliveryFailed, ep, map[string]any{
+			"delivery_id": d.ID, "message_id": d.MessageID, "event_type": d.EventType, "attempts": a.Number,
+			"last_status_code": a.ResponseStatusCode, "reason": failureReason(a),
+		})
+	}
+}
+
+// disableCause is why an outcome disables its endpoint: gone (the receiver
+// answered 410) or failing (for longer than DisableAfter).
+func disableCause(o Outcome) string {
+	if o.DisableEndpoint != "" {
+		return "gone"
+	}
+	return "failing"
+}
+
+// failureReason says why an attempt failed: its error, or the status.
+func failureReason(a *models.Attempt) string {
+	if a.Error != "" {
+		return a.Error
+	}
+	if a.ResponseStatusCode != nil {
+		return fmt.Sprintf("the endpoint answered %d", *a.ResponseStatusCode)
+	}
+	return "no answer"
 }
 
 // succeededBefore reports whether a claimed delivery is a manual retry of

@@ -320,6 +320,9 @@ type HealthChange struct {
 	// endpoint: it was enabled until then (of concurrent attempts that all
 	// disable it, one).
 	Disabled bool
+	// Recovered is set by RecordAttempts when this change ended the
+	// endpoint's run of failures (of concurrent successes, one).
+	Recovered bool
 }
 
 // ErrClaimLost says a delivery's claim expired before its attempt was
@@ -495,7 +498,9 @@ func writeHealth(tx *gorm.DB, h *HealthChange, t time.Time) error {
 		h.Disabled = res.Error == nil && res.RowsAffected > 0
 		return res.Error
 	case h.FailingSince == nil:
-		return ep.Where("failing_since IS NOT NULL").Update("failing_since", nil).Error
+		res := ep.Where("failing_since IS NOT NULL").Update("failing_since", nil)
+		h.Recovered = res.Error == nil && res.RowsAffected > 0
+		return res.Error
 	default:
 		return ep.Where("failing_since IS NULL").Update("failing_since", *h.FailingSince).Error
 	}

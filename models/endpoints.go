@@ -114,7 +114,7 @@ func ValidateURL(raw string) error {
 }
 
 // validate checks p against the domain; create says whether required fields must be there.
-func (s *Store) validateEndpoint(ctx context.Context, p EndpointParams, create bool) error {
+func (s *Store) validateEndpoint(ctx context.Context, tenantID string, p EndpointParams, create bool) error {
 	if create && p.URL == nil {
 		return Errorf(CodeInvalid, "url is required")
 	}
@@ -136,7 +136,13 @@ func (s *Store) validateEndpoint(ctx context.Context, p EndpointParams, create b
 	if create && p.EventTypes == nil {
 		return Errorf(CodeInvalid, `event_types is required: a list of event type names, or ["*"] for all`)
 	}
-	if p.EventTypes != nil {
+	switch {
+	case p.EventTypes == nil:
+	case tenantID == OperatorTenantID:
+		if err := validateOperationalEventTypes(p.EventTypes); err != nil {
+			return err
+		}
+	default:
 		if err := s.validateEventTypes(ctx, p.EventTypes); err != nil {
 			return err
 		}
@@ -240,7 +246,7 @@ func validateSecret(secret string) error {
 
 // CreateEndpoint adds an endpoint to a tenant.
 func (s *Store) CreateEndpoint(ctx context.Context, tenantID string, p EndpointParams) (*Endpoint, error) {
-	if err := s.validateEndpoint(ctx, p, true); err != nil {
+	if err := s.validateEndpoint(ctx, tenantID, p, true); err != nil {
 		return nil, err
 	}
 	ep := &Endpoint{ID: NewID(PrefixEndpoint), TenantID: tenantID, URL: *p.URL, EventTypes: p.EventTypes, Enabled: true}
@@ -319,7 +325,7 @@ func (s *Store) ListEndpoints(ctx context.Context, tenantID string, p ListParams
 
 // UpdateEndpoint changes an endpoint. Enabling it clears the reason it was disabled.
 func (s *Store) UpdateEndpoint(ctx context.Context, tenantID, id string, p EndpointParams) (*Endpoint, error) {
-	if err := s.validateEndpoint(ctx, p, false); err != nil {
+	if err := s.validateEndpoint(ctx, tenantID, p, false); err != nil {
 		return nil, err
 	}
 	ep, err := s.GetEndpoint(ctx, tenantID, id)

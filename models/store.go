@@ -205,7 +205,9 @@ func (s *Store) GetTenant(ctx context.Context, idOrUID string) (*Tenant, error) 
 // TenantIn is GetTenant inside a caller's transaction.
 func (s *Store) TenantIn(ctx context.Context, tx *gorm.DB, idOrUID string) (*Tenant, error) {
 	var t Tenant
-	if !ValidText(idOrUID) { // no tenant has such an id, and PostgreSQL cannot compare it
+	// No tenant has an invalid id (and PostgreSQL cannot compare it); the
+	// operator's tenant is reached through its own routes only.
+	if !ValidText(idOrUID) || idOrUID == OperatorTenantID {
 		return nil, Errorf(CodeNotFound, "tenant %q not found", idOrUID)
 	}
 	q := tx.WithContext(ctx)
@@ -222,7 +224,7 @@ func (s *Store) TenantIn(ctx context.Context, tx *gorm.DB, idOrUID string) (*Ten
 
 // ListTenants pages through tenants, newest first.
 func (s *Store) ListTenants(ctx context.Context, p ListParams) ([]Tenant, string, error) {
-	return page(ctx, s.db.Model(&Tenant{}), p, func(t *Tenant) string { return t.ID })
+	return page(ctx, s.db.Model(&Tenant{}).Where("id <> ?", OperatorTenantID), p, func(t *Tenant) string { return t.ID })
 }
 
 // UpdateTenant changes a tenant's uid or name.

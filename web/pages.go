@@ -325,7 +325,7 @@ func (s *Server) endpointAction(c echo.Context) error {
 	switch action {
 	case "enable", "disable":
 		enabled := action == "enable"
-		if _, err := s.store.UpdateEndpoint(ctx, ep.TenantID, ep.ID, models.EndpointParams{Enabled: &enabled}); err != nil {
+		if _, err := s.cfg.Pipeline.UpdateEndpoint(ctx, ep.TenantID, ep.ID, models.EndpointParams{Enabled: &enabled}, "admin UI"); err != nil {
 			return err
 		}
 		return redirect(c, back, "Endpoint "+ep.ID+" "+action+"d.")

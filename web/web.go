@@ -41,6 +41,7 @@ var staticFS embed.FS
 type Pipeline interface {
 	Retry(ctx context.Context, tenantID, deliveryID string) (*models.Delivery, error)
 	Recover(ctx context.Context, tenantID, endpointID string, since time.Time) ([]models.Delivery, error)
+	UpdateEndpoint(ctx context.Context, tenantID, id string, p models.EndpointParams, by string) (*models.Endpoint, error)
 }
 
 // Config configures the UI.

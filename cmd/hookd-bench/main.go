@@ -193,6 +193,10 @@ func (nopPipeline) Recover(context.Context, string, string, time.Time) ([]models
 	return nil, errors.New("not in the bench")
 }
 
+func (nopPipeline) UpdateEndpoint(context.Context, string, string, models.EndpointParams, string) (*models.Endpoint, error) {
+	return nil, errors.New("not in the bench")
+}
+
 var csrfInput = regexp.MustCompile(`name="csrf" value="([0-9a-f]{32})"`)
 
 // measure logs in to the UI and times each page.
