@@ -407,3 +407,51 @@ func (c *Client) RecoverEndpoint(ctx context.Context, tenant, id string, since t
 	}
 	return out.Recovered, nil
 }
+
+// ---- operational endpoints (admin key)
+
+func opPath(parts ...string) string {
+	p := "/v1/operational-endpoints"
+	for _, part := range parts {
+		p += "/" + url.PathEscape(part)
+	}
+	return p
+}
+
+// CreateOperationalEndpoint registers an endpoint of the operator's for
+// hookd's operational events (OpEndpointDisabled, …, or "*" for all),
+// which it receives as an OperationalEvent, signed like any webhook.
+func (c *Client) CreateOperationalEndpoint(ctx context.Context, p EndpointParams) (*Endpoint, error) {
+	return send[Endpoint](ctx, c, http.MethodPost, opPath(), p)
+}
+
+// ListOperationalEndpoints lists the operator's endpoints, newest first.
+func (c *Client) ListOperationalEndpoints(ctx context.Context, p ListParams) (*Page[Endpoint], error) {
+	return get[Page[Endpoint]](ctx, c, opPath()+query(p, nil))
+}
+
+// GetOperationalEndpoint returns one of the operator's endpoints.
+func (c *Client) GetOperationalEndpoint(ctx context.Context, id string) (*Endpoint, error) {
+	return get[Endpoint](ctx, c, opPath(id))
+}
+
+// UpdateOperationalEndpoint changes the given fields of an operator's endpoint.
+func (c *Client) UpdateOperationalEndpoint(ctx context.Context, id string, p EndpointParams) (*Endpoint, error) {
+	return send[Endpoint](ctx, c, http.MethodPatch, opPath(id), p)
+}
+
+// DeleteOperationalEndpoint removes an operator's endpoint.
+func (c *Client) DeleteOperationalEndpoint(ctx context.Context, id string) error {
+	_, err := c.do(ctx, http.MethodDelete, opPath(id), nil, nil, nil)
+	return err
+}
+
+// OperationalEndpointSecretInfo returns what an operator's endpoint verifies with.
+func (c *Client) OperationalEndpointSecretInfo(ctx context.Context, id string) (*SecretInfo, error) {
+	return get[SecretInfo](ctx, c, opPath(id, "secret"))
+}
+
+// TestOperationalEndpoint sends a signed hookd.ping to an operator's endpoint.
+func (c *Client) TestOperationalEndpoint(ctx context.Context, id string) (*Message, error) {
+	return send[Message](ctx, c, http.MethodPost, opPath(id, "test"), nil)
+}

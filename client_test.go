@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -166,5 +167,37 @@ func TestClientEventTypes(t *testing.T) {
 	}
 	if _, err := admin.GetEventType(ctx, name+".missing"); !hookd.IsNotFound(err) {
 		t.Fatalf("a missing event type: %v, want 404", err)
+	}
+}
+
+func TestClientOperationalEndpoints(t *testing.T) {
+	ctx := context.Background()
+	admin := hookd.NewClient(hookdURL, adminKey)
+	ep, err := admin.CreateOperationalEndpoint(ctx, hookd.EndpointParams{
+		URL: hookd.String("https://ops.example.com/hookd"), EventTypes: []string{hookd.OpDeliveryFailed}, Enabled: hookd.Bool(false),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = admin.DeleteOperationalEndpoint(ctx, ep.ID) })
+	if _, err := admin.CreateOperationalEndpoint(ctx, hookd.EndpointParams{URL: hookd.String("https://ops.example.com/x"), EventTypes: []string{"invoice.paid"}}); statusOf(err) != 422 {
+		t.Fatalf("a tenant's event type: %v, want 422", err)
+	}
+	page, err := admin.ListOperationalEndpoints(ctx, hookd.ListParams{})
+	if err != nil || !slices.ContainsFunc(page.Data, func(e hookd.Endpoint) bool { return e.ID == ep.ID }) {
+		t.Fatalf("list = %+v, %v", page, err)
+	}
+	got, err := admin.UpdateOperationalEndpoint(ctx, ep.ID, hookd.EndpointParams{EventTypes: []string{"*"}})
+	if err != nil || len(got.EventTypes) != 1 || got.EventTypes[0] != "*" {
+		t.Fatalf("update = %+v, %v", got, err)
+	}
+	if info, err := admin.OperationalEndpointSecretInfo(ctx, ep.ID); err != nil || !strings.HasPrefix(info.Key, "whsec_") {
+		t.Fatalf("secret = %+v, %v", info, err)
+	}
+	if err := admin.DeleteOperationalEndpoint(ctx, ep.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.GetOperationalEndpoint(ctx, ep.ID); !hookd.IsNotFound(err) {
+		t.Fatalf("after delete: %v", err)
 	}
 }

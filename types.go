@@ -196,3 +196,21 @@ func String(s string) *string { return &s }
 
 // Bool returns a pointer to b, for the optional fields of params.
 func Bool(b bool) *bool { return &b }
+
+// The operational event types: hookd's news about itself, for the
+// operator's endpoints (CreateOperationalEndpoint).
+const (
+	OpEndpointDisabled  = "endpoint.disabled"  // a worker (410, or failing too long), the API or the admin UI disabled it
+	OpEndpointEnabled   = "endpoint.enabled"   // the API or the admin UI enabled it
+	OpDeliveryFailed    = "delivery.failed"    // a delivery ended failed, its attempts exhausted
+	OpDeliveryRecovered = "delivery.recovered" // an endpoint that was failing succeeded again
+)
+
+// OperationalEvent is the body of an operational webhook. Data holds
+// tenant_id, endpoint_id and endpoint_url, and what the type adds (by,
+// cause, reason, delivery_id, message_id, …).
+type OperationalEvent struct {
+	Type      string         `json:"type"`
+	Timestamp time.Time      `json:"timestamp"`
+	Data      map[string]any `json:"data"`
+}

@@ -40,7 +40,7 @@ type remote struct {
 func (c *cli) remoteCommands() []*cobra.Command {
 	r := &remote{c: c}
 	groups := []*cobra.Command{
-		r.tenantsCommand(), r.apiKeysCommand(), r.eventTypesCommand(), r.endpointsCommand(),
+		r.tenantsCommand(), r.apiKeysCommand(), r.eventTypesCommand(), r.endpointsCommand(), r.operationalCommand(),
 		r.emitCommand(), r.messagesCommand(), r.deliveriesCommand(),
 	}
 	for _, g := range groups {
@@ -415,6 +415,57 @@ func (r *remote) endpointsCommand() *cobra.Command {
 	cmd.AddCommand(subs...)
 	return cmd
 }
+
+// operationalCommand manages the operator's endpoints for hookd's
+// operational events.
+func (r *remote) operationalCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "operational-endpoints",
+		Short: "the operator's endpoints for hookd's own events: endpoint.disabled, delivery.failed, … (admin key)",
+	}
+	var lp hookd.ListParams
+	list := r.command("list", "list the operator's endpoints", cobra.NoArgs, false,
+		[]string{"id", "url", "event_types", "enabled", "failing_since"},
+		func(ctx context.Context, api *hookd.Client, _ []string) (any, error) {
+			return api.ListOperationalEndpoints(ctx, lp)
+		})
+	listFlags(list.Flags(), &lp)
+	var created, changed endpointFlags
+	var create, update *cobra.Command
+	create = r.command("create", "add an endpoint (--url, and --event-type among "+strings.Join(hookdOpTypes, ", ")+" or *)", cobra.NoArgs, false, nil,
+		func(ctx context.Context, api *hookd.Client, _ []string) (any, error) {
+			return api.CreateOperationalEndpoint(ctx, created.params(create.Flags()))
+		})
+	created.add(create.Flags())
+	_ = create.MarkFlagRequired("url")
+	_ = create.MarkFlagRequired("event-type")
+	update = r.command("update ID", "change the fields given", cobra.ExactArgs(1), false, nil,
+		func(ctx context.Context, api *hookd.Client, args []string) (any, error) {
+			return api.UpdateOperationalEndpoint(ctx, args[0], changed.params(update.Flags()))
+		})
+	changed.add(update.Flags())
+	cmd.AddCommand(list, create, update,
+		r.command("show ID", "show one of the operator's endpoints", cobra.ExactArgs(1), false, nil,
+			func(ctx context.Context, api *hookd.Client, args []string) (any, error) {
+				return api.GetOperationalEndpoint(ctx, args[0])
+			}),
+		r.command("delete ID", "delete one of the operator's endpoints", cobra.ExactArgs(1), false, nil,
+			func(ctx context.Context, api *hookd.Client, args []string) (any, error) {
+				return deleted("operational endpoint", args[0], api.DeleteOperationalEndpoint(ctx, args[0]))
+			}),
+		r.command("secret ID", "show what the operator's receiver verifies with", cobra.ExactArgs(1), false, nil,
+			func(ctx context.Context, api *hookd.Client, args []string) (any, error) {
+				return api.OperationalEndpointSecretInfo(ctx, args[0])
+			}),
+		r.command("test ID", "send a signed hookd.ping", cobra.ExactArgs(1), false, nil,
+			func(ctx context.Context, api *hookd.Client, args []string) (any, error) {
+				return api.TestOperationalEndpoint(ctx, args[0])
+			}),
+	)
+	return cmd
+}
+
+var hookdOpTypes = []string{hookd.OpEndpointDisabled, hookd.OpEndpointEnabled, hookd.OpDeliveryFailed, hookd.OpDeliveryRecovered}
 
 // parseSince reads an RFC 3339 time or a duration before now.
 func parseSince(v string, now time.Time) (time.Time, error) {

@@ -133,6 +133,16 @@ func TestTheCommandLineTalksToTheAPI(t *testing.T) {
 		t.Fatal("event-types show: not archived after archive")
 	}
 
+	// The operator's endpoints, for hookd's own events.
+	op := jsonOf[struct{ ID string }](t, admin, "operational-endpoints", "create", "--url", rcv.URL+"/ops", "--event-type", "delivery.failed,endpoint.disabled")
+	if out := mustRun(t, admin, "operational-endpoints", "list"); !strings.Contains(out, op.ID) || !strings.Contains(out, "delivery.failed,endpoint.disabled") {
+		t.Fatalf("operational-endpoints list printed %q", out)
+	}
+	if r := runCLI(t, admin, "operational-endpoints", "create", "--url", rcv.URL+"/ops", "--event-type", "invoice.paid"); r.code != 1 || !strings.Contains(r.stderr, "operational event type") {
+		t.Fatalf("an operational endpoint for a tenant's event type: exit %d, %q", r.code, r.stderr)
+	}
+	mustRun(t, admin, "operational-endpoints", "delete", op.ID)
+
 	for args, want := range map[string]string{
 		"tenants show nope":                      "not found",
 		"endpoints show -t acme ep_nope":         "not found",
