@@ -499,3 +499,37 @@ func TestSearch(t *testing.T) {
 	_, err = f.store.Search(f.ctx, strings.Repeat("x", models.MaxSearchLength+1))
 	wantCode(t, err, models.CodeInvalid)
 }
+
+func TestHourly(t *testing.T) {
+	f := setup(t)
+	ep := f.endpoint(t, "*")
+	d := f.emit(t)
+	f.emit(t)
+	c, err := f.claim(claimArgs{DeliveryID: d.ID, LockFor: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.record(c, &models.Attempt{Number: 1, Trigger: models.TriggerScheduled, URL: ep.URL, DurationMS: 42, ResponseStatusCode: ptr(200)},
+		outcome{Status: models.StatusSucceeded}); err != nil {
+		t.Fatal(err)
+	}
+	hours, err := f.store.Hourly(f.ctx, 24, "")
+	if err != nil || len(hours) != 24 {
+		t.Fatalf("%d hours, %v", len(hours), err)
+	}
+	now := hours[23]
+	if now.Deliveries[models.StatusSucceeded] != 1 || now.Deliveries[models.StatusPending] != 1 || now.Percentile(0.5) != 50 || now.Percentile(0.95) != 50 {
+		t.Fatalf("this hour: %+v, p50 %d", now, now.Percentile(0.5))
+	}
+	if hours[0].Deliveries.Total() != 0 || hours[0].Percentile(0.5) != -1 || !hours[23].Start.Equal(hours[0].Start.Add(23*time.Hour)) {
+		t.Fatalf("23 hours ago: %+v", hours[0])
+	}
+	mine, err := f.store.Hourly(f.ctx, 6, ep.ID)
+	if err != nil || mine[5].Deliveries.Total() != 2 {
+		t.Fatalf("the endpoint's: %+v, %v", mine, err)
+	}
+	other, _ := f.store.Hourly(f.ctx, 6, "ep_other")
+	if other[5].Deliveries.Total() != 0 {
+		t.Fatalf("another endpoint's: %+v", other[5])
+	}
+}

@@ -52,6 +52,8 @@ type overviewData struct {
 	Disabled          []models.Endpoint
 	Backlog           int64
 	BacklogCapped     bool
+	DeliveriesChart   svgChart
+	LatencyChart      svgChart
 }
 
 type failingRow struct {
@@ -94,6 +96,11 @@ func (s *Server) overview(c echo.Context) error {
 		return err
 	}
 	d.BacklogCapped = d.Backlog > backlogCap
+	hours, err := s.store.Hourly(ctx, 24, "")
+	if err != nil {
+		return err
+	}
+	d.DeliveriesChart, d.LatencyChart = deliveriesChart(hours), latencyChart(hours)
 	return s.render(c, http.StatusOK, "overview", "Overview", d)
 }
 
@@ -272,6 +279,36 @@ func (s *Server) endpoints(c echo.Context) error {
 		}
 	}
 	return s.render(c, http.StatusOK, "endpoints", "Endpoints", endpointsData{f, rows, next})
+}
+
+type endpointData struct {
+	Endpoint models.Endpoint
+	Day      models.StatusCounts
+	Chart    svgChart
+}
+
+// endpoint shows one endpoint: its settings, health, and success hour by hour.
+func (s *Server) endpoint(c echo.Context) error {
+	ctx := c.Request().Context()
+	eps, err := s.store.EndpointsByID(ctx, []string{c.Param("id")})
+	if err != nil {
+		return err
+	}
+	ep, ok := eps[c.Param("id")]
+	if !ok {
+		return models.Errorf(models.CodeNotFound, "endpoint %q not found", c.Param("id"))
+	}
+	hours, err := s.store.Hourly(ctx, 24, ep.ID)
+	if err != nil {
+		return err
+	}
+	d := endpointData{Endpoint: ep, Day: models.StatusCounts{}, Chart: successChart(hours)}
+	for _, h := range hours {
+		for status, n := range h.Deliveries {
+			d.Day[status] += n
+		}
+	}
+	return s.render(c, http.StatusOK, "endpoint", "Endpoint "+ep.ID, d)
 }
 
 // endpointActions are the forms an endpoint row offers, with their confirmation text.

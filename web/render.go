@@ -114,10 +114,10 @@ func parsePages() (map[string]*template.Template, error) {
 	pages := map[string]*template.Template{}
 	for _, name := range names {
 		base := strings.TrimSuffix(path.Base(name), ".html")
-		if base == "layout" || base == "filters" {
+		if base == "layout" || base == "filters" || base == "charts" {
 			continue
 		}
-		t, err := template.New(base).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/filters.html", name)
+		t, err := template.New(base).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/filters.html", "templates/charts.html", name)
 		if err != nil {
 			return nil, fmt.Errorf("parse %s: %w", name, err)
 		}

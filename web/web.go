@@ -118,6 +118,7 @@ func New(cfg Config) (*Server, error) {
 	ui.GET("/deliveries/:id/retry", s.confirmRetry)
 	ui.POST("/deliveries/:id/retry", s.retry)
 	ui.GET("/endpoints", s.endpoints)
+	ui.GET("/endpoints/:id", s.endpoint)
 	ui.GET("/search", s.search)
 	ui.GET("/endpoints/:id/:action", s.confirmEndpointAction)
 	ui.POST("/endpoints/:id/:action", s.endpointAction)

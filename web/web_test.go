@@ -231,7 +231,11 @@ func TestPages(t *testing.T) {
 		path  string
 		wants []string
 	}{
-		{"/ui", []string{"Last hour", "0.0%", "Queue backlog", "No endpoint is failing"}},
+		{"/ui", []string{"Last hour", "0.0%", "Queue backlog", "No endpoint is failing",
+			`aria-label="Deliveries created each hour of the last 24, by outcome"`, `<rect class="failed"`, ": 1 failed</title>",
+			`aria-label="Attempt latency each hour of the last 24: p50 and p95"`, "p50 ≤ 50 ms</title>"}},
+		{"/ui/endpoints/" + f.endpoint.ID, []string{"https://hooks.acme.example/in", "Failing since", "Its deliveries →",
+			`aria-label="Share of the endpoint&#39;s finished deliveries that succeeded`, ": 0% of 1</title>"}},
 		{"/ui/messages", []string{d.MessageID, "invoice.paid"}},
 		{"/ui/messages?tenant=acme&period=1h&event_type=invoice.paid", []string{d.MessageID}},
 		{"/ui/messages/" + d.MessageID, []string{"&#34;amount&#34;: 1200", d.ID, "hooks.acme.example"}},
@@ -253,6 +257,9 @@ func TestPages(t *testing.T) {
 	// Filters that match nothing say so, and say what to do.
 	_, page := f.get("/ui/deliveries?status=succeeded")
 	mustContain(t, page, "No deliveries match")
+	if status, _ := f.get("/ui/endpoints/ep_missing"); status != http.StatusNotFound {
+		t.Errorf("unknown endpoint = %d", status)
+	}
 	if status, _ := f.get("/ui/deliveries/dlv_missing"); status != http.StatusNotFound {
 		t.Errorf("unknown delivery = %d", status)
 	}

@@ -78,6 +78,7 @@ func TestAdminUIInABrowser(t *testing.T) {
 			chromedp.SendKeys(`#key`, testAdminKey, chromedp.ByID),
 			chromedp.Submit(`#key`, chromedp.ByID),
 			chromedp.WaitVisible(`.cards`),
+			chromedp.WaitVisible(`figure.chart svg rect.failed`), // the deliveries chart, drawn by the server
 			shot("overview"),
 		}},
 		{"filter the deliveries", []chromedp.Action{
@@ -113,6 +114,9 @@ func TestAdminUIInABrowser(t *testing.T) {
 			chromedp.Navigate(base + "/ui/endpoints"),
 			chromedp.WaitVisible(`table`),
 			shot("endpoints"),
+			chromedp.Click(`table a[href^="/ui/endpoints/ep_"]`),
+			chromedp.WaitVisible(`figure.chart svg rect.rate`), // its success hour by hour
+			shot("endpoint"),
 		}},
 	}
 	for _, step := range steps {
