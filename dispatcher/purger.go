@@ -12,9 +12,11 @@ import (
 type PurgerConfig struct {
 	Retention time.Duration // keep messages and attempts this long (default 720h = 30 days)
 	Interval  time.Duration // between purges (default 1h; the first runs a minute after start)
-	Batch     int           // rows per delete (default 500)
-	Pause     time.Duration // between batches, to leave room for other writers (default 50ms)
-	Logger    *slog.Logger  // default slog.Default()
+	// Progress, when set, is told the running totals after each batch.
+	Progress func(messages, attempts int64)
+	Batch    int           // rows per delete (default 500)
+	Pause    time.Duration // between batches, to leave room for other writers (default 50ms)
+	Logger   *slog.Logger  // default slog.Default()
 }
 
 // Purger deletes messages (with their deliveries and attempts) and attempts
@@ -73,6 +75,9 @@ func (p *Purger) Purge(ctx context.Context) (messages, attempts int64, err error
 		m, a, err := p.store.PurgeBatch(ctx, cutoff, p.cfg.Batch)
 		messages += m
 		attempts += a
+		if p.cfg.Progress != nil {
+			p.cfg.Progress(messages, attempts)
+		}
 		if err != nil || (m == 0 && a == 0) {
 			return messages, attempts, err
 		}

@@ -57,7 +57,11 @@ func List(dialect string) ([]Migration, error) {
 }
 
 // Apply brings the database up to date and returns how many migrations it applied.
-func Apply(ctx context.Context, db *gorm.DB) (int, error) {
+func Apply(ctx context.Context, db *gorm.DB) (int, error) { return ApplyReporting(ctx, db, nil) }
+
+// ApplyReporting is Apply telling report (when not nil) of each migration
+// as it is applied, with how long it took.
+func ApplyReporting(ctx context.Context, db *gorm.DB, report func(name string, took time.Duration)) (int, error) {
 	dialect := db.Name()
 	all, err := List(dialect)
 	if err != nil {
@@ -88,6 +92,7 @@ func Apply(ctx context.Context, db *gorm.DB) (int, error) {
 			if isDone[m.Version] {
 				continue
 			}
+			began := time.Now()
 			err := conn.Transaction(func(tx *gorm.DB) error {
 				if err := tx.Exec(m.SQL).Error; err != nil {
 					return err
@@ -99,6 +104,9 @@ func Apply(ctx context.Context, db *gorm.DB) (int, error) {
 				return fmt.Errorf("apply migration %s: %w", m.Name, err)
 			}
 			applied++
+			if report != nil {
+				report(m.Name, time.Since(began))
+			}
 		}
 		return nil
 	})

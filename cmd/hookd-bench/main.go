@@ -31,6 +31,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"hookd.dev/hookd/cmd/internal/progress"
 	"hookd.dev/hookd/migrations"
 	"hookd.dev/hookd/models"
 	"hookd.dev/hookd/web"
@@ -118,6 +119,8 @@ func seed(ctx context.Context, db *gorm.DB, store *models.Store, attempts int) e
 	now := time.Now().UTC()
 	payload := models.RawJSON(`{"id":"inv_0001","amount":1200,"currency":"EUR","customer":{"id":"cus_42","email":"ada@example.com"}}`)
 	deliveries := (attempts + 2) / 3
+	meter := progress.New(os.Stdout, "seeding", "deliveries", int64(deliveries))
+	defer meter.Done()
 	for done := 0; done < deliveries; done += batch {
 		n := min(batch, deliveries-done)
 		msgs := make([]models.Message, n)
@@ -175,9 +178,7 @@ func seed(ctx context.Context, db *gorm.DB, store *models.Store, attempts int) e
 		if err != nil {
 			return fmt.Errorf("seed batch at %d: %w", done, err)
 		}
-		if done%(100*batch) == 0 {
-			fmt.Printf("  %d / %d deliveries\n", done, deliveries)
-		}
+		meter.Set(int64(done + n))
 	}
 	return nil
 }

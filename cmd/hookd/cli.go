@@ -84,7 +84,12 @@ processes through the Redis they share.`),
 			`Delivers what "hookd api" enqueues: signs, sends and records each attempt, retries,
 and re-enqueues what the queue lost. Serves /metrics with --metrics-listen.`),
 		c.processCommand(modeMigrate, "apply the database migrations and exit",
-			`Applies the database migrations (serve and api also apply them when they start).`),
+			`Applies the database migrations (serve and api also apply them when they start),
+naming each as it is applied.`),
+		c.processCommand(modePurge, "delete the messages and attempts past the retention now, and exit",
+			`Deletes what is older than --retention (HOOKD_RETENTION): messages with their
+deliveries and attempts, and attempts, in batches, showing how far it has come. Workers
+do the same every --purge-interval; this is for a purge now, or a shorter retention.`),
 		c.adminKeyCommand(),
 		c.configCommand(),
 		c.versionCommand(),
@@ -133,7 +138,7 @@ func (c *cli) runProcess(cmd *cobra.Command, mode string) error {
 		return err
 	}
 	m := &Main{Config: cfg, Mode: mode, Stdout: c.stdout, Logger: newLogger(cfg, c.stderr)}
-	if mode != modeMigrate && mode != modeCreateAdminKey && tracingWanted(c.getenv) {
+	if (mode == modeServe || mode == modeAPI || mode == modeWorker) && tracingWanted(c.getenv) {
 		shutdown, err := startTracing(cmd.Context(), mode)
 		if err != nil {
 			return err

@@ -46,7 +46,7 @@ func TestHelpListsTheCommands(t *testing.T) {
 		if r.code != 0 {
 			t.Fatalf("hookd %v: exit %d, %s", args, r.code, r.stderr)
 		}
-		for _, cmd := range []string{"serve", "api", "worker", "migrate", "admin-key", "config", "version", "completion"} {
+		for _, cmd := range []string{"serve", "api", "worker", "migrate", "purge", "admin-key", "config", "version", "completion", "verify", "operational-endpoints"} {
 			if !strings.Contains(r.stdout, "  "+cmd+" ") {
 				t.Fatalf("hookd %v does not list %s:\n%s", args, cmd, r.stdout)
 			}
@@ -65,6 +65,7 @@ func TestEachCommandListsItsOwnFlags(t *testing.T) {
 		{[]string{"api", "--help"}, []string{"--listen", "--trusted-proxies", "--api-rate-limit"}, []string{"--concurrency", "--metrics-listen", "--retry-schedule"}},
 		{[]string{"serve", "--help"}, []string{"--listen", "--concurrency", "--allow-private-networks"}, []string{"--metrics-listen"}},
 		{[]string{"admin-key", "create", "--help"}, []string{"--database-url"}, []string{"--listen"}},
+		{[]string{"purge", "--help"}, []string{"--retention", "--database-url"}, []string{"--listen", "--concurrency"}},
 	}
 	for _, c := range cases {
 		r := runCLI(t, nil, c.args...)

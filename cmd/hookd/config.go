@@ -82,10 +82,11 @@ const (
 	modeWorker         = "worker"
 	modeMigrate        = "migrate"
 	modeCreateAdminKey = "admin-key create"
+	modePurge          = "purge"
 )
 
 var (
-	allModes     = []string{modeServe, modeAPI, modeWorker, modeMigrate, modeCreateAdminKey}
+	allModes     = []string{modeServe, modeAPI, modeWorker, modeMigrate, modeCreateAdminKey, modePurge}
 	runningModes = []string{modeServe, modeAPI, modeWorker}
 	apiModes     = []string{modeServe, modeAPI}
 	workerModes  = []string{modeServe, modeWorker}
@@ -136,7 +137,7 @@ var settings = []setting{
 	{"HOOKD_DISABLE_AFTER", "disable-after", "120h", "disable an endpoint whose attempts have failed continuously this long",
 		func(c *Config, v string) (err error) { c.DisableAfter, err = positiveDuration(v); return err }, workerModes},
 	{"HOOKD_RETENTION", "retention", "720h", "keep messages and attempts this long, then purge them",
-		func(c *Config, v string) (err error) { c.Retention, err = positiveDuration(v); return err }, workerModes},
+		func(c *Config, v string) (err error) { c.Retention, err = positiveDuration(v); return err }, []string{modeServe, modeWorker, modePurge}},
 	{"HOOKD_PURGE_INTERVAL", "purge-interval", "1h", "how often data past the retention is purged",
 		func(c *Config, v string) (err error) { c.PurgeInterval, err = positiveDuration(v); return err }, workerModes},
 	{"HOOKD_CONCURRENCY", "concurrency", "200", "deliveries a worker process handles at once (sending, or waiting for a batch or an endpoint's slot)",

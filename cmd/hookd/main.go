@@ -40,6 +40,7 @@ import (
 
 	"hookd.dev/hookd/api"
 	"hookd.dev/hookd/authlimit"
+	"hookd.dev/hookd/cmd/internal/progress"
 	"hookd.dev/hookd/dispatcher"
 	"hookd.dev/hookd/dispatcher/embedredis"
 	"hookd.dev/hookd/migrations"
@@ -120,7 +121,13 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("HOOKD_SECRET_KEY: %w", err)
 	}
 	if m.Mode != "worker" {
-		n, err := migrations.Apply(ctx, db)
+		var report func(string, time.Duration)
+		if m.Mode == modeMigrate {
+			report = func(name string, took time.Duration) {
+				fmt.Fprintf(m.Stdout, "hookd: applied %s in %s\n", name, took.Round(time.Millisecond))
+			}
+		}
+		n, err := migrations.ApplyReporting(ctx, db, report)
 		if err != nil {
 			return fmt.Errorf("migrate: %w", err)
 		}
@@ -134,6 +141,9 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	if m.Mode == modeCreateAdminKey {
 		return m.createAdminKey(ctx, store)
+	}
+	if m.Mode == modePurge {
+		return m.purge(ctx, store)
 	}
 
 	redisOpt, closeRedis, err := m.openRedis()
@@ -376,7 +386,7 @@ func (m *Main) secretKey(log *slog.Logger) ([]byte, error) {
 		return key, nil
 	}
 	if m.Config.DatabaseURL != "" {
-		if m.Mode != "migrate" { // which reads and writes no secret
+		if m.Mode != modeMigrate && m.Mode != modePurge { // which read and write no secret
 			log.Warn("HOOKD_SECRET_KEY is not set: endpoint secrets are stored unencrypted; " +
 				"set it (openssl rand -base64 32) to the same value in every hookd process")
 		}
@@ -417,6 +427,22 @@ func (m *Main) openRedis() (asynq.RedisConnOpt, func(), error) {
 		return nil, nil, fmt.Errorf("start in-process Redis: %w", err)
 	}
 	return asynq.RedisClientOpt{Addr: srv.Addr(), Password: srv.Password()}, srv.Close, nil
+}
+
+// purge deletes what is past the retention now, showing its progress.
+func (m *Main) purge(ctx context.Context, store *models.Store) error {
+	meter := progress.New(m.Stdout, "hookd: purging data older than "+m.Config.Retention.String(), "rows deleted", 0)
+	p := dispatcher.NewPurger(store, dispatcher.PurgerConfig{
+		Retention: m.Config.Retention, Logger: m.Logger,
+		Progress: func(messages, attempts int64) { meter.Set(messages + attempts) },
+	})
+	messages, attempts, err := p.Purge(ctx)
+	meter.Done()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "hookd: purged %d messages (with their deliveries) and %d attempts older than %s\n", messages, attempts, m.Config.Retention)
+	return nil
 }
 
 // createAdminKey makes a new admin key straight in the database, for when
