@@ -3,6 +3,7 @@ package dispatcher
 import (
 	"context"
 	"errors"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -143,6 +144,7 @@ func TestLimiterHandsASlotToAWaitingWorker(t *testing.T) {
 	if len(held) != 1 {
 		t.Fatalf("slots in Redis after one acquire: %v", held)
 	}
+	stopTurning := keepTurning(l, ep.ID)
 	got := make(chan func(), 2)
 	for range 2 {
 		go func() {
@@ -175,8 +177,32 @@ func TestLimiterHandsASlotToAWaitingWorker(t *testing.T) {
 	}
 	second()
 	third := <-got
+	stopTurning()
 	third()
 	eventuallyTrue(t, "the last holder's slot back in Redis", func() bool { return len(tokens()) == 0 })
+}
+
+// keepTurning has the endpoint seen as turning until stop is called. A
+// worker waits in an endpoint's line only while a slot was taken or freed
+// within turningWithin; a test that holds the only slot while it sets up its
+// line outlasts that on a loaded machine (CI), and its waiters would give up.
+func keepTurning(l *limiter, endpointID string) (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				l.mu.Lock()
+				l.turned[endpointID] = time.Now()
+				l.mu.Unlock()
+			}
+		}
+	}()
+	return sync.OnceFunc(func() { close(done) })
 }
 
 // TestLimiterBoundsEachPoolsLineApart: the queue's handlers filling their
@@ -209,6 +235,7 @@ func TestLimiterBoundsEachPoolsLineApart(t *testing.T) {
 			return len(l.waiting[ep.ID]) == n
 		}
 	}
+	defer keepTurning(l, ep.ID)()
 	go wait(queueHandlers)
 	eventuallyTrue(t, "a queue handler in line", inLine(1))
 	if _, err := l.acquire(h.ctx, ep, queueHandlers); !isBusyErr(err) {
