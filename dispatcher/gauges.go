@@ -18,11 +18,10 @@ import (
 // (asked of the database). Answers are kept for a few seconds, so that
 // several scrapers cost one query.
 type BacklogCollector struct {
-	inspector *asynq.Inspector
-	queue     string
-	store     *models.Store
-	grace     time.Duration
-	log       *slog.Logger
+	queue *Queue
+	store *models.Store
+	grace time.Duration
+	log   *slog.Logger
 
 	tasks, latency, inflight, overdue *prometheus.Desc
 
@@ -34,24 +33,25 @@ type BacklogCollector struct {
 // backlogFresh is how long a scrape's answers serve the next ones.
 const backlogFresh = 5 * time.Second
 
-// NewBacklogCollector returns a collector for the queue named queue on
-// redis and the deliveries of store; overdue counts the pending ones more
-// than grace past their time (the sweeper's interval: by then it enqueues
-// them anew). Close it when done.
-func NewBacklogCollector(redis asynq.RedisConnOpt, queue string, store *models.Store, grace time.Duration, log *slog.Logger) *BacklogCollector {
+// overdueCap bounds the count of overdue deliveries: after an outage there
+// may be millions, and a scrape need not count them all.
+const overdueCap = 100_000
+
+// NewBacklogCollector returns a collector for queue (asked through its own
+// inspector) and the deliveries of store; overdue counts the pending ones
+// more than grace past their time (the sweeper's interval: by then it
+// enqueues them anew).
+func NewBacklogCollector(queue *Queue, store *models.Store, grace time.Duration, log *slog.Logger) *BacklogCollector {
 	return &BacklogCollector{
-		inspector: asynq.NewInspector(redis), queue: queue, store: store, grace: grace, log: log,
+		queue: queue, store: store, grace: grace, log: log,
 		tasks: prometheus.NewDesc("hookd_queue_tasks", "Tasks in the delivery queue, by state: pending (ready), active (being handled), scheduled (later attempts), retry.",
 			[]string{"state"}, nil),
 		latency:  prometheus.NewDesc("hookd_queue_latency_seconds", "How long the oldest ready task has waited in the delivery queue.", nil, nil),
 		inflight: prometheus.NewDesc("hookd_deliveries_inflight", "Deliveries being attempted now (claimed by a worker).", nil, nil),
 		overdue: prometheus.NewDesc("hookd_deliveries_overdue",
-			"Pending deliveries more than a sweep interval past their time: the backlog the workers have not reached.", nil, nil),
+			"Pending deliveries more than a sweep interval past their time: the backlog the workers have not reached (counted up to 100,000).", nil, nil),
 	}
 }
-
-// Close closes the collector's Redis connection.
-func (c *BacklogCollector) Close() error { return c.inspector.Close() }
 
 // Describe implements prometheus.Collector.
 func (c *BacklogCollector) Describe(ch chan<- *prometheus.Desc) {
@@ -76,8 +76,8 @@ func (c *BacklogCollector) Collect(ch chan<- prometheus.Metric) {
 // queueExists reports whether Redis knows the queue (asynq's not-found
 // error is not exported); true when it cannot tell.
 func (c *BacklogCollector) queueExists() bool {
-	queues, err := c.inspector.Queues()
-	return err != nil || slices.Contains(queues, c.queue)
+	queues, err := c.queue.inspector.Queues()
+	return err != nil || slices.Contains(queues, c.queue.name)
 }
 
 func (c *BacklogCollector) read() []prometheus.Metric {
@@ -85,7 +85,7 @@ func (c *BacklogCollector) read() []prometheus.Metric {
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
 		out = append(out, prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...))
 	}
-	info, err := c.inspector.GetQueueInfo(c.queue)
+	info, err := c.queue.inspector.GetQueueInfo(c.queue.name)
 	if err != nil && !c.queueExists() { // nothing enqueued yet
 		info, err = &asynq.QueueInfo{}, nil
 	}
@@ -101,12 +101,16 @@ func (c *BacklogCollector) read() []prometheus.Metric {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	backlog, err := c.store.CountBacklog(ctx, c.grace)
+	inflight, err := c.store.CountInflight(ctx)
+	if err == nil {
+		var overdue int64
+		if overdue, err = c.store.Backlog(ctx, c.grace, overdueCap); err == nil {
+			gauge(c.inflight, float64(inflight))
+			gauge(c.overdue, float64(overdue))
+		}
+	}
 	if err != nil {
 		c.log.Warn("metrics: count the deliveries", "error", err)
-		return out
 	}
-	gauge(c.inflight, float64(backlog.Inflight))
-	gauge(c.overdue, float64(backlog.Overdue))
 	return out
 }

@@ -97,11 +97,12 @@ func (s *Store) FailingEndpoints(ctx context.Context, limit int) ([]FailingEndpo
 	return out, err
 }
 
-// Backlog counts deliveries due now and not yet attempted, up to limit.
-func (s *Store) Backlog(ctx context.Context, limit int) (int64, error) {
+// Backlog counts pending deliveries due more than grace ago (0: due now),
+// up to limit: after an outage it may be millions.
+func (s *Store) Backlog(ctx context.Context, grace time.Duration, limit int) (int64, error) {
 	var n int64
 	sub := s.db.Model(&Delivery{}).Select("1").
-		Where("status = ? AND next_attempt_at <= ?", StatusPending, s.now()).Limit(limit)
+		Where("status = ? AND next_attempt_at <= ?", StatusPending, s.now().Add(-grace)).Limit(limit)
 	err := s.db.WithContext(ctx).Table("(?) AS due", sub).Count(&n).Error
 	return n, err
 }

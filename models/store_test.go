@@ -442,23 +442,26 @@ func TestOneClaimPerAttemptInABatch(t *testing.T) {
 	}
 }
 
-func TestCountBacklog(t *testing.T) {
+func TestBacklogAndInflight(t *testing.T) {
 	f := setup(t)
 	f.endpoint(t, "*")
 	first, _ := f.emit(t), f.emit(t)
 	time.Sleep(5 * time.Millisecond)
-	b, err := f.store.CountBacklog(f.ctx, time.Millisecond)
-	if err != nil || b.Inflight != 0 || b.Overdue != 2 {
-		t.Fatalf("two pending past due: %+v, %v", b, err)
+	if n, err := f.store.Backlog(f.ctx, time.Millisecond, 100); err != nil || n != 2 {
+		t.Fatalf("two pending past due: %d, %v", n, err)
 	}
-	if b, _ := f.store.CountBacklog(f.ctx, time.Hour); b.Overdue != 0 {
-		t.Fatalf("none an hour past due: %+v", b)
+	if n, _ := f.store.Backlog(f.ctx, time.Millisecond, 1); n != 1 {
+		t.Fatalf("counted up to 1: %d", n)
+	}
+	if n, _ := f.store.Backlog(f.ctx, time.Hour, 100); n != 0 {
+		t.Fatalf("none an hour past due: %d", n)
 	}
 	if _, err := f.claim(claimArgs{DeliveryID: first.ID, LockFor: time.Minute}); err != nil {
 		t.Fatal(err)
 	}
-	if b, _ := f.store.CountBacklog(f.ctx, time.Millisecond); b.Inflight != 1 || b.Overdue != 1 {
-		t.Fatalf("one claimed: %+v", b)
+	inflight, err := f.store.CountInflight(f.ctx)
+	if n, _ := f.store.Backlog(f.ctx, time.Millisecond, 100); err != nil || inflight != 1 || n != 1 {
+		t.Fatalf("one claimed: inflight %d, overdue %d, %v", inflight, n, err)
 	}
 }
 

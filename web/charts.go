@@ -111,6 +111,30 @@ func deliveriesChart(hours []models.Hour) svgChart {
 	return c
 }
 
+// series draws one line of points, one an hour, broken where point says
+// the hour has none, with a marker per point whose title gives its value.
+func (c *svgChart) series(class string, hours []models.Hour, point func(models.Hour) (y float64, title string, ok bool)) {
+	var pts []string
+	flush := func() {
+		if len(pts) > 0 {
+			c.Lines = append(c.Lines, svgLine{Points: strings.Join(pts, " "), Class: class})
+		}
+		pts = nil
+	}
+	for i, h := range hours {
+		y, title, ok := point(h)
+		if !ok {
+			flush()
+			continue
+		}
+		x, w := c.slot(i, len(hours))
+		pts = append(pts, fmt.Sprintf("%.1f,%.1f", x+w/2, y))
+		c.Rects = append(c.Rects, svgRect{X: x + w/2 - 2, Y: y - 2, W: 4, H: 4, Class: class,
+			Title: h.Start.UTC().Format("15:04") + " UTC: " + title})
+	}
+	flush()
+}
+
 // latencyChart draws each hour's p50 and p95 attempt latency on a log scale.
 func latencyChart(hours []models.Hour) svgChart {
 	c := newChart("Attempt latency each hour of the last 24: p50 and p95")
@@ -120,37 +144,20 @@ func latencyChart(hours []models.Hour) svgChart {
 	y := func(ms float64) float64 {
 		return c.Bottom - plotH*math.Log10(max(ms, lo)/lo)/math.Log10(hi/lo)
 	}
-	drawn := false
 	for _, p := range []struct {
 		class string
 		q     float64
 	}{{"p50", 0.5}, {"p95", 0.95}} {
-		var pts []string
-		flush := func() {
-			if len(pts) > 0 {
-				c.Lines = append(c.Lines, svgLine{Points: strings.Join(pts, " "), Class: p.class})
-			}
-			pts = nil
-		}
-		for i, h := range hours {
+		c.series(p.class, hours, func(h models.Hour) (float64, string, bool) {
 			v := h.Percentile(p.q)
-			if v < 0 {
-				flush()
-				continue
-			}
 			if v == 0 {
 				v = int64(hi) // over every bound
 			}
-			drawn = true
-			x, w := c.slot(i, len(hours))
-			pts = append(pts, fmt.Sprintf("%.1f,%.1f", x+w/2, y(float64(v))))
-			c.Rects = append(c.Rects, svgRect{X: x + w/2 - 2, Y: y(float64(v)) - 2, W: 4, H: 4, Class: p.class,
-				Title: fmt.Sprintf("%s UTC: %s ≤ %s", h.Start.UTC().Format("15:04"), p.class, msLabel(v))})
-		}
-		flush()
+			return y(float64(v)), p.class + " ≤ " + msLabel(v), v > 0
+		})
 	}
-	if !drawn {
-		c.Rects, c.Lines = nil, nil
+	if len(c.Rects) == 0 {
+		c.Lines = nil
 		c.Empty = "No attempts in the last 24 hours."
 		return c
 	}
@@ -166,26 +173,11 @@ func latencyChart(hours []models.Hour) svgChart {
 func successChart(hours []models.Hour) svgChart {
 	c := newChart("Share of the endpoint's finished deliveries that succeeded, each hour of the last 24")
 	plotH := c.Bottom - chartTop
-	var pts []string
-	for i, h := range hours {
+	c.series("rate", hours, func(h models.Hour) (float64, string, bool) {
 		rate := h.Deliveries.SuccessRate()
-		if rate < 0 {
-			if len(pts) > 0 {
-				c.Lines = append(c.Lines, svgLine{Points: strings.Join(pts, " "), Class: "rate"})
-			}
-			pts = nil
-			continue
-		}
-		x, w := c.slot(i, len(hours))
-		y := c.Bottom - plotH*rate
-		pts = append(pts, fmt.Sprintf("%.1f,%.1f", x+w/2, y))
 		done := h.Deliveries[models.StatusSucceeded] + h.Deliveries[models.StatusFailed]
-		c.Rects = append(c.Rects, svgRect{X: x + w/2 - 2, Y: y - 2, W: 4, H: 4, Class: "rate",
-			Title: fmt.Sprintf("%s UTC: %.0f%% of %d", h.Start.UTC().Format("15:04"), 100*rate, done)})
-	}
-	if len(pts) > 0 {
-		c.Lines = append(c.Lines, svgLine{Points: strings.Join(pts, " "), Class: "rate"})
-	}
+		return c.Bottom - plotH*rate, fmt.Sprintf("%.0f%% of %d", 100*rate, done), rate >= 0
+	})
 	if len(c.Rects) == 0 {
 		c.Empty = "No finished deliveries in the last 24 hours."
 		return c

@@ -92,7 +92,7 @@ func (s *Server) overview(c echo.Context) error {
 	if d.Disabled, err = s.store.DisabledEndpoints(ctx, 10); err != nil {
 		return err
 	}
-	if d.Backlog, err = s.store.Backlog(ctx, backlogCap+1); err != nil {
+	if d.Backlog, err = s.store.Backlog(ctx, 0, backlogCap+1); err != nil {
 		return err
 	}
 	d.BacklogCapped = d.Backlog > backlogCap
@@ -290,13 +290,9 @@ type endpointData struct {
 // endpoint shows one endpoint: its settings, health, and success hour by hour.
 func (s *Server) endpoint(c echo.Context) error {
 	ctx := c.Request().Context()
-	eps, err := s.store.EndpointsByID(ctx, []string{c.Param("id")})
+	ep, err := s.endpointByID(c)
 	if err != nil {
 		return err
-	}
-	ep, ok := eps[c.Param("id")]
-	if !ok {
-		return models.Errorf(models.CodeNotFound, "endpoint %q not found", c.Param("id"))
 	}
 	hours, err := s.store.Hourly(ctx, 24, ep.ID)
 	if err != nil {
@@ -330,15 +326,21 @@ func (s *Server) findEndpoint(c echo.Context) (models.Endpoint, string, error) {
 	if _, ok := endpointActions[action]; !ok {
 		return models.Endpoint{}, "", echo.NewHTTPError(http.StatusNotFound, "There is no such page.")
 	}
+	ep, err := s.endpointByID(c)
+	return ep, action, err
+}
+
+// endpointByID is the endpoint the path's :id names, whoever owns it.
+func (s *Server) endpointByID(c echo.Context) (models.Endpoint, error) {
 	eps, err := s.store.EndpointsByID(c.Request().Context(), []string{c.Param("id")})
 	if err != nil {
-		return models.Endpoint{}, "", err
+		return models.Endpoint{}, err
 	}
 	ep, ok := eps[c.Param("id")]
 	if !ok {
-		return ep, "", models.Errorf(models.CodeNotFound, "endpoint %q not found", c.Param("id"))
+		return ep, models.Errorf(models.CodeNotFound, "endpoint %q not found", c.Param("id"))
 	}
-	return ep, action, nil
+	return ep, nil
 }
 
 func (s *Server) confirmEndpointAction(c echo.Context) error {

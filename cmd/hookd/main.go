@@ -161,9 +161,7 @@ func (m *Main) Run(ctx context.Context) error {
 	deps := &deps{store: store, queue: queue, redis: redisOpt, registry: registry, describeDB: describeDB, log: log}
 	if m.Mode == "serve" || m.Mode == "worker" {
 		metrics := dispatcher.NewMetrics(registry)
-		backlog := dispatcher.NewBacklogCollector(redisOpt, cfg.Queue, store, cfg.SweepInterval, log)
-		defer backlog.Close()
-		registry.MustRegister(backlog)
+		registry.MustRegister(dispatcher.NewBacklogCollector(queue, store, cfg.SweepInterval, log))
 		deps.metrics = metrics
 		deps.worker = dispatcher.NewWorker(store, queue, dispatcher.Config{
 			Queue: cfg.Queue, Concurrency: cfg.Concurrency, EndpointConcurrency: cfg.EndpointConcurrency, Schedule: cfg.RetrySchedule,
@@ -241,8 +239,9 @@ func (m *Main) startHTTP(ctx context.Context, g *errgroup.Group, d *deps) error 
 		return err
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/docs", docs.Handler())
-	mux.Handle("/docs/", docs.Handler())
+	reference := docs.Handler()
+	mux.Handle("/docs", reference)
+	mux.Handle("/docs/", reference)
 	mux.Handle("/ui", ui.Handler())
 	mux.Handle("/ui/", ui.Handler())
 	mux.Handle("/", srv.Handler())
