@@ -99,6 +99,13 @@ func (h *harness) advance(d time.Duration) {
 	h.now = h.now.Add(d)
 }
 
+// setClock sets the stores' clock.
+func (h *harness) setClock(t time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.now = t.UTC()
+}
+
 func (h *harness) pipeline(store *models.Store) *Pipeline {
 	p := NewPipeline(PipelineConfig{Store: store, Queue: h.queue, Logger: quiet()})
 	h.t.Cleanup(p.Close)

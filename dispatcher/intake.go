@@ -22,6 +22,7 @@ type intake struct {
 	taken  map[string]int         // by endpoint: taken and not done
 	room   int                    // places not promised (reserve)
 	bytes  int64                  // payload bytes not promised
+	freed  chan struct{}          // closed when places are next freed (roomFreed)
 	closed bool
 }
 
@@ -60,6 +61,22 @@ func (in *intake) unreserve(n, size int) {
 func (in *intake) free(n, size int) {
 	in.room += n
 	in.bytes += int64(size)
+	if in.freed != nil {
+		close(in.freed)
+		in.freed = nil
+	}
+}
+
+// roomFreed returns a channel closed when places are next freed: ask for
+// it before a reserve that may find no room, and no place freed between
+// the two goes unseen.
+func (in *intake) roomFreed() <-chan struct{} {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.freed == nil {
+		in.freed = make(chan struct{})
+	}
+	return in.freed
 }
 
 // heldBytes is what a delivery waiting here holds of its payload.

@@ -2,9 +2,12 @@ package dispatcher
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/hibiken/asynq"
 
 	"hookd.dev/hookd/models"
 )
@@ -61,6 +64,60 @@ func (w *Worker) Offer(ctx context.Context, ds ...models.Delivery) (rest []model
 	}
 	return rest
 }
+
+// HandleDeliveryBatch hands the deliveries of a batch task to this
+// process's local handlers, waiting up to batchRoomWait for room while
+// they are busy: a burst waits here as data, holding one asynq handler per
+// hundred deliveries, not as a task per delivery. What finds no room in
+// that time goes back to the queue, a task each. The task is done once its
+// deliveries are handed over; if the process dies holding them, they are
+// pending in the database and the sweeper enqueues them.
+func (w *Worker) HandleDeliveryBatch(ctx context.Context, t *asynq.Task) error {
+	var b deliveryBatch
+	if err := json.Unmarshal(t.Payload(), &b); err != nil {
+		w.log.Error("dropping undecodable task", "type", t.Type(), "payload_bytes", len(t.Payload()), "error", err)
+		return nil // the sweeper enqueues its deliveries from the database
+	}
+	waiting := b.Deliveries
+	giveUp := time.NewTimer(batchRoomWait)
+	defer giveUp.Stop()
+	for len(waiting) > 0 && w.accepting.Load() {
+		freed := w.intake.roomFreed()
+		k := w.reserve(len(waiting), 0)
+		for _, p := range waiting[:k] {
+			w.handOver(localItem{delivery: p.delivery(), trace: p.Trace})
+		}
+		waiting = waiting[k:]
+		if len(waiting) > 0 && !roomOrGiveUp(ctx, freed, giveUp.C) {
+			break
+		}
+	}
+	if len(waiting) == 0 {
+		return nil
+	}
+	ds := make([]models.Delivery, len(waiting))
+	for i, p := range waiting {
+		ds[i] = p.delivery()
+	}
+	return w.queue.enqueueEach(context.WithoutCancel(ctx), ds...)
+}
+
+// roomOrGiveUp waits for room to be freed and reports true, or false when
+// it is time to give up or ctx ends first.
+func roomOrGiveUp(ctx context.Context, freed <-chan struct{}, giveUp <-chan time.Time) bool {
+	select {
+	case <-freed:
+		return true
+	case <-giveUp:
+		return false
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// batchRoomWait bounds how long a batch task waits for room in the local
+// intake before it gives the queue back what is left.
+const batchRoomWait = time.Second
 
 // runLocal handles handed-over deliveries until the intake closes.
 func (w *Worker) runLocal(attemptCtx context.Context) {

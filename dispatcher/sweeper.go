@@ -95,8 +95,11 @@ func (s *Sweeper) Sweep(ctx context.Context) (int, error) {
 		}
 	}
 	// Deliveries due within the last interval are still on their way through
-	// the queue; older ones may have been lost.
-	before := time.Now().Add(-s.cfg.Interval)
+	// the queue, as are those due since the oldest task waiting in it was
+	// enqueued (a backlog); older ones may have been lost. (A delivery in a
+	// batch task has no ID of its own in Redis that would make a second
+	// enqueue harmless.)
+	before := time.Now().Add(-s.cfg.Interval - s.queue.latency())
 	enqueued := len(released)
 	inspected := 0
 	orphanBefore := time.Now().Add(-s.cfg.OrphanAfter)

@@ -156,6 +156,7 @@ func (w *Worker) Run(ctx context.Context, redisOpt asynq.RedisConnOpt) error {
 	mux := asynq.NewServeMux()
 	mux.Use(w.neverArchive)
 	mux.HandleFunc(TypeDeliverySend, w.HandleDeliverySend)
+	mux.HandleFunc(TypeDeliveryBatch, w.HandleDeliveryBatch)
 	if err := srv.Start(mux); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
