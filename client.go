@@ -163,7 +163,7 @@ func tenantPath(tenant string, parts ...string) string {
 // subscribes to eventType. payload is encoded with encoding/json, unless it
 // is a json.RawMessage or []byte, which is sent byte for byte.
 func (c *Client) Emit(ctx context.Context, tenant, eventType string, payload any, opts *EmitOpts) (*Message, error) {
-	raw, err := encodePayload(payload)
+	raw, err := EncodePayload(payload)
 	if err != nil {
 		return nil, err
 	}
@@ -182,7 +182,10 @@ func (c *Client) Emit(ctx context.Context, tenant, eventType string, payload any
 	return &msg, nil
 }
 
-func encodePayload(payload any) (json.RawMessage, error) {
+// EncodePayload is the JSON an emit sends for payload: a json.RawMessage or
+// []byte as it is (the receiver gets exactly those bytes), anything else as
+// json.Marshal encodes it.
+func EncodePayload(payload any) (json.RawMessage, error) {
 	switch p := payload.(type) {
 	case json.RawMessage:
 		return p, nil

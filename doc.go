@@ -14,5 +14,9 @@
 //	})
 //	invoice, err := pay(ctx, "acme", "inv_42") // emits invoice.paid to acme's endpoints
 //
+// The package needs the standard library only. Emitting in process,
+// inside the app's own gorm transactions (the outbox pattern), is
+// hookd.dev/hookd/outbox's; it brings hookd's storage and queue with it.
+//
 // Receivers verify what they get with hookd.dev/hookd/dispatcher/signature.
 package hookd

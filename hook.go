@@ -5,7 +5,7 @@ import (
 	"fmt"
 )
 
-// EventEmitter emits events: *Client over HTTP, *Emitter in process.
+// EventEmitter emits events: *Client over HTTP, *outbox.Emitter in process.
 type EventEmitter interface {
 	Emit(ctx context.Context, tenant, eventType string, payload any, opts *EmitOpts) (*Message, error)
 }

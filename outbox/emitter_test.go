@@ -1,9 +1,11 @@
-package hookd_test
+package outbox_test
 
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/hibiken/asynq"
 	"gorm.io/gorm"
@@ -13,6 +15,7 @@ import (
 	"hookd.dev/hookd/dispatcher/embedredis"
 	"hookd.dev/hookd/models"
 	"hookd.dev/hookd/models/storetest"
+	"hookd.dev/hookd/outbox"
 )
 
 // Invoice is an app's own model, in the same database as hookd's tables.
@@ -24,7 +27,7 @@ type Invoice struct {
 
 type emitterFixture struct {
 	db      *gorm.DB
-	emitter *hookd.Emitter
+	emitter *outbox.Emitter
 	insp    *asynq.Inspector
 	ctx     context.Context
 }
@@ -53,7 +56,7 @@ func setupEmitter(t *testing.T) *emitterFixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(redis.Close)
-	e, err := hookd.NewEmitter(db, hookd.EmitterOpts{RedisURL: redis.URL()})
+	e, err := outbox.New(db, outbox.Options{RedisURL: redis.URL()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +93,7 @@ func TestEmitTxCommitsAndRollsBackWithTheApp(t *testing.T) {
 		if err := tx.Create(&Invoice{Customer: "acme", Amount: 1200}).Error; err != nil {
 			return err
 		}
-		if _, err := f.emitter.EmitTx(f.ctx, tx, "acme", "invoice.paid", map[string]int{"amount": 1200}); err != nil {
+		if _, err := f.emitter.EmitTx(f.ctx, tx, "acme", "invoice.paid", map[string]int{"amount": 1200}, nil); err != nil {
 			return err
 		}
 		return boom
@@ -106,7 +109,7 @@ func TestEmitTxCommitsAndRollsBackWithTheApp(t *testing.T) {
 		if err := tx.Create(&Invoice{Customer: "acme", Amount: 1200}).Error; err != nil {
 			return err
 		}
-		msg, err := f.emitter.EmitTx(f.ctx, tx, "acme", "invoice.paid", map[string]int{"amount": 1200})
+		msg, err := f.emitter.EmitTx(f.ctx, tx, "acme", "invoice.paid", map[string]int{"amount": 1200}, nil)
 		if err == nil && f.queued(t) != 0 {
 			t.Error("enqueued before the commit")
 		}
@@ -124,7 +127,7 @@ func TestEmitTxCommitsAndRollsBackWithTheApp(t *testing.T) {
 
 	// In the app's own transaction, the message commits with it and waits for the sweeper.
 	err = f.db.Transaction(func(tx *gorm.DB) error {
-		_, err := f.emitter.EmitTx(f.ctx, tx, "acme", "invoice.paid", []byte(`{"amount": 5}`))
+		_, err := f.emitter.EmitTx(f.ctx, tx, "acme", "invoice.paid", []byte(`{"amount": 5}`), nil)
 		return err
 	})
 	if err != nil || f.messages(t, "invoice.paid") != 2 {
@@ -157,7 +160,7 @@ func TestHookOverTheEmitter(t *testing.T) {
 func TestModelEvents(t *testing.T) {
 	f := setupEmitter(t)
 	events := f.emitter.ModelEvents()
-	err := events.Register(f.ctx, &Invoice{}, hookd.ModelHook{
+	err := events.Register(f.ctx, &Invoice{}, outbox.ModelHook{
 		Name:        "invoice",
 		TenantFunc:  func(m any) string { return m.(*Invoice).Customer },
 		PayloadFunc: func(m any) any { return map[string]int{"amount": m.(*Invoice).Amount} },
@@ -211,5 +214,131 @@ func TestModelEvents(t *testing.T) {
 	f.db.Model(&Invoice{}).Where("customer = ?", "nobody").Count(&n)
 	if n != 0 {
 		t.Fatal("the row was written without its event")
+	}
+}
+
+// TestEmitTxTakesEmitsOptions: an idempotency key given to EmitTx names
+// the message, and a second EmitTx with it returns the first.
+func TestEmitTxTakesEmitsOptions(t *testing.T) {
+	f := setupEmitter(t)
+	opts := &hookd.EmitOpts{IdempotencyKey: "inv_42-paid"}
+	var first, second *hookd.Message
+	err := f.emitter.Transaction(f.ctx, func(tx *gorm.DB) error {
+		var err error
+		if first, err = f.emitter.EmitTx(f.ctx, tx, "acme", "invoice.paid", map[string]int{"amount": 1}, opts); err != nil {
+			return err
+		}
+		second, err = f.emitter.EmitTx(f.ctx, tx, "acme", "invoice.paid", map[string]int{"amount": 1}, opts)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.ID != first.ID || f.messages(t, "invoice.paid") != 1 {
+		t.Fatalf("the same key twice gave %s and %s, %d messages; want one message", first.ID, second.ID, f.messages(t, "invoice.paid"))
+	}
+	if f.queued(t) != 1 {
+		t.Fatalf("%d queued, want the first message's delivery", f.queued(t))
+	}
+}
+
+// TestTransactionEnqueuesModelEventsAfterTheCommit: rows written inside
+// Transaction emit through ModelEvents, and their events are enqueued once
+// it commits, with no value of the emitter's in the app's context.
+func TestTransactionEnqueuesModelEventsAfterTheCommit(t *testing.T) {
+	f := setupEmitter(t)
+	events := f.emitter.ModelEvents()
+	if err := events.Register(f.ctx, &Invoice{}, outbox.ModelHook{Name: "invoice", TenantFunc: func(m any) string { return m.(*Invoice).Customer }}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.db.Use(events); err != nil {
+		t.Fatal(err)
+	}
+	err := f.emitter.Transaction(context.Background(), func(tx *gorm.DB) error {
+		for range 2 {
+			if err := tx.Create(&Invoice{Customer: "acme", Amount: 3}).Error; err != nil {
+				return err
+			}
+		}
+		if f.queued(t) != 0 {
+			t.Error("enqueued before the commit")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := f.messages(t, "invoice.created"); n != 2 {
+		t.Fatalf("%d messages, want 2", n)
+	}
+	if f.queued(t) == 0 {
+		t.Fatal("nothing enqueued after the commit")
+	}
+}
+
+// TestEnqueueAfterTheAppsOwnTransaction: what EmitTx wrote in the app's
+// own transaction is enqueued when the app asks, after its commit.
+func TestEnqueueAfterTheAppsOwnTransaction(t *testing.T) {
+	f := setupEmitter(t)
+	var msg *hookd.Message
+	err := f.db.Transaction(func(tx *gorm.DB) error {
+		var err error
+		msg, err = f.emitter.EmitTx(f.ctx, tx, "acme", "invoice.paid", []byte(`{"amount": 5}`), nil)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.queued(t) != 0 {
+		t.Fatal("enqueued without Transaction or Enqueue")
+	}
+	f.emitter.Enqueue(f.ctx, msg)
+	if f.queued(t) != 1 {
+		t.Fatalf("%d queued after Enqueue, want 1", f.queued(t))
+	}
+}
+
+// recordingLogger keeps what gorm logs as errors.
+type recordingLogger struct {
+	glogger.Interface
+	mu     sync.Mutex
+	errors []string
+}
+
+func (l *recordingLogger) LogMode(glogger.LogLevel) glogger.Interface { return l }
+
+func (l *recordingLogger) Trace(_ context.Context, _ time.Time, fc func() (string, int64), err error) {
+	if err != nil {
+		sql, _ := fc()
+		l.mu.Lock()
+		l.errors = append(l.errors, err.Error()+": "+sql)
+		l.mu.Unlock()
+	}
+}
+
+// TestAnUnknownTenantIsNoErrorInTheAppsLog: emitting to a tenant that does
+// not exist answers 404 and writes nothing to the app's gorm logger.
+func TestAnUnknownTenantIsNoErrorInTheAppsLog(t *testing.T) {
+	f := setupEmitter(t)
+	log := &recordingLogger{Interface: glogger.Discard}
+	db := f.db.Session(&gorm.Session{Logger: log})
+	e, err := outbox.New(db, outbox.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = e.Close() })
+	var apiErr *hookd.Error
+	if _, err := e.Emit(f.ctx, "nobody", "invoice.paid", map[string]int{}, nil); !errors.As(err, &apiErr) || apiErr.StatusCode != 404 {
+		t.Fatalf("Emit to an unknown tenant: %v", err)
+	}
+	err = db.Transaction(func(tx *gorm.DB) error {
+		_, err := e.EmitTx(f.ctx, tx, "nobody", "invoice.paid", map[string]int{}, nil)
+		return err
+	})
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 404 {
+		t.Fatalf("EmitTx to an unknown tenant: %v", err)
+	}
+	if len(log.errors) > 0 {
+		t.Fatalf("the app's log got %q", log.errors)
 	}
 }

@@ -1,4 +1,4 @@
-package hookd
+package outbox
 
 import (
 	"context"
@@ -17,7 +17,7 @@ import (
 // exists if and only if the write committed.
 //
 //	events := emitter.ModelEvents()
-//	events.Register(ctx, &Invoice{}, hookd.ModelHook{Name: "invoice", TenantFunc: func(m any) string { return m.(*Invoice).CustomerID }})
+//	events.Register(ctx, &Invoice{}, outbox.ModelHook{Name: "invoice", TenantFunc: func(m any) string { return m.(*Invoice).CustomerID }})
 //	db.Use(events)
 //
 // gorm wraps each Create, Save, Update and Delete in a transaction unless
@@ -100,7 +100,7 @@ func (p *ModelEvents) callback(action string) func(*gorm.DB) {
 			if hook.PayloadFunc != nil {
 				payload = hook.PayloadFunc(row)
 			}
-			if _, err := p.emitter.EmitTx(ctx, tx, hook.TenantFunc(row), hook.Name+"."+action, payload); err != nil {
+			if _, err := p.emitter.EmitTx(ctx, tx, hook.TenantFunc(row), hook.Name+"."+action, payload, nil); err != nil {
 				_ = db.AddError(fmt.Errorf("hookd: emit %s.%s: %w", hook.Name, action, err)) // rolls the write back
 				return
 			}
