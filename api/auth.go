@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"hookd.dev/hookd/api/httperr"
 	"hookd.dev/hookd/models"
 )
 
@@ -25,14 +26,14 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		token, ok := strings.CutPrefix(header, "Bearer ")
 		token = strings.TrimSpace(token)
 		if !ok || token == "" {
-			return apiError(codeUnauthorized, "missing API key: send Authorization: Bearer <key>")
+			return apiError(httperr.CodeUnauthorized, "missing API key: send Authorization: Bearer <key>")
 		}
 		// Refused before the key is checked, so that a guesser learns nothing.
 		addr := c.RealIP()
 		if wait := s.failedAuth.RetryAfter(addr); wait > 0 {
 			secs := int(math.Ceil(wait.Seconds()))
 			c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
-			return apiError(codeRateLimited, "too many invalid API keys from this address; retry after %d s", secs)
+			return apiError(httperr.CodeRateLimited, "too many invalid API keys from this address; retry after %d s", secs)
 		}
 		if s.cfg.AdminKey != "" &&
 			subtle.ConstantTimeCompare([]byte(models.HashKey(token)), []byte(models.HashKey(s.cfg.AdminKey))) == 1 {
@@ -42,7 +43,7 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		key, err := s.store.Authenticate(c.Request().Context(), token)
 		if models.ErrorCode(err) == models.CodeNotFound {
 			s.failedAuth.Fail(addr)
-			return apiError(codeUnauthorized, "invalid API key")
+			return apiError(httperr.CodeUnauthorized, "invalid API key")
 		}
 		if err != nil {
 			return err
@@ -108,7 +109,7 @@ func (s *Server) limitRate(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		if !ok {
 			c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(retryAfter.Seconds()))))
-			return apiError(codeRateLimited, "too many requests for this API key; retry after %s", retryAfter.Round(time.Millisecond))
+			return apiError(httperr.CodeRateLimited, "too many requests for this API key; retry after %s", retryAfter.Round(time.Millisecond))
 		}
 		return next(c)
 	}

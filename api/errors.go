@@ -8,28 +8,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"hookd.dev/hookd/api/httperr"
 	"hookd.dev/hookd/models"
-)
-
-// statusOf maps domain error codes to HTTP statuses: the one place that does.
-var statusOf = map[string]int{
-	models.CodeNotFound:  http.StatusNotFound,
-	models.CodeInvalid:   http.StatusUnprocessableEntity,
-	models.CodeConflict:  http.StatusConflict,
-	models.CodeTooLarge:  http.StatusRequestEntityTooLarge,
-	models.CodeForbidden: http.StatusForbidden,
-	codeBadRequest:       http.StatusBadRequest,
-	codeUnauthorized:     http.StatusUnauthorized,
-	codeRateLimited:      http.StatusTooManyRequests,
-}
-
-// Error codes of the HTTP layer itself.
-const (
-	codeBadRequest   = "bad_request"
-	codeUnauthorized = "unauthorized"
-	codeUnavailable  = "unavailable"
-	codeRateLimited  = "rate_limited"
-	codeInternal     = "internal"
 )
 
 // errorBody is the JSON shape of every error: {"error": {"code", "message"}}.
@@ -48,12 +28,12 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
-	status, code, msg := http.StatusInternalServerError, codeInternal, "internal error"
+	status, code, msg := http.StatusInternalServerError, httperr.CodeInternal, "internal error"
 	var he *echo.HTTPError
 	switch {
 	case models.ErrorCode(err) != "":
 		code, msg = models.ErrorCode(err), models.ErrorMessage(err)
-		status = statusOf[code]
+		status = httperr.Status(code)
 	case errors.As(err, &he):
 		status = he.Code
 		code = http.StatusText(status)
@@ -68,13 +48,13 @@ func (s *Server) handleError(err error, c echo.Context) {
 		case http.StatusRequestEntityTooLarge:
 			code, msg = models.CodeTooLarge, "request body too large"
 		case http.StatusUnauthorized:
-			code = codeUnauthorized
+			code = httperr.CodeUnauthorized
 		}
 	default:
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		if s.store.Ping(ctx) != nil {
-			status, code, msg = http.StatusServiceUnavailable, codeUnavailable, "the database is unavailable; nothing was changed, try again"
+			status, code, msg = http.StatusServiceUnavailable, httperr.CodeUnavailable, "the database is unavailable; nothing was changed, try again"
 			c.Response().Header().Set("Retry-After", "5")
 		}
 		s.log.Error("request failed", "method", c.Request().Method, "path", c.Path(), "error", err)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"hookd.dev/hookd/api/httperr"
 	"hookd.dev/hookd/models"
 )
 
@@ -27,11 +28,11 @@ func decode(c echo.Context, v any) error {
 	case errors.As(err, &maxErr):
 		return apiError(models.CodeTooLarge, "request body over %d bytes", maxErr.Limit)
 	case err != nil:
-		return apiError(codeBadRequest, "reading the body: %v", err)
+		return apiError(httperr.CodeBadRequest, "reading the body: %v", err)
 	case !utf8.Valid(body):
 		// encoding/json would quietly turn these bytes into U+FFFD in strings
 		// and keep them as they are in raw payloads.
-		return apiError(codeBadRequest, "the body must be UTF-8 encoded JSON (RFC 8259); it contains bytes that are not UTF-8")
+		return apiError(httperr.CodeBadRequest, "the body must be UTF-8 encoded JSON (RFC 8259); it contains bytes that are not UTF-8")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -44,27 +45,27 @@ func decode(c echo.Context, v any) error {
 	switch {
 	case err == nil:
 		if dec.More() {
-			return apiError(codeBadRequest, "malformed JSON: more than one value in the body")
+			return apiError(httperr.CodeBadRequest, "malformed JSON: more than one value in the body")
 		}
 		if field := nulField(reflect.ValueOf(v), ""); field != "" {
 			return apiError(models.CodeInvalid, "%s must not contain NUL characters (\\u0000)", field)
 		}
 		return nil
 	case errors.Is(err, io.EOF):
-		return apiError(codeBadRequest, "the body is empty; send a JSON object")
+		return apiError(httperr.CodeBadRequest, "the body is empty; send a JSON object")
 	case errors.As(err, &syntaxErr), errors.Is(err, io.ErrUnexpectedEOF):
-		return apiError(codeBadRequest, "malformed JSON: %v", err)
+		return apiError(httperr.CodeBadRequest, "malformed JSON: %v", err)
 	case errors.As(err, &timeErr):
 		return apiError(models.CodeInvalid, "times must be RFC 3339, like 2026-01-02T15:04:05Z; got %s", timeErr.Value)
 	case errors.As(err, &typeErr):
 		if typeErr.Field == "" {
-			return apiError(codeBadRequest, "the body must be a JSON object")
+			return apiError(httperr.CodeBadRequest, "the body must be a JSON object")
 		}
 		return apiError(models.CodeInvalid, "%s must be a JSON %s", typeErr.Field, jsonKind(typeErr.Type.Kind().String()))
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		return apiError(models.CodeInvalid, "unknown field %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
 	}
-	return apiError(codeBadRequest, "malformed JSON: %v", err)
+	return apiError(httperr.CodeBadRequest, "malformed JSON: %v", err)
 }
 
 // nulField returns the JSON name of the first decoded string in v that holds

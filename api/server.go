@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.opentelemetry.io/contrib/instrumentation/github.com/labstack/echo/otelecho"
 
+	"hookd.dev/hookd/api/httperr"
 	"hookd.dev/hookd/authlimit"
 	"hookd.dev/hookd/models"
 )
@@ -201,7 +202,7 @@ func (s *Server) ready(c echo.Context) error {
 func refuseBadText(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if err := models.CheckRequestText(c.Request(), "Idempotency-Key", "Authorization"); err != nil {
-			return apiError(codeBadRequest, "%s", models.ErrorMessage(err))
+			return apiError(httperr.CodeBadRequest, "%s", models.ErrorMessage(err))
 		}
 		return next(c)
 	}

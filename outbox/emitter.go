@@ -28,6 +28,7 @@ import (
 	glogger "gorm.io/gorm/logger"
 
 	"hookd.dev/hookd"
+	"hookd.dev/hookd/api/httperr"
 	"hookd.dev/hookd/dispatcher"
 	"hookd.dev/hookd/migrations"
 	"hookd.dev/hookd/models"
@@ -211,13 +212,11 @@ func (c *collector) add(ds []models.Delivery) {
 // toError turns a domain error into the SDK's *hookd.Error, as the API
 // would answer it.
 func toError(err error) error {
-	status := map[string]int{
-		models.CodeNotFound: 404, models.CodeInvalid: 422, models.CodeConflict: 409, models.CodeTooLarge: 413,
-	}[models.ErrorCode(err)]
-	if status == 0 {
+	code := models.ErrorCode(err)
+	if code == "" {
 		return err
 	}
-	return &hookd.Error{StatusCode: status, Code: models.ErrorCode(err), Message: models.ErrorMessage(err)}
+	return &hookd.Error{StatusCode: httperr.Status(code), Code: code, Message: models.ErrorMessage(err)}
 }
 
 // fromModel converts a stored message to the SDK's type.

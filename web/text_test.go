@@ -6,7 +6,7 @@ import (
 )
 
 // TestUIRefusesInvalidText: filters and ids with invalid UTF-8 or NUL get a
-// 400 page, not a database error.
+// 400 page (as the API answers), not a database error.
 func TestUIRefusesInvalidText(t *testing.T) {
 	f := setup(t)
 	f.login()

@@ -26,6 +26,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"hookd.dev/hookd/api/httperr"
 	"hookd.dev/hookd/authlimit"
 	"hookd.dev/hookd/models"
 )
@@ -145,7 +146,7 @@ func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 func refuseBadText(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if err := models.CheckRequestText(c.Request()); err != nil {
-			return err
+			return models.Errorf(httperr.CodeBadRequest, "%s", models.ErrorMessage(err)) // as the API answers it
 		}
 		return next(c)
 	}
@@ -336,13 +337,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		status = he.Code
 		msg = fmt.Sprint(he.Message)
 	} else if code := models.ErrorCode(err); code != "" {
-		status, msg = http.StatusBadRequest, models.ErrorMessage(err)
-		switch code {
-		case models.CodeNotFound:
-			status = http.StatusNotFound
-		case models.CodeConflict:
-			status = http.StatusConflict
-		}
+		status, msg = httperr.Status(code), models.ErrorMessage(err)
 	} else {
 		s.log.Error("ui request failed", "path", c.Path(), "error", err)
 	}

@@ -297,8 +297,8 @@ func TestRetryAndEndpointActions(t *testing.T) {
 	if err := f.store.DB().Model(&models.Delivery{}).Where("id = ?", f.delivery.ID).Update("status", models.StatusFailed).Error; err != nil {
 		t.Fatal(err)
 	}
-	if status, _ := f.post(ep+"/recover", csrf, url.Values{"since": {"yesterday"}}); status != http.StatusBadRequest {
-		t.Fatalf("recover with a bad time = %d, want 400", status)
+	if status, _ := f.post(ep+"/recover", csrf, url.Values{"since": {"yesterday"}}); status != http.StatusUnprocessableEntity {
+		t.Fatalf("recover with a bad time = %d, want 422, as the API answers", status)
 	}
 	since := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
 	status, loc = f.post(ep+"/recover", csrf, url.Values{"since": {since}})
@@ -516,7 +516,7 @@ func TestSearch(t *testing.T) {
 			t.Errorf("search %q: the query is not escaped", q)
 		}
 	}
-	if status, _ := f.get("/ui/search?q=" + strings.Repeat("x", models.MaxSearchLength+1)); status != http.StatusUnprocessableEntity && status != http.StatusBadRequest {
+	if status, _ := f.get("/ui/search?q=" + strings.Repeat("x", models.MaxSearchLength+1)); status != http.StatusUnprocessableEntity {
 		t.Errorf("an over-long search = %d, want it refused", status)
 	}
 	if _, page := f.get("/ui/messages"); !strings.Contains(page, `action="/ui/search"`) {
