@@ -454,6 +454,17 @@ func (c *Client) OperationalEndpointSecretInfo(ctx context.Context, id string) (
 	return get[SecretInfo](ctx, c, opPath(id, "secret"))
 }
 
+// RotateOperationalEndpointSecret replaces an operator's endpoint's secret
+// with newSecret (or a generated one when empty), as RotateEndpointSecretInfo
+// does for a tenant's.
+func (c *Client) RotateOperationalEndpointSecret(ctx context.Context, id, newSecret string) (*SecretInfo, error) {
+	var body any
+	if newSecret != "" {
+		body = map[string]string{"key": newSecret}
+	}
+	return send[SecretInfo](ctx, c, http.MethodPost, opPath(id, "secret", "rotate"), body)
+}
+
 // TestOperationalEndpoint sends a signed hookd.ping to an operator's endpoint.
 func (c *Client) TestOperationalEndpoint(ctx context.Context, id string) (*Message, error) {
 	return send[Message](ctx, c, http.MethodPost, opPath(id, "test"), nil)

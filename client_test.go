@@ -194,6 +194,13 @@ func TestClientOperationalEndpoints(t *testing.T) {
 	if info, err := admin.OperationalEndpointSecretInfo(ctx, ep.ID); err != nil || !strings.HasPrefix(info.Key, "whsec_") {
 		t.Fatalf("secret = %+v, %v", info, err)
 	}
+	rotated, err := admin.RotateOperationalEndpointSecret(ctx, ep.ID, "")
+	if err != nil || !strings.HasPrefix(rotated.Key, "whsec_") {
+		t.Fatalf("rotate = %+v, %v", rotated, err)
+	}
+	if info, err := admin.OperationalEndpointSecretInfo(ctx, ep.ID); err != nil || info.Key != rotated.Key {
+		t.Fatalf("after the rotation the secret is %+v, %v; want the new one %s", info, err, rotated.Key)
+	}
 	if err := admin.DeleteOperationalEndpoint(ctx, ep.ID); err != nil {
 		t.Fatal(err)
 	}

@@ -15,8 +15,9 @@ import (
 	"hookd.dev/hookd/models"
 )
 
-// pendingDeliveries writes n deliveries due now to ep's tenant, without
-// enqueueing them, and returns them in the order written.
+// pendingDeliveries emits n messages to the tenant's endpoints without
+// enqueueing their deliveries (due now), and returns those in the order
+// written.
 func (h *harness) pendingDeliveries(n int) []models.Delivery {
 	h.t.Helper()
 	p := NewPipeline(PipelineConfig{Store: h.store, Logger: quiet()}) // no queue

@@ -444,7 +444,13 @@ func (r *remote) operationalCommand() *cobra.Command {
 			return api.UpdateOperationalEndpoint(ctx, args[0], changed.params(update.Flags()))
 		})
 	changed.add(update.Flags())
-	cmd.AddCommand(list, create, update,
+	var newSecret string
+	rotate := r.command("rotate-secret ID", "give the endpoint a new secret; the old one signs for the grace period", cobra.ExactArgs(1), false, nil,
+		func(ctx context.Context, api *hookd.Client, args []string) (any, error) {
+			return api.RotateOperationalEndpointSecret(ctx, args[0], newSecret)
+		})
+	rotate.Flags().StringVar(&newSecret, "secret", "", "the new secret (default: generated)")
+	cmd.AddCommand(list, create, update, rotate,
 		r.command("show ID", "show one of the operator's endpoints", cobra.ExactArgs(1), false, nil,
 			func(ctx context.Context, api *hookd.Client, args []string) (any, error) {
 				return api.GetOperationalEndpoint(ctx, args[0])

@@ -141,6 +141,10 @@ func TestTheCommandLineTalksToTheAPI(t *testing.T) {
 	if r := runCLI(t, admin, "operational-endpoints", "create", "--url", rcv.URL+"/ops", "--event-type", "invoice.paid"); r.code != 1 || !strings.Contains(r.stderr, "operational event type") {
 		t.Fatalf("an operational endpoint for a tenant's event type: exit %d, %q", r.code, r.stderr)
 	}
+	rotated := jsonOf[struct{ Key string }](t, admin, "operational-endpoints", "rotate-secret", op.ID, "--secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+	if shown := jsonOf[struct{ Key string }](t, admin, "operational-endpoints", "secret", op.ID); rotated.Key != "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" || shown.Key != rotated.Key {
+		t.Fatalf("rotate-secret gave %q, secret then shows %q", rotated.Key, shown.Key)
+	}
 	mustRun(t, admin, "operational-endpoints", "delete", op.ID)
 
 	for args, want := range map[string]string{
