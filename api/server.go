@@ -136,15 +136,7 @@ func New(cfg Config) *Server {
 	admin.DELETE("/admin-keys/:id", s.revokeAdminKey)
 	// The operator's endpoints for operational events: the tenant endpoints'
 	// handlers, on the operator's tenant.
-	ops := admin.Group("/operational-endpoints", operatorTenant)
-	ops.POST("", s.createEndpoint)
-	ops.GET("", s.listEndpoints)
-	ops.GET("/:id", s.getEndpoint)
-	ops.PATCH("/:id", s.updateEndpoint)
-	ops.DELETE("/:id", s.deleteEndpoint)
-	ops.GET("/:id/secret", s.getEndpointSecret)
-	ops.POST("/:id/secret/rotate", s.rotateEndpointSecret)
-	ops.POST("/:id/test", s.testEndpoint)
+	s.endpointRoutes(admin.Group("/operational-endpoints", operatorTenant))
 
 	tenant := v1.Group("/tenants/:tenant", s.loadTenant)
 	tenant.GET("", s.getTenant, requireAdmin)
@@ -153,15 +145,9 @@ func New(cfg Config) *Server {
 	tenant.POST("/api-keys", s.createAPIKey, requireAdmin)
 	tenant.GET("/api-keys", s.listAPIKeys, requireAdmin)
 	tenant.DELETE("/api-keys/:id", s.revokeAPIKey, requireAdmin)
-	tenant.POST("/endpoints", s.createEndpoint)
-	tenant.GET("/endpoints", s.listEndpoints)
-	tenant.GET("/endpoints/:id", s.getEndpoint)
-	tenant.PATCH("/endpoints/:id", s.updateEndpoint)
-	tenant.DELETE("/endpoints/:id", s.deleteEndpoint)
-	tenant.GET("/endpoints/:id/secret", s.getEndpointSecret)
-	tenant.POST("/endpoints/:id/secret/rotate", s.rotateEndpointSecret)
-	tenant.POST("/endpoints/:id/test", s.testEndpoint)
-	tenant.POST("/endpoints/:id/recover", s.recoverEndpoint)
+	endpoints := tenant.Group("/endpoints")
+	s.endpointRoutes(endpoints)
+	endpoints.POST("/:id/recover", s.recoverEndpoint)
 	tenant.POST("/messages", s.emit)
 	tenant.GET("/messages", s.listMessages)
 	tenant.GET("/messages/:id", s.getMessage)
@@ -169,6 +155,19 @@ func New(cfg Config) *Server {
 	tenant.GET("/deliveries/:id", s.getDelivery)
 	tenant.POST("/deliveries/:id/retry", s.retryDelivery)
 	return s
+}
+
+// endpointRoutes serves endpoints under g: a tenant's, and the operator's
+// (the same handlers, on the operator's tenant).
+func (s *Server) endpointRoutes(g *echo.Group) {
+	g.POST("", s.createEndpoint)
+	g.GET("", s.listEndpoints)
+	g.GET("/:id", s.getEndpoint)
+	g.PATCH("/:id", s.updateEndpoint)
+	g.DELETE("/:id", s.deleteEndpoint)
+	g.GET("/:id/secret", s.getEndpointSecret)
+	g.POST("/:id/secret/rotate", s.rotateEndpointSecret)
+	g.POST("/:id/test", s.testEndpoint)
 }
 
 // Route is one method and path the API serves.

@@ -144,7 +144,7 @@ func (w *Worker) handleLocal(ctx context.Context, it localItem) {
 			}
 		}()
 		if it.claim == nil {
-			return w.deliver(ctx, deliveryPayload{DeliveryID: d.ID, AttemptCount: d.AttemptCount, EndpointID: d.EndpointID}, localHandlers)
+			return w.deliver(ctx, payloadOf(d, nil), localHandlers)
 		}
 		if time.Until(*it.claim.Delivery.LockedUntil) < w.cfg.Timeout+lockMargin/2 {
 			// Waited here so long that the claim could lapse mid-attempt

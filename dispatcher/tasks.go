@@ -30,12 +30,17 @@ type deliveryPayload struct {
 	DeliveryID   string `json:"delivery_id"`
 	AttemptCount int    `json:"attempt_count"`
 	EndpointID   string `json:"endpoint_id,omitempty"` // for the per-endpoint limits, checked before the claim
-	// Trigger is the delivery's NextTrigger, in a batch: what its own
-	// task's ID is made of, should it need one.
+	// Trigger is the delivery's NextTrigger: with the above, what its own
+	// task's ID is made of (a delivery in a batch may need one).
 	Trigger string `json:"trigger,omitempty"`
 	// Trace is the trace context of what enqueued the attempt (the emit, or
 	// the attempt before), when tracing is on.
 	Trace traceCarrier `json:"trace,omitempty"`
+}
+
+// payloadOf names d's next attempt, carrying trace.
+func payloadOf(d models.Delivery, trace traceCarrier) deliveryPayload {
+	return deliveryPayload{DeliveryID: d.ID, AttemptCount: d.AttemptCount, EndpointID: d.EndpointID, Trigger: d.NextTrigger, Trace: trace}
 }
 
 // delivery is the pending delivery p names, as far as a task knows it.
@@ -53,7 +58,7 @@ func NewDeliverySendTask(d models.Delivery, queue string) (*asynq.Task, error) {
 // newDeliverySendTask adds a suffix to the task ID, for a task that must not
 // be mistaken for an earlier one with the same attempt.
 func newDeliverySendTask(d models.Delivery, queue, suffix string, trace traceCarrier) (*asynq.Task, error) {
-	payload, err := json.Marshal(deliveryPayload{DeliveryID: d.ID, AttemptCount: d.AttemptCount, EndpointID: d.EndpointID, Trace: trace})
+	payload, err := json.Marshal(payloadOf(d, trace))
 	if err != nil {
 		return nil, err
 	}
@@ -127,7 +132,7 @@ func (q *Queue) Enqueue(ctx context.Context, deliveries ...models.Delivery) erro
 			later = append(later, d)
 			continue
 		}
-		due = append(due, deliveryPayload{DeliveryID: d.ID, AttemptCount: d.AttemptCount, EndpointID: d.EndpointID, Trigger: d.NextTrigger, Trace: carried})
+		due = append(due, payloadOf(d, carried))
 	}
 	var errDue error
 	if len(due) > 0 {
