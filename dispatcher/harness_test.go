@@ -132,13 +132,31 @@ func (h *harness) endpoint(store *models.Store, url, secret string) *models.Endp
 	return ep
 }
 
+// emit emits a message and waits for its enqueue, so that the test finds
+// its deliveries on the queue.
 func (h *harness) emit(p *Pipeline) *models.Message {
 	h.t.Helper()
-	msg, _, err := p.Emit(h.ctx, models.EmitParams{TenantID: h.tenant.ID, EventType: "invoice.paid", Payload: []byte(`{"n":1}`)})
+	msg, _, err := p.Emit(h.ctx, h.emitParams())
 	if err != nil {
 		h.t.Fatal(err)
 	}
+	settle(p)
 	return msg
+}
+
+func (h *harness) emitParams() models.EmitParams {
+	return models.EmitParams{TenantID: h.tenant.ID, EventType: "invoice.paid", Payload: []byte(`{"n":1}`)}
+}
+
+// settle waits for the enqueues that p's emits did not wait for: it holds
+// every place behind, then gives them back.
+func settle(p *Pipeline) {
+	for range cap(p.behind) {
+		p.behind <- struct{}{}
+	}
+	for range cap(p.behind) {
+		<-p.behind
+	}
 }
 
 // task is the task the queue would hand a worker for the delivery's next attempt.

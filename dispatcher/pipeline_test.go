@@ -1,7 +1,9 @@
 package dispatcher
 
 import (
+	"context"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -202,5 +204,69 @@ func TestSweeperReplacesAnArchivedTask(t *testing.T) {
 	info, err := h.queue.inspector.GetTaskInfo(h.queue.name, id)
 	if err != nil || info.State.String() != "pending" {
 		t.Fatalf("task %s: %+v, %v; want pending again", id, info, err)
+	}
+}
+
+// heldQueue is an Enqueuer whose enqueues wait until released.
+type heldQueue struct {
+	release chan struct{}
+	mu      sync.Mutex
+	got     []models.Delivery
+}
+
+func (q *heldQueue) Enqueue(ctx context.Context, ds ...models.Delivery) error {
+	<-q.release
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.got = append(q.got, ds...)
+	return nil
+}
+
+func (q *heldQueue) enqueued() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.got)
+}
+
+// TestEmitAnswersBeforeItsEnqueue: an emit returns once its message is
+// committed, while its enqueue is still under way; past maxEnqueuesBehind
+// of them, emits wait. Close waits for every enqueue.
+func TestEmitAnswersBeforeItsEnqueue(t *testing.T) {
+	h := newHarness(t)
+	h.endpoint(h.store, "https://example.com/a", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+	q := &heldQueue{release: make(chan struct{})}
+	p := NewPipeline(PipelineConfig{Store: h.store, Queue: q, Logger: quiet()})
+	p.behind = make(chan struct{}, 2) // maxEnqueuesBehind, made small
+
+	emitted := make(chan struct{})
+	go func() {
+		for range 3 {
+			if _, _, err := p.Emit(h.ctx, h.emitParams()); err != nil {
+				t.Error(err)
+			}
+			emitted <- struct{}{}
+		}
+	}()
+	for i := range 2 {
+		select {
+		case <-emitted:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("emit %d waits for the queue", i+1)
+		}
+	}
+	select {
+	case <-emitted:
+		t.Fatal("a third emit did not wait, with two enqueues behind already")
+	case <-time.After(100 * time.Millisecond):
+	}
+	if n := q.enqueued(); n != 0 {
+		t.Fatalf("%d deliveries enqueued before the queue answered", n)
+	}
+
+	close(q.release)
+	<-emitted
+	p.Close()
+	if n := q.enqueued(); n != 3 {
+		t.Fatalf("%d deliveries enqueued once closed, want 3", n)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -34,6 +35,13 @@ func (q *fakeQueue) Enqueue(_ context.Context, ds ...models.Delivery) error {
 		q.ids = append(q.ids, d.ID)
 	}
 	return nil
+}
+
+// enqueued is what was enqueued so far.
+func (q *fakeQueue) enqueued() []string {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return slices.Clone(q.ids)
 }
 
 type fixture struct {
@@ -98,7 +106,13 @@ func setup(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	f.delivery = *d
-	q.ids = nil // the emit above; tests count what the UI enqueues
+	// Tests count what the UI enqueues: forget the emit's, once it is in.
+	for !slices.Contains(q.enqueued(), d.ID) {
+		time.Sleep(time.Millisecond)
+	}
+	q.mu.Lock()
+	q.ids = nil
+	q.mu.Unlock()
 	return f
 }
 
@@ -208,7 +222,7 @@ func TestFormsNeedTheCSRFToken(t *testing.T) {
 			t.Errorf("POST %s with a wrong token = %d, want 403", path, status)
 		}
 	}
-	if len(f.queue.ids) != 0 {
+	if len(f.queue.enqueued()) != 0 {
 		t.Fatal("a refused form enqueued a retry")
 	}
 	ep, _ := f.store.GetEndpoint(f.ctx, f.tenant.ID, f.endpoint.ID)
@@ -275,8 +289,8 @@ func TestRetryAndEndpointActions(t *testing.T) {
 	if status != http.StatusSeeOther || !strings.HasPrefix(loc, "/ui/deliveries/"+f.delivery.ID+"?notice=") {
 		t.Fatalf("retry = %d %s", status, loc)
 	}
-	if len(f.queue.ids) != 1 || f.queue.ids[0] != f.delivery.ID {
-		t.Fatalf("enqueued %v", f.queue.ids)
+	if ids := f.queue.enqueued(); len(ids) != 1 || ids[0] != f.delivery.ID {
+		t.Fatalf("enqueued %v", ids)
 	}
 	_, page := f.get(loc)
 	mustContain(t, page, "Retry queued", `class="status pending"`)
@@ -305,8 +319,8 @@ func TestRetryAndEndpointActions(t *testing.T) {
 	if status != http.StatusSeeOther || !strings.Contains(loc, "Resending+1+failed") {
 		t.Fatalf("recover = %d %s", status, loc)
 	}
-	if len(f.queue.ids) != 2 {
-		t.Fatalf("enqueued %v after recover", f.queue.ids)
+	if ids := f.queue.enqueued(); len(ids) != 2 {
+		t.Fatalf("enqueued %v after recover", ids)
 	}
 	if status, _ := f.post(ep+"/explode", csrf, nil); status != http.StatusNotFound {
 		t.Fatalf("unknown action = %d", status)
