@@ -2,8 +2,6 @@ package models
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -32,21 +30,19 @@ type EndpointParams struct {
 	SignaturePrefix *string // hmac-sha256 and token: before the value (defaults: "sha256=", "Bearer ")
 }
 
-// schemeDefaults are each scheme's header and prefix when the tenant names none.
-var schemeDefaults = map[string][2]string{
-	SchemeStandard: {"", ""},
-	SchemeEd25519:  {"", ""},
-	SchemeHMAC:     {"X-Hub-Signature-256", "sha256="},
-	SchemeToken:    {"Authorization", "Bearer "},
-}
-
 // SchemeHeader returns the header and prefix a scheme signs with when the
 // endpoint names none (empty for the Standard Webhooks schemes, which use
 // webhook-signature); ok is false for an unknown scheme.
 func SchemeHeader(scheme string) (header, prefix string, ok bool) {
-	d, ok := schemeDefaults[scheme]
-	return d[0], d[1], ok
+	sch, ok := signature.LookupScheme(scheme)
+	return sch.Header, sch.Prefix, ok
 }
+
+// schemeList names the valid schemes for error messages: "a, b or c".
+var schemeList = func() string {
+	names := signature.SchemeNames()
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}()
 
 var headerName = regexp.MustCompile(`^[A-Za-z0-9-]{1,64}$`)
 
@@ -58,41 +54,15 @@ var reservedHeaders = map[string]bool{
 
 // NewSecretFor generates a secret in the form a scheme uses.
 func NewSecretFor(scheme string) (string, error) {
-	switch scheme {
-	case SchemeEd25519:
-		secret, _, err := signature.NewEd25519Secret()
-		return secret, err
-	case SchemeHMAC, SchemeToken:
-		b := make([]byte, 24)
-		if _, err := rand.Read(b); err != nil {
-			return "", err
-		}
-		return hex.EncodeToString(b), nil
-	}
-	return signature.NewSecret()
+	return signature.SchemeFor(scheme).NewSecret()
 }
 
 // validateSecretFor checks a secret's form for a scheme.
 func validateSecretFor(scheme, secret string) error {
-	switch scheme {
-	case SchemeEd25519:
-		if _, err := signature.PublicKey(secret); err != nil {
-			return Errorf(CodeInvalid, "an ed25519 secret must be whsk_ followed by base64 of a 32-byte seed")
-		}
-		return nil
-	case SchemeHMAC, SchemeToken:
-		if len(secret) < 16 || len(secret) > 256 {
-			return Errorf(CodeInvalid, "a %s secret must be 16 to 256 characters", scheme)
-		}
-		// The token travels in a header, and an HMAC secret must be typed into
-		// the receiver's configuration: either way only printable ASCII
-		// survives, and edge spaces are trimmed by HTTP or by people.
-		if !headerSafe(secret) || strings.TrimSpace(secret) != secret {
-			return Errorf(CodeInvalid, "a %s secret must be printable ASCII (no control characters, line breaks or non-ASCII letters) without leading or trailing spaces", scheme)
-		}
-		return nil
+	if err := signature.SchemeFor(scheme).ValidateSecret(secret); err != nil {
+		return Errorf(CodeInvalid, "%s", err)
 	}
-	return validateSecret(secret)
+	return nil
 }
 
 // ValidateURL accepts absolute http and https URLs with a host.
@@ -157,8 +127,8 @@ func (s *Store) validateEndpoint(ctx context.Context, tenantID string, p Endpoin
 		return Errorf(CodeInvalid, "rate_limit must be from 1 to 100000 requests per second (0: none)")
 	}
 	if p.SigningScheme != nil {
-		if _, ok := schemeDefaults[*p.SigningScheme]; !ok {
-			return Errorf(CodeInvalid, "signing_scheme must be standard, ed25519, hmac-sha256 or token")
+		if _, ok := signature.LookupScheme(*p.SigningScheme); !ok {
+			return Errorf(CodeInvalid, "signing_scheme must be %s", schemeList)
 		}
 	}
 	if p.SignatureHeader != nil && *p.SignatureHeader != "" {
@@ -235,13 +205,6 @@ func zeroIsNil(p *int) *int {
 		return nil
 	}
 	return p
-}
-
-func validateSecret(secret string) error {
-	if key, err := signature.DecodeSecret(secret); err != nil || len(key) < 24 || len(key) > 64 {
-		return Errorf(CodeInvalid, "secret must be whsec_ followed by base64 of 24 to 64 random bytes")
-	}
-	return nil
 }
 
 // CreateEndpoint adds an endpoint to a tenant.
@@ -389,9 +352,9 @@ func applyScheme(ep *Endpoint, p EndpointParams) error {
 	if p.SigningScheme != nil {
 		ep.SigningScheme = *p.SigningScheme
 	}
-	defaults := schemeDefaults[ep.SigningScheme]
-	if changed || ep.SignatureHeader == "" && defaults[0] != "" {
-		ep.SignatureHeader, ep.SignaturePrefix = defaults[0], defaults[1]
+	defaults := signature.SchemeFor(ep.SigningScheme)
+	if changed || ep.SignatureHeader == "" && defaults.Header != "" {
+		ep.SignatureHeader, ep.SignaturePrefix = defaults.Header, defaults.Prefix
 	}
 	if p.SignatureHeader != nil && *p.SignatureHeader != "" {
 		ep.SignatureHeader = *p.SignatureHeader
@@ -399,7 +362,7 @@ func applyScheme(ep *Endpoint, p EndpointParams) error {
 	if p.SignaturePrefix != nil {
 		ep.SignaturePrefix = *p.SignaturePrefix
 	}
-	if defaults[0] == "" { // the Standard Webhooks schemes use their own headers
+	if defaults.Header == "" { // the Standard Webhooks schemes use their own headers
 		ep.SignatureHeader, ep.SignaturePrefix = "", ""
 	}
 	if changed { // a secret of the old scheme cannot sign in the new one
