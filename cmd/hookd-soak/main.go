@@ -26,7 +26,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -42,6 +41,7 @@ import (
 	"golang.org/x/time/rate"
 	"gorm.io/gorm"
 
+	"hookd.dev/hookd/cmd/internal/tcpproxy"
 	"hookd.dev/hookd/dispatcher/embedredis"
 	"hookd.dev/hookd/models"
 )
@@ -126,18 +126,18 @@ func run(o options) error {
 	// The outages need a proxy to cut between hookd and the backend; the
 	// soak itself reads the database directly.
 	hookdDBURL, hookdRedisURL := o.dbURL, rs.url
-	var dbProxy, redisProxy *tcpProxy
+	var dbProxy, redisProxy *tcpproxy.Proxy
 	if slices.Contains(o.faultKinds, "db-outage") && o.faults > 0 {
-		if dbProxy, hookdDBURL, err = proxyURL(o.dbURL, "5432"); err != nil {
+		if dbProxy, hookdDBURL, err = tcpproxy.ForURL(o.dbURL, "5432"); err != nil {
 			return fmt.Errorf("proxy the database: %w", err)
 		}
-		defer dbProxy.close()
+		defer dbProxy.Close()
 	}
 	if slices.Contains(o.faultKinds, "redis-outage") && o.faults > 0 {
-		if redisProxy, hookdRedisURL, err = proxyURL(rs.url, "6379"); err != nil {
+		if redisProxy, hookdRedisURL, err = tcpproxy.ForURL(rs.url, "6379"); err != nil {
 			return fmt.Errorf("proxy Redis: %w", err)
 		}
-		defer redisProxy.close()
+		defer redisProxy.Close()
 	}
 
 	recv := newReceiver(o.failRate)
@@ -200,11 +200,11 @@ func run(o options) error {
 	}
 	// An outage cuts its proxy and restores it later, while the emits go on.
 	var outages sync.WaitGroup
-	outage := func(kind string, p *tcpProxy, d time.Duration) {
-		p.cut()
+	outage := func(kind string, p *tcpproxy.Proxy, d time.Duration) {
+		p.Cut()
 		outages.Go(func() {
 			time.Sleep(d)
-			p.restore()
+			p.Restore()
 			fmt.Printf("%6.1fs fault ended: %s (after %s)\n", time.Since(start).Seconds(), kind, d)
 		})
 	}
@@ -548,113 +548,6 @@ func (w *workerPool) stop() {
 	}
 	w.mu.Unlock()
 	w.wg.Wait()
-}
-
-// tcpProxy forwards to a server until cut, to make it unreachable at will
-// while its data stays.
-type tcpProxy struct {
-	ln     net.Listener
-	target string
-	mu     sync.Mutex
-	cuts   int // outages under way; down while > 0
-	conns  map[net.Conn]bool
-}
-
-// proxyURL starts a proxy to the host of rawURL and returns the URL through
-// it; defaultPort is used when the URL names none.
-func proxyURL(rawURL, defaultPort string) (*tcpProxy, string, error) {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return nil, "", err
-	}
-	if u.Hostname() == "" {
-		return nil, "", fmt.Errorf("%s names no host to proxy", u.Redacted())
-	}
-	target := u.Host
-	if u.Port() == "" {
-		target = net.JoinHostPort(u.Hostname(), defaultPort)
-	}
-	p, err := newTCPProxy(target)
-	if err != nil {
-		return nil, "", err
-	}
-	u.Host = p.ln.Addr().String()
-	return p, u.String(), nil
-}
-
-func newTCPProxy(target string) (*tcpProxy, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	p := &tcpProxy{ln: ln, target: target, conns: map[net.Conn]bool{}}
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go p.serve(conn)
-		}
-	}()
-	return p, nil
-}
-
-func (p *tcpProxy) serve(conn net.Conn) {
-	p.mu.Lock()
-	down := p.cuts > 0
-	p.mu.Unlock()
-	if down {
-		_ = conn.Close()
-		return
-	}
-	up, err := net.DialTimeout("tcp", p.target, 5*time.Second)
-	if err != nil {
-		_ = conn.Close()
-		return
-	}
-	p.mu.Lock()
-	if p.cuts > 0 { // cut while dialling
-		p.mu.Unlock()
-		_ = conn.Close()
-		_ = up.Close()
-		return
-	}
-	p.conns[conn], p.conns[up] = true, true
-	p.mu.Unlock()
-	pipe := func(dst, src net.Conn) {
-		_, _ = io.Copy(dst, src)
-		_ = dst.Close()
-		_ = src.Close()
-		p.mu.Lock()
-		delete(p.conns, dst)
-		delete(p.conns, src)
-		p.mu.Unlock()
-	}
-	go pipe(up, conn)
-	go pipe(conn, up)
-}
-
-// cut closes every connection and refuses new ones until restore.
-func (p *tcpProxy) cut() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.cuts++
-	for c := range p.conns {
-		_ = c.Close()
-	}
-	p.conns = map[net.Conn]bool{}
-}
-
-func (p *tcpProxy) restore() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.cuts--
-}
-
-func (p *tcpProxy) close() {
-	_ = p.ln.Close()
-	p.cut()
 }
 
 // redisServer is the soak's own Redis, which it flushes and restarts.

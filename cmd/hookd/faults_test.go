@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -22,7 +21,9 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"hookd.dev/hookd/cmd/internal/tcpproxy"
 	"hookd.dev/hookd/dispatcher/embedredis"
+	"hookd.dev/hookd/hookdtest"
 )
 
 // Fault injection: each case breaks something while messages flow and then
@@ -92,35 +93,22 @@ func startProcess(t *testing.T, mode string, env map[string]string) *process {
 }
 
 // countingReceiver answers 200 after a delay and counts each webhook-id.
-type countingReceiver struct {
-	*httptest.Server
-	mu   sync.Mutex
-	seen map[string]int
-}
-
-func newCountingReceiver(t *testing.T, delay time.Duration) *countingReceiver {
-	r := &countingReceiver{seen: map[string]int{}}
-	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+// newCountingReceiver starts a receiver that takes delay to answer each
+// request.
+func newCountingReceiver(t *testing.T, delay time.Duration) *hookdtest.Receiver {
+	r := hookdtest.NewReceiver(t)
+	r.Respond(func(int) int {
 		time.Sleep(delay)
-		r.mu.Lock()
-		r.seen[req.Header.Get("webhook-id")]++
-		r.mu.Unlock()
-	}))
-	t.Cleanup(r.Close)
+		return http.StatusOK
+	})
 	return r
 }
 
-func (r *countingReceiver) distinct() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.seen)
-}
-
-// setupLoad creates a tenant with one endpoint at url.
-func setupLoad(c *client, url string) {
+// setupLoad creates a tenant with one endpoint at the receiver.
+func setupLoad(c *client, r *hookdtest.Receiver) {
 	c.must(201, "POST", "/v1/event-types", map[string]any{"name": "load.test"}, nil)
 	c.must(201, "POST", "/v1/tenants", map[string]any{"uid": "acme"}, nil)
-	c.must(201, "POST", "/v1/tenants/acme/endpoints", map[string]any{"url": url, "event_types": []string{"*"}}, nil)
+	c.must(201, "POST", "/v1/tenants/acme/endpoints", map[string]any{"url": r.URL, "event_types": []string{"*"}, "secret": r.Secret()}, nil)
 }
 
 // emitN emits n messages and returns their ids. Every emit must be
@@ -137,13 +125,6 @@ func emitN(c *client, n int) []string {
 		ids = append(ids, msg.ID)
 	}
 	return ids
-}
-
-// seenBy reads a counting receiver's count for a webhook-id.
-func (r *countingReceiver) seenBy(id string) int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.seen[id]
 }
 
 // assertInvariant waits until every accepted message's deliveries are final,
@@ -198,17 +179,17 @@ func TestFaultWorkerKilledMidLoad(t *testing.T) {
 	apiProc := start(t, "api", env)
 	c := newClient(t, apiProc, testAdminKey)
 	r := newCountingReceiver(t, 20*time.Millisecond)
-	setupLoad(c, r.URL)
+	setupLoad(c, r)
 	victim := startProcess(t, "worker", env)
 	startProcess(t, "worker", env)
 
 	ids := emitN(c, 200)
-	eventually(t, 20*time.Second, "deliveries to be under way", func() bool { return r.distinct() >= 30 })
+	eventually(t, 20*time.Second, "deliveries to be under way", func() bool { return len(r.Times()) >= 30 })
 	if err := victim.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	// Claims of the dead worker expire after the timeout plus 15 s; the sweeper takes them back.
-	ok, failed := assertInvariant(t, c, func(id string) int { r.mu.Lock(); defer r.mu.Unlock(); return r.seen[id] }, ids, 60*time.Second)
+	ok, failed := assertInvariant(t, c, r.TimesFor, ids, 60*time.Second)
 	if ok != len(ids) || failed != 0 {
 		t.Fatalf("%d succeeded, %d failed of %d", ok, failed, len(ids))
 	}
@@ -239,7 +220,7 @@ func TestFaultServeKilledHoldingItsOwnDeliveries(t *testing.T) {
 		})
 	}
 	listening()
-	setupLoad(c, r.URL)
+	setupLoad(c, r)
 	ids := emitN(c, 300)
 	opt, err := asynq.ParseRedisURI(env["HOOKD_REDIS_URL"])
 	if err != nil {
@@ -254,12 +235,12 @@ func TestFaultServeKilledHoldingItsOwnDeliveries(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = victim.cmd.Wait()
-	if got := r.distinct(); got >= len(ids) {
+	if got := len(r.Times()); got >= len(ids) {
 		t.Fatalf("all %d delivered before the kill: nothing was held", got)
 	}
 	startProcess(t, "serve", env)
 	listening()
-	ok, failed := assertInvariant(t, c, r.seenBy, ids, 90*time.Second)
+	ok, failed := assertInvariant(t, c, r.TimesFor, ids, 90*time.Second)
 	if ok != len(ids) || failed != 0 {
 		t.Fatalf("%d succeeded, %d failed of %d", ok, failed, len(ids))
 	}
@@ -335,15 +316,15 @@ func TestFaultRedisFlushedAndRestartedMidLoad(t *testing.T) {
 	m := start(t, "serve", env)
 	c := newClient(t, m, testAdminKey)
 	r := newCountingReceiver(t, 10*time.Millisecond)
-	setupLoad(c, r.URL)
+	setupLoad(c, r)
 
 	ids := emitN(c, 150)
-	eventually(t, 20*time.Second, "deliveries to be under way", func() bool { return r.distinct() >= 20 })
+	eventually(t, 20*time.Second, "deliveries to be under way", func() bool { return len(r.Times()) >= 20 })
 	rs.flush()
 	ids = append(ids, emitN(c, 50)...)
 	rs.restart()
 	ids = append(ids, emitN(c, 50)...)
-	ok, failed := assertInvariant(t, c, func(id string) int { r.mu.Lock(); defer r.mu.Unlock(); return r.seen[id] }, ids, 60*time.Second)
+	ok, failed := assertInvariant(t, c, r.TimesFor, ids, 60*time.Second)
 	if ok != len(ids) || failed != 0 {
 		t.Fatalf("%d succeeded, %d failed of %d", ok, failed, len(ids))
 	}
@@ -362,76 +343,27 @@ func TestFaultEnqueueLostAfterCommit(t *testing.T) {
 	apiProc := start(t, "api", apiEnv)
 	c := newClient(t, apiProc, testAdminKey)
 	r := newCountingReceiver(t, 0)
-	setupLoad(c, r.URL)
+	setupLoad(c, r)
 	ids := emitN(c, 30)
 	if len(ids) != 30 {
 		t.Fatalf("only %d of 30 emits accepted without Redis", len(ids))
 	}
 	start(t, "worker", env)
-	ok, _ := assertInvariant(t, c, func(id string) int { r.mu.Lock(); defer r.mu.Unlock(); return r.seen[id] }, ids, 30*time.Second)
+	ok, _ := assertInvariant(t, c, r.TimesFor, ids, 30*time.Second)
 	if ok != 30 {
 		t.Fatalf("%d of 30 delivered", ok)
 	}
 }
 
-// tcpProxy forwards to a server until cut, to make it unreachable at will.
-type tcpProxy struct {
-	ln     net.Listener
-	target string
-	mu     sync.Mutex
-	down   bool
-	conns  map[net.Conn]bool
-}
-
-func newTCPProxy(t *testing.T, target string) *tcpProxy {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+// newTCPProxy forwards to target until the test ends; cutting it makes
+// target unreachable.
+func newTCPProxy(t *testing.T, target string) *tcpproxy.Proxy {
+	p, err := tcpproxy.Start(target)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &tcpProxy{ln: ln, target: target, conns: map[net.Conn]bool{}}
-	t.Cleanup(func() { _ = ln.Close(); p.cut() })
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			p.mu.Lock()
-			if p.down {
-				p.mu.Unlock()
-				_ = conn.Close()
-				continue
-			}
-			up, err := net.Dial("tcp", target)
-			if err != nil {
-				p.mu.Unlock()
-				_ = conn.Close()
-				continue
-			}
-			p.conns[conn], p.conns[up] = true, true
-			p.mu.Unlock()
-			go func() { _, _ = io.Copy(up, conn); _ = up.Close() }()
-			go func() { _, _ = io.Copy(conn, up); _ = conn.Close() }()
-		}
-	}()
+	t.Cleanup(p.Close)
 	return p
-}
-
-// cut drops every connection and refuses new ones.
-func (p *tcpProxy) cut() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.down = true
-	for c := range p.conns {
-		_ = c.Close()
-	}
-	p.conns = map[net.Conn]bool{}
-}
-
-func (p *tcpProxy) restore() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.down = false
 }
 
 func TestFaultDatabaseUnreachable(t *testing.T) {
@@ -444,14 +376,14 @@ func TestFaultDatabaseUnreachable(t *testing.T) {
 	hostStart := strings.Index(u, "@") + 1
 	hostEnd := hostStart + strings.IndexAny(u[hostStart:], "/")
 	proxy := newTCPProxy(t, u[hostStart:hostEnd])
-	env["HOOKD_DATABASE_URL"] = u[:hostStart] + proxy.ln.Addr().String() + u[hostEnd:]
+	env["HOOKD_DATABASE_URL"] = u[:hostStart] + proxy.Addr() + u[hostEnd:]
 	m := start(t, "serve", env)
 	c := newClient(t, m, testAdminKey)
 	r := newCountingReceiver(t, 0)
-	setupLoad(c, r.URL)
+	setupLoad(c, r)
 	ids := emitN(c, 20)
 
-	proxy.cut()
+	proxy.Cut()
 	var refused, accepted atomic.Int64
 	for range 10 {
 		var body struct{ Error struct{ Code string } }
@@ -466,10 +398,10 @@ func TestFaultDatabaseUnreachable(t *testing.T) {
 		t.Fatalf("with the database down: %d refused with 503, %d accepted; want all 10 refused", refused.Load(), accepted.Load())
 	}
 	time.Sleep(2 * time.Second) // the worker and sweeper meet errors and back off
-	proxy.restore()
+	proxy.Restore()
 
 	ids = append(ids, emitN(c, 20)...)
-	ok, _ := assertInvariant(t, c, func(id string) int { r.mu.Lock(); defer r.mu.Unlock(); return r.seen[id] }, ids, 60*time.Second)
+	ok, _ := assertInvariant(t, c, r.TimesFor, ids, 60*time.Second)
 	if ok != len(ids) {
 		t.Fatalf("%d of %d delivered after the outage", ok, len(ids))
 	}
@@ -612,15 +544,13 @@ func TestGracefulShutdown(t *testing.T) {
 	apiProc := start(t, "api", env)
 	c := newClient(t, apiProc, testAdminKey)
 	inFlight := make(chan struct{}, 10)
-	r := newCountingReceiver(t, 0)
-	r.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+	r := hookdtest.NewReceiver(t)
+	r.Respond(func(int) int {
 		inFlight <- struct{}{}
 		time.Sleep(2 * time.Second)
-		r.mu.Lock()
-		r.seen[req.Header.Get("webhook-id")]++
-		r.mu.Unlock()
+		return http.StatusOK
 	})
-	setupLoad(c, r.URL)
+	setupLoad(c, r)
 	worker := startProcess(t, "worker", env)
 	ids := emitN(c, 1)
 	select {
@@ -652,7 +582,7 @@ func TestGracefulShutdown(t *testing.T) {
 
 // databaseBehindProxy points env's PostgreSQL URL at a proxy the test can
 // cut; it skips on SQLite, a file that cannot become unreachable.
-func databaseBehindProxy(t *testing.T, env map[string]string) *tcpProxy {
+func databaseBehindProxy(t *testing.T, env map[string]string) *tcpproxy.Proxy {
 	t.Helper()
 	u := env["HOOKD_DATABASE_URL"]
 	if u == "" {
@@ -661,7 +591,7 @@ func databaseBehindProxy(t *testing.T, env map[string]string) *tcpProxy {
 	hostStart := strings.Index(u, "@") + 1
 	hostEnd := hostStart + strings.IndexAny(u[hostStart:], "/")
 	proxy := newTCPProxy(t, u[hostStart:hostEnd])
-	env["HOOKD_DATABASE_URL"] = u[:hostStart] + proxy.ln.Addr().String() + u[hostEnd:]
+	env["HOOKD_DATABASE_URL"] = u[:hostStart] + proxy.Addr() + u[hostEnd:]
 	return proxy
 }
 
@@ -694,7 +624,7 @@ func TestFaultRedisDownOneMinute(t *testing.T) {
 		t.Fatal(err)
 	}
 	proxy := newTCPProxy(t, u.Host)
-	u.Host = proxy.ln.Addr().String()
+	u.Host = proxy.Addr()
 	env["HOOKD_REDIS_URL"] = u.String()
 	outageCase(t, env, proxy, 20) // accepted during the outage: the database has them
 }
@@ -702,25 +632,25 @@ func TestFaultRedisDownOneMinute(t *testing.T) {
 // outageCase runs an api and a worker on env, emits, cuts proxy for a
 // minute once deliveries are under way (emitting duringOutage messages
 // then), and checks that every accepted message was delivered afterwards.
-func outageCase(t *testing.T, env map[string]string, proxy *tcpProxy, duringOutage int) {
+func outageCase(t *testing.T, env map[string]string, proxy *tcpproxy.Proxy, duringOutage int) {
 	t.Helper()
 	env["HOOKD_RETRY_SCHEDULE"] = "1s,2s,4s"
 	apiProc := start(t, "api", env)
 	c := newClient(t, apiProc, testAdminKey)
 	r := newCountingReceiver(t, 100*time.Millisecond)
-	setupLoad(c, r.URL)
+	setupLoad(c, r)
 	start(t, "worker", env)
 
 	ids := emitN(c, 150)
-	eventually(t, 20*time.Second, "deliveries to be under way", func() bool { return r.distinct() >= 10 })
-	proxy.cut()
-	t.Logf("cut with %d of %d delivered", r.distinct(), len(ids))
+	eventually(t, 20*time.Second, "deliveries to be under way", func() bool { return len(r.Times()) >= 10 })
+	proxy.Cut()
+	t.Logf("cut with %d of %d delivered", len(r.Times()), len(ids))
 	if duringOutage > 0 {
 		ids = append(ids, emitN(c, duringOutage)...)
 	}
 	time.Sleep(outage)
-	proxy.restore()
-	ok, failed := assertInvariant(t, c, r.seenBy, ids, 90*time.Second)
+	proxy.Restore()
+	ok, failed := assertInvariant(t, c, r.TimesFor, ids, 90*time.Second)
 	if ok != len(ids) || failed != 0 {
 		t.Fatalf("%d succeeded, %d failed of %d", ok, failed, len(ids))
 	}

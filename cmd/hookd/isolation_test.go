@@ -44,7 +44,7 @@ func TestHangingEndpointDoesNotDelayOthers(t *testing.T) {
 	c.must(201, "POST", "/v1/event-types", map[string]any{"name": "fast.event"}, nil)
 	c.must(201, "POST", "/v1/tenants", map[string]any{"uid": "acme"}, nil)
 	c.must(201, "POST", "/v1/tenants/acme/endpoints", map[string]any{"url": hanging.URL, "event_types": []string{"slow.event"}}, nil)
-	c.must(201, "POST", "/v1/tenants/acme/endpoints", map[string]any{"url": healthy.URL, "event_types": []string{"fast.event"}, "secret": healthy.secret}, nil)
+	c.must(201, "POST", "/v1/tenants/acme/endpoints", map[string]any{"url": healthy.URL, "event_types": []string{"fast.event"}, "secret": healthy.Secret()}, nil)
 
 	emit := func(eventType string, n int) {
 		var wg sync.WaitGroup

@@ -8,7 +8,6 @@ import (
 	"io"
 	"maps"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,7 +20,7 @@ import (
 	"github.com/oklog/ulid/v2"
 
 	"hookd.dev/hookd/dispatcher/embedredis"
-	"hookd.dev/hookd/dispatcher/signature"
+	"hookd.dev/hookd/hookdtest"
 	"hookd.dev/hookd/models"
 	"hookd.dev/hookd/models/storetest"
 )
@@ -155,46 +154,16 @@ func (c *client) must(status int, method, path string, body any, out any) {
 }
 
 // receiver is a webhook endpoint that verifies every request's signature.
-type receiver struct {
-	*httptest.Server
-	secret string
+type receiver struct{ *hookdtest.Receiver }
 
-	mu       sync.Mutex
-	received map[string]int // webhook-id -> requests
-	bodies   map[string]string
-	answer   func(n int) int // status for the n-th request (1-based)
-	requests int
-	badSigs  int
-}
-
+// newReceiver starts a receiver that answers answer(n) to its n-th
+// verified request (nil: 200).
 func newReceiver(t *testing.T, answer func(n int) int) *receiver {
-	secret, err := signature.NewSecret()
-	if err != nil {
-		t.Fatal(err)
+	r := hookdtest.NewReceiver(t)
+	if answer != nil {
+		r.Respond(answer)
 	}
-	r := &receiver{secret: secret, received: map[string]int{}, bodies: map[string]string{}, answer: answer}
-	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		body, err := signature.VerifyRequest(r.secret, req, 1<<20)
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		if err != nil || req.Header.Get("Content-Type") != "application/json" {
-			r.badSigs++
-			http.Error(w, "bad signature", http.StatusUnauthorized)
-			return
-		}
-		r.requests++
-		id := req.Header.Get(signature.HeaderID)
-		r.received[id]++
-		r.bodies[id] = string(body)
-		status := http.StatusOK
-		if r.answer != nil {
-			status = r.answer(r.requests)
-		}
-		w.WriteHeader(status)
-		fmt.Fprintf(w, "answer %d", status)
-	}))
-	t.Cleanup(r.Close)
-	return r
+	return &receiver{r}
 }
 
 // newSwitchableReceiver answers failStatus until heal is called, then 200.
@@ -209,14 +178,21 @@ func newSwitchableReceiver(t *testing.T, failStatus int) (r *receiver, heal func
 	return r, func() { healthy.Store(true) }
 }
 
+// snapshot returns the verified requests per message id, and the requests
+// refused.
 func (r *receiver) snapshot() (received map[string]int, badSigs int) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := make(map[string]int, len(r.received))
-	for k, v := range r.received {
-		out[k] = v
+	return r.Times(), r.Rejected()
+}
+
+// body is the last body received for a message.
+func (r *receiver) body(id string) string {
+	var body string
+	for _, d := range r.Deliveries() {
+		if d.MessageID == id {
+			body = string(d.Body)
+		}
 	}
-	return out, r.badSigs
+	return body
 }
 
 func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
@@ -262,7 +238,7 @@ func setupTenant(c *client, r *receiver) (tenant string) {
 	var ten struct{ ID string }
 	c.must(201, "POST", "/v1/tenants", map[string]any{"uid": "acme", "name": "Acme"}, &ten)
 	c.must(201, "POST", "/v1/tenants/acme/endpoints", map[string]any{
-		"url": r.URL + "/hook", "event_types": []string{"invoice.paid"}, "secret": r.secret,
+		"url": r.URL + "/hook", "event_types": []string{"invoice.paid"}, "secret": r.Secret(),
 	}, nil)
 	return ten.ID
 }
@@ -308,13 +284,11 @@ func TestServeDeliversEachMessageWithValidSignatures(t *testing.T) {
 	if bad != 0 {
 		t.Fatalf("%d requests had bad signatures", bad)
 	}
-	r.mu.Lock()
 	for id, payload := range sent {
-		if got[id] != 1 || r.bodies[id] != payload {
-			t.Errorf("message %s: received %d times, body %q, want once with %q", id, got[id], r.bodies[id], payload)
+		if got[id] != 1 || r.body(id) != payload {
+			t.Errorf("message %s: received %d times, body %q, want once with %q", id, got[id], r.body(id), payload)
 		}
 	}
-	r.mu.Unlock()
 	var list struct {
 		Data []delivery `json:"data"`
 	}
@@ -566,7 +540,7 @@ func TestEmbeddedDefaultSurvivesRestart(t *testing.T) {
 	defer closeDB(db)
 	var stored string
 	db.Raw("SELECT secret FROM endpoints").Scan(&stored)
-	if !strings.HasPrefix(stored, "enc:v1:") || strings.Contains(stored, r.secret[6:]) {
+	if !strings.HasPrefix(stored, "enc:v1:") || strings.Contains(stored, r.Secret()[6:]) {
 		t.Fatalf("the endpoint secret is stored as %q", stored)
 	}
 }
@@ -646,7 +620,7 @@ func TestRotateTestAndRecover(t *testing.T) {
 		PreviousKeyExpiresAt *time.Time `json:"previous_key_expires_at"`
 	}
 	c.must(200, "POST", ep+"/secret/rotate", nil, &rotated)
-	if rotated.Key == r.secret || rotated.PreviousKeyExpiresAt == nil {
+	if rotated.Key == r.Secret() || rotated.PreviousKeyExpiresAt == nil {
 		t.Fatalf("rotation = %+v", rotated)
 	}
 	c.must(422, "POST", ep+"/recover", map[string]any{"since": "last week"}, nil)
@@ -664,9 +638,7 @@ func TestRotateTestAndRecover(t *testing.T) {
 	}
 
 	// The receiver switches to the new secret; a test ping verifies with it.
-	r.mu.Lock()
-	r.secret = rotated.Key
-	r.mu.Unlock()
+	r.SetSecret(rotated.Key)
 	var ping message
 	c.must(201, "POST", ep+"/test", nil, &ping)
 	eventually(t, 10*time.Second, "the ping", func() bool {

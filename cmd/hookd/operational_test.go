@@ -17,10 +17,9 @@ type opEvent struct {
 // events returns the operational events a receiver got, by type.
 func (r *receiver) events(t *testing.T) map[string][]opEvent {
 	t.Helper()
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	out := map[string][]opEvent{}
-	for _, body := range r.bodies {
+	for _, d := range r.Deliveries() {
+		body := d.Body
 		var e opEvent
 		if err := json.Unmarshal([]byte(body), &e); err != nil {
 			t.Fatalf("an operational event that is not one: %s", body)
@@ -43,8 +42,8 @@ func TestOperationalWebhooks(t *testing.T) {
 
 	operator := newReceiver(t, nil)
 	failingOperator := newReceiver(t, func(int) int { return http.StatusInternalServerError })
-	c.must(201, "POST", "/v1/operational-endpoints", map[string]any{"url": operator.URL + "/ops", "event_types": []string{"*"}, "secret": operator.secret}, nil)
-	c.must(201, "POST", "/v1/operational-endpoints", map[string]any{"url": failingOperator.URL + "/ops", "event_types": []string{"*"}, "secret": failingOperator.secret}, nil)
+	c.must(201, "POST", "/v1/operational-endpoints", map[string]any{"url": operator.URL + "/ops", "event_types": []string{"*"}, "secret": operator.Secret()}, nil)
+	c.must(201, "POST", "/v1/operational-endpoints", map[string]any{"url": failingOperator.URL + "/ops", "event_types": []string{"*"}, "secret": failingOperator.Secret()}, nil)
 
 	flaky, heal := newSwitchableReceiver(t, http.StatusServiceUnavailable)
 	tenantID := setupTenant(c, flaky)
@@ -53,7 +52,7 @@ func TestOperationalWebhooks(t *testing.T) {
 	flakyEP := eps.Data[0].ID
 	gone := newReceiver(t, func(int) int { return http.StatusGone })
 	var goneEP struct{ ID string }
-	c.must(201, "POST", "/v1/tenants/acme/endpoints", map[string]any{"url": gone.URL + "/hook", "event_types": []string{"invoice.paid"}, "secret": gone.secret}, &goneEP)
+	c.must(201, "POST", "/v1/tenants/acme/endpoints", map[string]any{"url": gone.URL + "/hook", "event_types": []string{"invoice.paid"}, "secret": gone.Secret()}, &goneEP)
 
 	var first message
 	c.must(201, "POST", "/v1/tenants/acme/messages", map[string]any{"event_type": "invoice.paid", "payload": map[string]any{"n": 1}}, &first)

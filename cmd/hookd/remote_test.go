@@ -59,7 +59,7 @@ func TestTheCommandLineTalksToTheAPI(t *testing.T) {
 	ep := jsonOf[struct {
 		ID         string
 		EventTypes []string `json:"event_types"`
-	}](t, admin, "endpoints", "create", "-t", "acme", "--url", rcv.URL+"/hook", "--event-type", "invoice.paid", "--secret", rcv.secret)
+	}](t, admin, "endpoints", "create", "-t", "acme", "--url", rcv.URL+"/hook", "--event-type", "invoice.paid", "--secret", rcv.Secret())
 	if ep.ID == "" || len(ep.EventTypes) != 1 {
 		t.Fatalf("endpoints create = %+v", ep)
 	}
@@ -81,9 +81,7 @@ func TestTheCommandLineTalksToTheAPI(t *testing.T) {
 	eventually(t, 10*time.Second, "the delivery to succeed", func() bool {
 		return strings.Contains(mustRun(t, admin, "deliveries", "list", "-t", "acme", "--status", "succeeded"), msg.Deliveries[0].ID)
 	})
-	rcv.mu.Lock()
-	body := rcv.bodies[msg.ID]
-	rcv.mu.Unlock()
+	body := rcv.body(msg.ID)
 	if body != `{"id":"inv_1","amount":4200}` {
 		t.Fatalf("the receiver got %q", body)
 	}
@@ -120,7 +118,7 @@ func TestTheCommandLineTalksToTheAPI(t *testing.T) {
 		t.Fatalf("tenants list with a tenant's key: exit %d, %q", r.code, r.stderr)
 	}
 	secret := jsonOf[struct{ Key string }](t, tenant, "endpoints", "secret", ep.ID)
-	if secret.Key != rcv.secret {
+	if secret.Key != rcv.Secret() {
 		t.Fatalf("endpoints secret = %q", secret.Key)
 	}
 	if out := mustRun(t, admin, "endpoints", "update", "-t", "acme", ep.ID, "--disable"); !strings.Contains(out, "enabled           false") {
