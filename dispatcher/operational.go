@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"time"
 
+	"gorm.io/gorm"
+
 	"hookd.dev/hookd/models"
 )
 
@@ -15,9 +17,16 @@ import (
 // about the operator's own endpoints (one that fails would otherwise feed
 // itself), and a failure to emit is logged, never the caller's failure.
 type operational struct {
-	store *models.Store
+	store opsStore // nil: nothing emitted
 	queue Enqueuer // nil: the sweeper enqueues what is written
 	log   *slog.Logger
+}
+
+// opsStore is what operational asks of the database; *models.Store is one.
+type opsStore interface {
+	Now() time.Time
+	Subscribers(ctx context.Context, tx *gorm.DB, tenantID, eventType string) ([]models.Endpoint, error)
+	WriteMessages(ctx context.Context, tx *gorm.DB, msgs []*models.Message) (created []bool, err error)
 }
 
 // operationalEvent is the payload of an operational message.

@@ -4,8 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"time"
-
-	"hookd.dev/hookd/models"
 )
 
 // PurgerConfig configures a Purger. Zero fields take the defaults noted.
@@ -14,9 +12,16 @@ type PurgerConfig struct {
 	Interval  time.Duration // between purges (default 1h; the first runs a minute after start)
 	// Progress, when set, is told the running totals after each batch.
 	Progress func(messages, attempts int64)
-	Batch    int           // rows per delete (default 500)
-	Pause    time.Duration // between batches, to leave room for other writers (default 50ms)
-	Logger   *slog.Logger  // default slog.Default()
+	Batch    int              // rows per delete (default 500)
+	Pause    time.Duration    // between batches, to leave room for other writers (default 50ms)
+	Logger   *slog.Logger     // default slog.Default()
+	Now      func() time.Time // the clock the retention counts back from (default time.Now)
+}
+
+// purgeStore is what a Purger asks of the database; *models.Store is one.
+// Declared here so that a test can purge without a database.
+type purgeStore interface {
+	PurgeBatch(ctx context.Context, cutoff time.Time, limit int) (messages, attempts int64, err error)
 }
 
 // Purger deletes messages (with their deliveries and attempts) and attempts
@@ -24,12 +29,12 @@ type PurgerConfig struct {
 // pending or inflight are kept: nothing accepted is dropped undelivered.
 type Purger struct {
 	cfg   PurgerConfig
-	store *models.Store
+	store purgeStore
 	log   *slog.Logger
 }
 
-// NewPurger returns a Purger.
-func NewPurger(store *models.Store, cfg PurgerConfig) *Purger {
+// NewPurger returns a Purger of store's data (a *models.Store).
+func NewPurger(store purgeStore, cfg PurgerConfig) *Purger {
 	if cfg.Retention <= 0 {
 		cfg.Retention = 720 * time.Hour
 	}
@@ -44,6 +49,9 @@ func NewPurger(store *models.Store, cfg PurgerConfig) *Purger {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
 	return &Purger{cfg: cfg, store: store, log: cfg.Logger}
 }
@@ -70,7 +78,7 @@ func (p *Purger) Run(ctx context.Context) error {
 
 // Purge deletes everything past the retention, batch by batch.
 func (p *Purger) Purge(ctx context.Context) (messages, attempts int64, err error) {
-	cutoff := time.Now().Add(-p.cfg.Retention)
+	cutoff := p.cfg.Now().Add(-p.cfg.Retention)
 	for ctx.Err() == nil {
 		m, a, err := p.store.PurgeBatch(ctx, cutoff, p.cfg.Batch)
 		messages += m

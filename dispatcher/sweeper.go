@@ -17,8 +17,24 @@ type SweeperConfig struct {
 	// holds may stay unclaimed before the sweeper takes the worker for dead
 	// and enqueues a fresh task (default 30s; set it to the claim's lock).
 	OrphanAfter time.Duration
-	Logger      *slog.Logger // default slog.Default()
-	Metrics     *Metrics     // nil: not measured
+	Logger      *slog.Logger     // default slog.Default()
+	Metrics     *Metrics         // nil: not measured
+	Now         func() time.Time // the clock (default time.Now); tests set their own
+}
+
+// sweepStore is what a Sweeper asks of the database; *models.Store is one.
+// Declared here so that a test can sweep without a database.
+type sweepStore interface {
+	ReleaseExpired(ctx context.Context, limit int) ([]models.Delivery, error)
+	DueDeliveries(ctx context.Context, p models.DueParams) ([]models.Delivery, error)
+}
+
+// sweepQueue is what a Sweeper asks of the queue; *Queue is one.
+type sweepQueue interface {
+	enqueue(ctx context.Context, d models.Delivery) (bool, error)
+	enqueueAs(ctx context.Context, d models.Delivery, suffix string) (bool, error)
+	replaceStuck(ctx context.Context, d models.Delivery, suffix string) (bool, error)
+	latency() time.Duration
 }
 
 // Sweeper puts back on the queue what the queue lost: pending deliveries that
@@ -27,13 +43,14 @@ type SweeperConfig struct {
 // so several sweepers may run at once.
 type Sweeper struct {
 	cfg   SweeperConfig
-	store *models.Store
-	queue *Queue
+	store sweepStore
+	queue sweepQueue
 	log   *slog.Logger
 }
 
-// NewSweeper returns a Sweeper.
-func NewSweeper(store *models.Store, queue *Queue, cfg SweeperConfig) *Sweeper {
+// NewSweeper returns a Sweeper of store's deliveries (a *models.Store) onto
+// queue (a *Queue).
+func NewSweeper(store sweepStore, queue sweepQueue, cfg SweeperConfig) *Sweeper {
 	if cfg.Interval <= 0 {
 		cfg.Interval = 5 * time.Second
 	}
@@ -45,6 +62,9 @@ func NewSweeper(store *models.Store, queue *Queue, cfg SweeperConfig) *Sweeper {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
 	return &Sweeper{cfg: cfg, store: store, queue: queue, log: cfg.Logger}
 }
@@ -88,7 +108,8 @@ func (s *Sweeper) Sweep(ctx context.Context) (int, error) {
 	// and asynq's recoverer (once a minute) brings it back, and it blocks its
 	// task ID until then. A fresh ID gets the delivery going now; the old task
 	// finds nothing to claim when it comes back.
-	suffix := fmt.Sprintf("-swept-%d", time.Now().UnixNano())
+	now := s.cfg.Now()
+	suffix := fmt.Sprintf("-swept-%d", now.UnixNano())
 	for _, d := range released {
 		if _, err := s.queue.enqueueAs(ctx, d, suffix); err != nil {
 			return 0, err
@@ -99,10 +120,10 @@ func (s *Sweeper) Sweep(ctx context.Context) (int, error) {
 	// enqueued (a backlog); older ones may have been lost. (A delivery in a
 	// batch task has no ID of its own in Redis that would make a second
 	// enqueue harmless.)
-	before := time.Now().Add(-s.cfg.Interval - s.queue.latency())
+	before := now.Add(-s.cfg.Interval - s.queue.latency())
 	enqueued := len(released)
 	inspected := 0
-	orphanBefore := time.Now().Add(-s.cfg.OrphanAfter)
+	orphanBefore := now.Add(-s.cfg.OrphanAfter)
 	var after *models.Delivery
 	for range 50 { // bounded: at most 50 batches a sweep
 		batch, err := s.store.DueDeliveries(ctx, models.DueParams{Before: before, After: after, Limit: s.cfg.Batch})

@@ -84,10 +84,24 @@ const lockMargin = 15 * time.Second
 // attempt timeout: after it, the delivery is taken for lost.
 func ClaimLock(timeout time.Duration) time.Duration { return timeout + lockMargin }
 
+// workerStore is what a Worker asks of the database, its operational
+// events' included; *models.Store is one.
+type workerStore interface {
+	opsStore
+	ClaimDeliveries(ctx context.Context, ps []models.ClaimParams, o models.ClaimOpts) ([]*models.Claim, error)
+	RecordAttempts(ctx context.Context, rs []models.AttemptRecord) (results []error, err error)
+	DeliveryEndpoint(ctx context.Context, id string) (string, error)
+	CachedEndpoint(ctx context.Context, id string) (*models.Endpoint, error)
+	RefreshEndpoint(ctx context.Context, id string) (*models.Endpoint, error)
+	NoteEndpointHealth(id string, failingSince *time.Time, enabled bool)
+	ParkClaim(ctx context.Context, c *models.Claim, reason string) error
+	Unclaim(ctx context.Context, c *models.Claim, after time.Duration) error
+}
+
 // Worker makes delivery attempts.
 type Worker struct {
 	cfg     Config
-	store   *models.Store
+	store   workerStore
 	queue   *Queue
 	sender  *Sender
 	limiter *limiter                                    // set by Run
@@ -102,9 +116,9 @@ type Worker struct {
 	accepting atomic.Bool // local handlers run and take deliveries
 }
 
-// NewWorker returns a Worker that claims deliveries from store, POSTs them,
-// and enqueues retries on queue.
-func NewWorker(store *models.Store, queue *Queue, cfg Config) *Worker {
+// NewWorker returns a Worker that claims deliveries from store (a
+// *models.Store), POSTs them, and enqueues retries on queue.
+func NewWorker(store workerStore, queue *Queue, cfg Config) *Worker {
 	cfg.setDefaults()
 	w := &Worker{
 		cfg:   cfg,

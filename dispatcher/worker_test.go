@@ -2,6 +2,7 @@ package dispatcher
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -160,5 +161,53 @@ func TestARetriedSuccessIsNotASecondDelivery(t *testing.T) {
 	}
 	if n := count(metrics.finished.WithLabelValues(models.StatusSucceeded)); n != 1 {
 		t.Fatalf("hookd_deliveries_finished_total{status=\"succeeded\"} = %v, want 1", n)
+	}
+}
+
+// fakeWorkerStore answers the endpoint lookups and records parked claims;
+// any other call panics (the embedded nil interface): none is expected.
+type fakeWorkerStore struct {
+	workerStore
+	cached, fresh *models.Endpoint // nil cached: deleted
+	parked        []string         // delivery ID: reason
+}
+
+func (f *fakeWorkerStore) CachedEndpoint(context.Context, string) (*models.Endpoint, error) {
+	if f.cached == nil {
+		return nil, models.ErrNotFound
+	}
+	return f.cached, nil
+}
+
+func (f *fakeWorkerStore) RefreshEndpoint(context.Context, string) (*models.Endpoint, error) {
+	return f.fresh, nil
+}
+
+func (f *fakeWorkerStore) ParkClaim(_ context.Context, c *models.Claim, reason string) error {
+	f.parked = append(f.parked, c.Delivery.ID+": "+reason)
+	return nil
+}
+
+// TestWorkerWithoutADatabase: a claim on an endpoint disabled since it was
+// cached is parked, on the endpoint read again, without a slot or a
+// request; a task of a deleted endpoint is done without a claim.
+func TestWorkerWithoutADatabase(t *testing.T) {
+	t.Parallel()
+	cachedAt := time.Date(2026, 1, 2, 15, 0, 0, 0, time.UTC)
+	store := &fakeWorkerStore{
+		cached: &models.Endpoint{ID: "ep_1", Enabled: true, UpdatedAt: cachedAt},
+		fresh:  &models.Endpoint{ID: "ep_1", DisabledReason: "by the operator", UpdatedAt: cachedAt.Add(time.Minute)},
+	}
+	w := NewWorker(store, nil, Config{Logger: quiet()}) // not Run: no limiter nor batchers, which would panic if used
+	claim := &models.Claim{Delivery: models.Delivery{ID: "dlv_1"}, EndpointUpdatedAt: cachedAt.Add(time.Minute)}
+	if err := w.attemptClaimed(context.Background(), store.cached, claim, time.Now(), queueHandlers); err != nil {
+		t.Fatal(err)
+	}
+	if want := "dlv_1: endpoint disabled: by the operator"; len(store.parked) != 1 || store.parked[0] != want {
+		t.Fatalf("parked %q, want [%q]", store.parked, want)
+	}
+	store.cached = nil
+	if err := w.deliver(context.Background(), deliveryPayload{DeliveryID: "dlv_2", EndpointID: "ep_1"}, queueHandlers); err != nil {
+		t.Fatalf("task of a deleted endpoint: %v, want done", err)
 	}
 }
