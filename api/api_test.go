@@ -8,9 +8,11 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"hookd.dev/hookd/api"
 	"hookd.dev/hookd/dispatcher"
@@ -37,6 +39,29 @@ func (q *fakeQueue) Enqueue(_ context.Context, ds ...models.Delivery) error {
 		q.enqueued = append(q.enqueued, d.ID)
 	}
 	return nil
+}
+
+// ids are the deliveries enqueued so far.
+func (q *fakeQueue) ids() []string {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return slices.Clone(q.enqueued)
+}
+
+func (q *fakeQueue) failing(fail bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.fail = fail
+}
+
+// settled returns what was enqueued once n deliveries were, or after 5 s:
+// an emit answers before its enqueue ends.
+func (q *fakeQueue) settled(n int) []string {
+	for deadline := time.Now().Add(5 * time.Second); len(q.ids()) < n && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(20 * time.Millisecond) // for one too many to show
+	return q.ids()
 }
 
 type fixture struct {
@@ -202,8 +227,8 @@ func TestEmitEnqueuesOnceAndIsIdempotent(t *testing.T) {
 	if first.ID != second.ID || len(first.Deliveries) != 2 {
 		t.Fatalf("first %+v, second %+v", first, second)
 	}
-	if len(f.queue.enqueued) != 2 {
-		t.Fatalf("enqueued %v, want the two deliveries once", f.queue.enqueued)
+	if ids := f.queue.settled(2); len(ids) != 2 {
+		t.Fatalf("enqueued %v, want the two deliveries once", ids)
 	}
 	f.call(f.key, "POST", "/v1/tenants/acme/messages", body, 201, "Idempotency-Key", "k-2")
 	if n := f.count("/v1/tenants/acme/messages"); n != 2 {
@@ -217,7 +242,7 @@ func TestEmitEnqueuesOnceAndIsIdempotent(t *testing.T) {
 func TestEmitSucceedsWhileTheQueueIsDown(t *testing.T) {
 	f := setup(t)
 	f.call(adminKey, "POST", "/v1/tenants/acme/endpoints", `{"url":"https://a.example/hook","event_types":["*"]}`, 201)
-	f.queue.fail = true
+	f.queue.failing(true)
 	// The sweeper enqueues it once Redis is back; the message is kept.
 	f.call(adminKey, "POST", "/v1/tenants/acme/messages", `{"event_type":"invoice.paid","payload":{}}`, 201)
 	if n := f.count("/v1/tenants/acme/deliveries?status=pending"); n != 1 {
@@ -271,8 +296,8 @@ func TestRetryDelivery(t *testing.T) {
 	f.decode(f.call(adminKey, "POST", "/v1/tenants/acme/messages", `{"event_type":"invoice.paid","payload":{}}`, 201), &msg)
 	id := msg.Deliveries[0].ID
 	f.call(f.key, "POST", "/v1/tenants/acme/deliveries/"+id+"/retry", "", 202)
-	if len(f.queue.enqueued) != 2 || f.queue.enqueued[1] != id {
-		t.Fatalf("enqueued %v, want the delivery again", f.queue.enqueued)
+	if ids := f.queue.settled(2); len(ids) != 2 || ids[1] != id {
+		t.Fatalf("enqueued %v, want the delivery again", ids)
 	}
 	f.call(f.key, "POST", "/v1/tenants/acme/deliveries/dlv_nope/retry", "", 404)
 }

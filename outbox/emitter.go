@@ -91,7 +91,9 @@ func (e *Emitter) Close() error {
 }
 
 // Emit stores an event for the tenant's endpoints (id or uid) in its own
-// transaction, shared with concurrent emits, and enqueues it. It satisfies
+// transaction, shared with concurrent emits, and enqueues it; it returns once
+// the event is committed, while its enqueue may still be under way (the
+// sweeper enqueues it if that fails). It satisfies
 // hookd.EventEmitter, so hookd.Hook works over an Emitter as over a Client.
 func (e *Emitter) Emit(ctx context.Context, tenant, eventType string, payload any, opts *hookd.EmitOpts) (*hookd.Message, error) {
 	p, err := e.params(ctx, nil, tenant, eventType, payload, opts)

@@ -77,6 +77,17 @@ func (f *emitterFixture) queued(t *testing.T) int {
 	return info.Size
 }
 
+// queuedOnce waits (up to 5 s) for want tasks: Emit answers before its
+// enqueue ends.
+func (f *emitterFixture) queuedOnce(t *testing.T, want int) int {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for f.queued(t) != want && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	return f.queued(t)
+}
+
 func (f *emitterFixture) messages(t *testing.T, eventType string) int64 {
 	t.Helper()
 	var n int64
@@ -152,8 +163,8 @@ func TestHookOverTheEmitter(t *testing.T) {
 	if _, err := pay(f.ctx, "acme", 99); err != nil {
 		t.Fatal(err)
 	}
-	if n := f.messages(t, "invoice.paid"); n != 1 || f.queued(t) != 1 {
-		t.Fatalf("%d messages, %d queued", n, f.queued(t))
+	if n, q := f.messages(t, "invoice.paid"), f.queuedOnce(t, 1); n != 1 || q != 1 {
+		t.Fatalf("%d messages, %d queued", n, q)
 	}
 }
 
