@@ -14,8 +14,9 @@ import (
 	"hookd.dev/hookd/dispatcher/signature"
 )
 
-// newFlakyReceiver is newReceiver answering 503 while failures is above
-// zero, counting it down.
+// newFlakyReceiver is a tenant's receiver that answers 503 while failures
+// is above zero, counting it down; then it verifies the signature and
+// hands the body on.
 func newFlakyReceiver(secret string, got chan<- string, failures *atomic.Int64) *httptest.Server {
 	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if failures.Add(-1) >= 0 {

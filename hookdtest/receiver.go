@@ -26,7 +26,8 @@ type Receiver struct {
 	mu        sync.Mutex
 	secret    string
 	got       []Delivery
-	times     map[string]int // webhook-id → verified requests
+	times     map[string]int  // webhook-id → verified requests
+	answered  map[string]bool // webhook-ids answered 2xx at least once
 	rejected  int
 	respond   func(n int) int
 	delivered chan struct{} // closed and replaced at each verified request
@@ -57,7 +58,7 @@ func newReceiver() (*Receiver, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Receiver{secret: secret, times: map[string]int{}, delivered: make(chan struct{})}
+	r := &Receiver{secret: secret, times: map[string]int{}, answered: map[string]bool{}, delivered: make(chan struct{})}
 	r.srv = httptest.NewServer(http.HandlerFunc(r.serve))
 	r.URL = r.srv.URL
 	return r, nil
@@ -112,6 +113,9 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
 	r.mu.Lock()
 	r.got = append(r.got, Delivery{MessageID: id, Body: body, Header: req.Header.Clone(), Status: status})
 	r.times[id]++
+	if status >= 200 && status < 300 {
+		r.answered[id] = true
+	}
 	close(r.delivered)
 	r.delivered = make(chan struct{})
 	r.mu.Unlock()
@@ -159,34 +163,17 @@ func (r *Receiver) Wait(t testing.TB, n int) []Delivery {
 	deadline := time.After(WaitTimeout)
 	for {
 		r.mu.Lock()
-		ok := r.succeeded() >= n
+		got := len(r.answered)
 		next := r.delivered
 		r.mu.Unlock()
-		if ok {
+		if got >= n {
 			return r.Deliveries()
 		}
 		select {
 		case <-next:
 		case <-deadline:
-			t.Fatalf("hookdtest: %d of %d messages delivered after %s (%d requests refused)", r.countSucceeded(), n, WaitTimeout, r.Rejected())
+			t.Fatalf("hookdtest: %d of %d messages delivered after %s (%d requests refused)", got, n, WaitTimeout, r.Rejected())
 			return nil
 		}
 	}
-}
-
-func (r *Receiver) countSucceeded() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.succeeded()
-}
-
-// succeeded counts the messages answered 2xx at least once; r.mu is held.
-func (r *Receiver) succeeded() int {
-	ok := map[string]bool{}
-	for _, d := range r.got {
-		if d.Status >= 200 && d.Status < 300 {
-			ok[d.MessageID] = true
-		}
-	}
-	return len(ok)
 }

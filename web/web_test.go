@@ -107,8 +107,10 @@ func setup(t *testing.T) *fixture {
 	}
 	f.delivery = *d
 	// Tests count what the UI enqueues: forget the emit's, once it is in.
-	for !slices.Contains(q.enqueued(), d.ID) {
-		time.Sleep(time.Millisecond)
+	for deadline := time.Now().Add(5 * time.Second); !slices.Contains(q.enqueued(), d.ID); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the emit's delivery was never enqueued")
+		}
 	}
 	q.mu.Lock()
 	q.ids = nil
