@@ -64,8 +64,8 @@ type Endpoint struct {
 	FailingSince   *time.Time `json:"failing_since"`
 	SigningScheme  string     `json:"signing_scheme"` // standard, ed25519, hmac-sha256 or token
 	// SignatureHeader and SignaturePrefix place the signature (hmac-sha256) or the token.
-	SignatureHeader string    `json:"signature_header"`
-	SignaturePrefix string    `json:"signature_prefix"`
+	SignatureHeader string    `json:"signature_header,omitempty"`
+	SignaturePrefix string    `json:"signature_prefix,omitempty"`
 	CreatedAt       time.Time `json:"created_at"`
 	UpdatedAt       time.Time `json:"updated_at"`
 }
@@ -78,7 +78,7 @@ type Message struct {
 	Payload        json.RawMessage `json:"payload"`
 	IdempotencyKey *string         `json:"idempotency_key"`
 	CreatedAt      time.Time       `json:"created_at"`
-	Deliveries     []Delivery      `json:"deliveries"`
+	Deliveries     []Delivery      `json:"deliveries,omitempty"` // with GetMessage and Emit; lists leave them out
 }
 
 // Delivery statuses.
@@ -103,7 +103,7 @@ type Delivery struct {
 	LastError      string     `json:"last_error"`
 	CreatedAt      time.Time  `json:"created_at"`
 	UpdatedAt      time.Time  `json:"updated_at"`
-	Attempts       []Attempt  `json:"attempts"` // filled by GetDelivery
+	Attempts       []Attempt  `json:"attempts,omitempty"` // with GetDelivery and RetryDelivery; lists leave them out
 }
 
 // Attempt is one HTTP request of a delivery and what came back.
@@ -135,6 +135,7 @@ type ListParams struct {
 }
 
 // TenantParams creates or updates a tenant; nil fields are left alone.
+// hookd's API decodes its requests into this type, as into EndpointParams.
 type TenantParams struct {
 	UID  *string `json:"uid,omitempty"`
 	Name *string `json:"name,omitempty"`

@@ -134,6 +134,24 @@ func (f *fixture) count(path string) int {
 	return len(page.Data)
 }
 
+// TestUnknownFieldsAreNamed: a member no field takes is refused with its
+// name, as encoding/json matches members to fields (ignoring case).
+func TestUnknownFieldsAreNamed(t *testing.T) {
+	f := setup(t)
+	var refused struct {
+		Error struct{ Code, Message string }
+	}
+	f.decode(f.call(adminKey, "POST", "/v1/tenants/acme/endpoints", `{"url":"https://x.example","event_types":["*"],"timeout":5}`, 422), &refused)
+	if refused.Error.Code != "invalid" || refused.Error.Message != `unknown field "timeout"` {
+		t.Fatalf("error %+v, want invalid: unknown field \"timeout\"", refused.Error)
+	}
+	f.decode(f.call(adminKey, "POST", "/v1/tenants/acme/messages", `{"Event_Type":"invoice.paid","payload":{},"Event":1}`, 422), &refused)
+	if refused.Error.Message != `unknown field "Event"` {
+		t.Fatalf("error %+v, want unknown field \"Event\"", refused.Error)
+	}
+	f.call(adminKey, "POST", "/v1/tenants/acme/endpoints", `{"URL":"https://x.example","Event_Types":["*"]}`, 201)
+}
+
 func TestBadInputIsRefusedAndChangesNothing(t *testing.T) {
 	f := setup(t)
 	big := `{"event_type":"invoice.paid","payload":{"x":"` + strings.Repeat("a", models.MaxPayloadBytes) + `"}}`

@@ -7,7 +7,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"hookd.dev/hookd/dispatcher/signature"
+	"hookd.dev/hookd"
+	"hookd.dev/hookd/api/wire"
 	"hookd.dev/hookd/models"
 )
 
@@ -46,7 +47,7 @@ func (s *Server) createEventType(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, et)
+	return c.JSON(http.StatusCreated, wire.EventType(et))
 }
 
 func (s *Server) listEventTypes(c echo.Context) error {
@@ -58,7 +59,7 @@ func (s *Server) listEventTypes(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return list(c, rows, next)
+	return list(c, wire.All(rows, wire.EventType), next)
 }
 
 func (s *Server) getEventType(c echo.Context) error {
@@ -66,7 +67,7 @@ func (s *Server) getEventType(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, et)
+	return c.JSON(http.StatusOK, wire.EventType(et))
 }
 
 func (s *Server) updateEventType(c echo.Context) error {
@@ -83,7 +84,7 @@ func (s *Server) updateEventType(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, et)
+	return c.JSON(http.StatusOK, wire.EventType(et))
 }
 
 // archiveEventType answers DELETE: messages name event types, so they are archived, not dropped.
@@ -96,13 +97,8 @@ func (s *Server) archiveEventType(c echo.Context) error {
 
 // ---- tenants (admin)
 
-type tenantRequest struct {
-	UID  *string `json:"uid"`
-	Name *string `json:"name"`
-}
-
 func (s *Server) createTenant(c echo.Context) error {
-	var req tenantRequest
+	var req hookd.TenantParams
 	if err := decode(c, &req); err != nil {
 		return err
 	}
@@ -110,7 +106,7 @@ func (s *Server) createTenant(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, t)
+	return c.JSON(http.StatusCreated, wire.Tenant(t))
 }
 
 func (s *Server) listTenants(c echo.Context) error {
@@ -122,13 +118,15 @@ func (s *Server) listTenants(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return list(c, rows, next)
+	return list(c, wire.All(rows, wire.Tenant), next)
 }
 
-func (s *Server) getTenant(c echo.Context) error { return c.JSON(http.StatusOK, tenantOf(c)) }
+func (s *Server) getTenant(c echo.Context) error {
+	return c.JSON(http.StatusOK, wire.Tenant(tenantOf(c)))
+}
 
 func (s *Server) updateTenant(c echo.Context) error {
-	var req tenantRequest
+	var req hookd.TenantParams
 	if err := decode(c, &req); err != nil {
 		return err
 	}
@@ -136,7 +134,7 @@ func (s *Server) updateTenant(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, t)
+	return c.JSON(http.StatusOK, wire.Tenant(t))
 }
 
 func (s *Server) deleteTenant(c echo.Context) error {
@@ -147,7 +145,7 @@ func (s *Server) deleteTenant(c echo.Context) error {
 }
 
 type apiKeyResponse struct {
-	*models.APIKey
+	hookd.APIKey
 	Key string `json:"key"` // shown once
 }
 
@@ -165,7 +163,7 @@ func (s *Server) createAPIKey(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, apiKeyResponse{APIKey: k, Key: key})
+	return c.JSON(http.StatusCreated, apiKeyResponse{wire.APIKey(k), key})
 }
 
 func (s *Server) listAPIKeys(c echo.Context) error {
@@ -177,7 +175,7 @@ func (s *Server) listAPIKeys(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return list(c, rows, next)
+	return list(c, wire.All(rows, wire.APIKey), next)
 }
 
 func (s *Server) revokeAPIKey(c echo.Context) error {
@@ -202,7 +200,7 @@ func (s *Server) createAdminKey(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, apiKeyResponse{APIKey: k, Key: key})
+	return c.JSON(http.StatusCreated, apiKeyResponse{wire.APIKey(k), key})
 }
 
 func (s *Server) listAdminKeys(c echo.Context) error {
@@ -214,7 +212,7 @@ func (s *Server) listAdminKeys(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return list(c, rows, next)
+	return list(c, wire.All(rows, wire.APIKey), next)
 }
 
 // revokeAdminKey may revoke the very key of the request: that is how a
@@ -228,21 +226,8 @@ func (s *Server) revokeAdminKey(c echo.Context) error {
 
 // ---- endpoints
 
-type endpointRequest struct {
-	URL             *string  `json:"url"`
-	Description     *string  `json:"description"`
-	EventTypes      []string `json:"event_types"`
-	Enabled         *bool    `json:"enabled"`
-	Secret          *string  `json:"secret"`
-	MaxConcurrency  *int     `json:"max_concurrency"`
-	RateLimit       *int     `json:"rate_limit"`
-	SigningScheme   *string  `json:"signing_scheme"`
-	SignatureHeader *string  `json:"signature_header"`
-	SignaturePrefix *string  `json:"signature_prefix"`
-}
-
 func (s *Server) createEndpoint(c echo.Context) error {
-	var req endpointRequest
+	var req hookd.EndpointParams
 	if err := decode(c, &req); err != nil {
 		return err
 	}
@@ -250,7 +235,7 @@ func (s *Server) createEndpoint(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, ep)
+	return c.JSON(http.StatusCreated, wire.Endpoint(ep))
 }
 
 func (s *Server) listEndpoints(c echo.Context) error {
@@ -262,7 +247,7 @@ func (s *Server) listEndpoints(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return list(c, rows, next)
+	return list(c, wire.All(rows, wire.Endpoint), next)
 }
 
 func (s *Server) getEndpoint(c echo.Context) error {
@@ -270,11 +255,11 @@ func (s *Server) getEndpoint(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, ep)
+	return c.JSON(http.StatusOK, wire.Endpoint(ep))
 }
 
 func (s *Server) updateEndpoint(c echo.Context) error {
-	var req endpointRequest
+	var req hookd.EndpointParams
 	if err := decode(c, &req); err != nil {
 		return err
 	}
@@ -282,7 +267,7 @@ func (s *Server) updateEndpoint(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, ep)
+	return c.JSON(http.StatusOK, wire.Endpoint(ep))
 }
 
 func (s *Server) deleteEndpoint(c echo.Context) error {
@@ -297,43 +282,16 @@ func (s *Server) getEndpointSecret(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out, err := secretOf(ep)
+	out, err := wire.Secret(ep, time.Now())
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, out)
 }
 
-// secretResponse shows what a receiver needs to verify: the secret, or for
-// ed25519 only the public key (the signing key never leaves hookd).
-// PreviousKeyExpiresAt is when the secret before the last rotation stops
-// signing. ActiveFrom is set while Key does not sign yet: hmac-sha256 and
-// token carry one signature, so a rotation stages the new secret and the
-// previous one signs alone until then.
-type secretResponse struct {
-	Scheme               string     `json:"scheme"`
-	Key                  string     `json:"key,omitempty"`
-	PublicKey            string     `json:"public_key,omitempty"`
-	ActiveFrom           *time.Time `json:"active_from,omitempty"`
-	PreviousKeyExpiresAt *time.Time `json:"previous_key_expires_at,omitempty"`
-}
-
-func secretOf(ep *models.Endpoint) (secretResponse, error) {
-	out := secretResponse{
-		Scheme: ep.SigningScheme, PreviousKeyExpiresAt: ep.PreviousSecretExpiresAt, ActiveFrom: ep.KeyActiveFrom(time.Now()),
-	}
-	if ep.SigningScheme != models.SchemeEd25519 {
-		out.Key = ep.Secret
-		return out, nil
-	}
-	pub, err := signature.PublicKey(ep.Secret)
-	out.PublicKey = pub
-	return out, err
-}
-
 // rotateEndpointSecret sets a new secret ({"key": "whsec_…"}, or generated);
 // the old one keeps signing for the rotation grace period (beside the new
-// one, or alone for single-signature schemes: see secretResponse).
+// one, or alone for single-signature schemes: see hookd.SecretInfo).
 func (s *Server) rotateEndpointSecret(c echo.Context) error {
 	var req struct {
 		Key string `json:"key"`
@@ -347,7 +305,7 @@ func (s *Server) rotateEndpointSecret(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out, err := secretOf(ep)
+	out, err := wire.Secret(ep, time.Now())
 	if err != nil {
 		return err
 	}
@@ -382,18 +340,35 @@ func (s *Server) recoverEndpoint(c echo.Context) error {
 
 // ---- messages
 
-// messageDetail is a message with its deliveries, as emit and get show it.
+// messageDetail is a message with its deliveries, as emit and get show it
+// ([] when there are none; lists leave them out).
 type messageDetail struct {
-	*models.Message
-	Deliveries []models.Delivery `json:"deliveries"`
+	hookd.Message
+	Deliveries []hookd.Delivery `json:"deliveries"`
 }
 
-func detailOf(m *models.Message) messageDetail { return messageDetail{m, m.Deliveries} }
+func detailOf(m *models.Message) messageDetail {
+	w := wire.Message(m)
+	return messageDetail{w, orEmpty(w.Deliveries)}
+}
 
 // deliveryDetail is a delivery with its attempts, oldest first.
 type deliveryDetail struct {
-	*models.Delivery
-	Attempts []models.Attempt `json:"attempts"`
+	hookd.Delivery
+	Attempts []hookd.Attempt `json:"attempts"`
+}
+
+func deliveryDetailOf(d *models.Delivery) deliveryDetail {
+	w := wire.Delivery(d)
+	return deliveryDetail{w, orEmpty(w.Attempts)}
+}
+
+// orEmpty is s, or [] for nil: the details always show their list.
+func orEmpty[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }
 
 type emitRequest struct {
@@ -448,7 +423,7 @@ func (s *Server) listMessages(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return list(c, rows, next)
+	return list(c, wire.All(rows, wire.Message), next)
 }
 
 func (s *Server) getMessage(c echo.Context) error {
@@ -483,7 +458,7 @@ func (s *Server) listDeliveries(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return list(c, rows, next)
+	return list(c, wire.All(rows, wire.Delivery), next)
 }
 
 func (s *Server) getDelivery(c echo.Context) error {
@@ -491,7 +466,7 @@ func (s *Server) getDelivery(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, deliveryDetail{d, d.Attempts})
+	return c.JSON(http.StatusOK, deliveryDetailOf(d))
 }
 
 // retryDelivery makes a delivery due now and enqueues it; the new attempt is
@@ -502,5 +477,5 @@ func (s *Server) retryDelivery(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusAccepted, deliveryDetail{d, d.Attempts})
+	return c.JSON(http.StatusAccepted, deliveryDetailOf(d))
 }

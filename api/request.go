@@ -62,10 +62,65 @@ func decode(c echo.Context, v any) error {
 			return apiError(httperr.CodeBadRequest, "the body must be a JSON object")
 		}
 		return apiError(models.CodeInvalid, "%s must be a JSON %s", typeErr.Field, jsonKind(typeErr.Type.Kind().String()))
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		return apiError(models.CodeInvalid, "unknown field %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
+	}
+	if name := unknownMember(body, v); name != "" {
+		return apiError(models.CodeInvalid, "unknown field %q", name)
 	}
 	return apiError(httperr.CodeBadRequest, "malformed JSON: %v", err)
+}
+
+// unknownMember names the first member of the JSON object in body that no
+// field of the struct v points to takes, or "". Decode refuses such a member
+// (DisallowUnknownFields) with an error of no type of its own, told apart by
+// its text only; this asks the struct instead. Members are matched to
+// fields as encoding/json does, ignoring case; the requests' structs are flat.
+func unknownMember(body []byte, v any) string {
+	t := reflect.TypeOf(v)
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if tok, err := dec.Token(); t.Kind() != reflect.Struct || err != nil || tok != json.Delim('{') {
+		return ""
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		if name, _ := tok.(string); !takes(t, name) {
+			return name
+		}
+		var value json.RawMessage
+		if dec.Decode(&value) != nil {
+			return ""
+		}
+	}
+	return ""
+}
+
+// takes reports whether a field of the struct type t decodes the member.
+func takes(t reflect.Type, member string) bool {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch {
+		case tag == "-":
+		case f.Anonymous && tag == "" && f.Type.Kind() == reflect.Struct:
+			if takes(f.Type, member) {
+				return true
+			}
+		case f.IsExported():
+			name := f.Name
+			if tag != "" {
+				name = tag
+			}
+			if strings.EqualFold(name, member) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // nulField returns the JSON name of the first decoded string in v that holds
@@ -155,7 +210,8 @@ func timeRange(c echo.Context) (since, until time.Time, err error) {
 	return since, until, err
 }
 
-// listResponse is the shape of every list.
+// listResponse is the shape of every list: NextCursor is null on the last
+// page (the SDK's Page has "" there).
 type listResponse[T any] struct {
 	Data       []T     `json:"data"`
 	NextCursor *string `json:"next_cursor"`

@@ -53,7 +53,7 @@ func (w *Worker) handOver(items ...localItem) { w.intake.put(items...) }
 // is lost if the process dies holding them: they are pending in the
 // database, and the sweeper enqueues them once overdue.
 func (w *Worker) Offer(ctx context.Context, ds ...models.Delivery) (rest []models.Delivery) {
-	now := time.Now()
+	now := w.cfg.Now()
 	carried := carry(ctx)
 	for _, d := range ds {
 		if (d.NextAttemptAt != nil && d.NextAttemptAt.After(now)) || w.reserve(1, 0) == 0 {
@@ -171,7 +171,7 @@ func (w *Worker) handleLocal(ctx context.Context, it localItem) {
 	} else {
 		w.log.Warn("attempt failed; the queue retries it", "delivery_id", d.ID, "error", err)
 	}
-	next := time.Now().Add(after)
+	next := w.cfg.Now().Add(after)
 	d.NextAttemptAt = &next
 	if err := w.queue.Enqueue(context.WithoutCancel(ctx), d); err != nil {
 		w.log.Warn("enqueue", "delivery_id", d.ID, "error", err) // the sweeper's, then

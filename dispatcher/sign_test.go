@@ -22,8 +22,8 @@ func TestSignedAndRecordedHeadersPerScheme(t *testing.T) {
 			}
 			ep := &models.Endpoint{SigningScheme: name, Secret: secret}
 			header := signature.HeaderSignature
-			if def, prefix, _ := models.SchemeHeader(name); def != "" {
-				ep.SignatureHeader, ep.SignaturePrefix, header = "X-Custom", prefix, "X-Custom"
+			if sch := signature.SchemeFor(name); sch.Header != "" {
+				ep.SignatureHeader, ep.SignaturePrefix, header = "X-Custom", sch.Prefix, "X-Custom"
 			}
 			h, err := signedHeaders(ep, "msg_1", time.Unix(1614265330, 0), []byte(`{}`))
 			if err != nil {

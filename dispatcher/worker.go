@@ -38,6 +38,10 @@ type Config struct {
 	DisableAfter         time.Duration  // disable an endpoint failing continuously this long (default 120h; negative: never)
 	Logger               *slog.Logger   // default slog.Default()
 	Metrics              *Metrics       // nil: not measured
+	// Now is the clock of the worker's decisions: when a delivery is due,
+	// when its next attempt is, when an endpoint began failing (default
+	// time.Now). Durations are measured on the real clock.
+	Now func() time.Time
 	// Tracing makes each POST a span of its own (OpenTelemetry, the global
 	// tracer provider); the attempts are spans either way.
 	Tracing bool
@@ -73,6 +77,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
 	}
 }
 
@@ -392,7 +399,7 @@ func (w *Worker) attemptClaimed(ctx context.Context, ep *models.Endpoint, claim 
 	attempt, resp, outcome := w.attempt(ctx, ep, claim)
 	release()
 	start = m.observeStage(stageSend, start)
-	now := time.Now().UTC()
+	now := w.cfg.Now().UTC()
 	health := w.health(ep, outcome, now)
 	err = errorOf(w.records.submit(recordCtx, models.AttemptRecord{
 		Claim: claim, Attempt: attempt, Status: outcome.Status, NextAttemptAt: outcome.NextAttemptAt, Health: health,
@@ -548,7 +555,7 @@ func (w *Worker) attempt(ctx context.Context, ep *models.Endpoint, c *models.Cla
 	if resp.Err != nil {
 		a.Error = resp.Err.Error()
 	}
-	return a, resp, w.decide(number, resp, time.Now())
+	return a, resp, w.decide(number, resp, w.cfg.Now())
 }
 
 // decide applies the sender rules of Standard Webhooks to a response.

@@ -211,3 +211,17 @@ func TestWorkerWithoutADatabase(t *testing.T) {
 		t.Fatalf("task of a deleted endpoint: %v, want done", err)
 	}
 }
+
+// TestOfferTakesWhatIsDueByItsClock: the worker decides what is due by its
+// own clock (Config.Now), not the machine's.
+func TestOfferTakesWhatIsDueByItsClock(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2030, 1, 2, 15, 0, 0, 0, time.UTC) // years ahead of the machine's
+	w := NewWorker(&fakeWorkerStore{}, nil, Config{Logger: quiet(), Now: func() time.Time { return now }})
+	w.accepting.Store(true) // as Run does; its handlers are not needed to take deliveries in
+	due, later := now.Add(-time.Minute), now.Add(time.Minute)
+	rest := w.Offer(context.Background(), models.Delivery{ID: "dlv_due", NextAttemptAt: &due}, models.Delivery{ID: "dlv_later", NextAttemptAt: &later})
+	if len(rest) != 1 || rest[0].ID != "dlv_later" {
+		t.Fatalf("returned %v, want only dlv_later: dlv_due is due by the worker's clock", rest)
+	}
+}

@@ -30,14 +30,6 @@ type EndpointParams struct {
 	SignaturePrefix *string // hmac-sha256 and token: before the value (defaults: "sha256=", "Bearer ")
 }
 
-// SchemeHeader returns the header and prefix a scheme signs with when the
-// endpoint names none (empty for the Standard Webhooks schemes, which use
-// webhook-signature); ok is false for an unknown scheme.
-func SchemeHeader(scheme string) (header, prefix string, ok bool) {
-	sch, ok := signature.LookupScheme(scheme)
-	return sch.Header, sch.Prefix, ok
-}
-
 // schemeList names the valid schemes for error messages: "a, b or c".
 var schemeList = func() string {
 	names := signature.SchemeNames()

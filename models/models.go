@@ -2,6 +2,8 @@ package models
 
 import (
 	"time"
+
+	"hookd.dev/hookd/dispatcher/signature"
 )
 
 // Delivery statuses.
@@ -29,37 +31,30 @@ const (
 // AllEventTypes subscribes an endpoint to every event type.
 const AllEventTypes = "*"
 
-// RawJSON is JSON stored and sent byte for byte as it was received: payloads
-// are signed, so they are never decoded and re-encoded.
+// RawJSON is JSON stored byte for byte as it was received: payloads are
+// signed, so they are never decoded and re-encoded (api/wire hands the same
+// bytes to the API's answers).
 type RawJSON string
-
-// MarshalJSON writes the stored bytes unchanged.
-func (r RawJSON) MarshalJSON() ([]byte, error) {
-	if r == "" {
-		return []byte("null"), nil
-	}
-	return []byte(r), nil
-}
 
 // Tenant owns endpoints and receives messages: one of the app's customers.
 type Tenant struct {
-	ID        string    `json:"id" gorm:"primaryKey"`
-	UID       *string   `json:"uid" gorm:"column:uid"` // the app's own key for this tenant
-	Name      string    `json:"name"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	ID        string  `gorm:"primaryKey"`
+	UID       *string `gorm:"column:uid"` // the app's own key for this tenant
+	Name      string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // APIKey authenticates a caller. The key itself is never stored, only its hash.
 type APIKey struct {
-	ID         string     `json:"id" gorm:"primaryKey"`
-	TenantID   *string    `json:"tenant_id"` // nil: an admin key
-	Name       string     `json:"name"`
-	Prefix     string     `json:"prefix"`
-	Hash       string     `json:"-"`
-	CreatedAt  time.Time  `json:"created_at"`
-	LastUsedAt *time.Time `json:"last_used_at"`
-	RevokedAt  *time.Time `json:"revoked_at"`
+	ID         string  `gorm:"primaryKey"`
+	TenantID   *string // nil: an admin key
+	Name       string
+	Prefix     string
+	Hash       string
+	CreatedAt  time.Time
+	LastUsedAt *time.Time
+	RevokedAt  *time.Time
 }
 
 // IsAdmin reports whether the key may act on every tenant.
@@ -67,43 +62,43 @@ func (k *APIKey) IsAdmin() bool { return k.TenantID == nil }
 
 // EventType is a kind of message (invoice.paid) that endpoints subscribe to.
 type EventType struct {
-	Name        string     `json:"name" gorm:"primaryKey"`
-	Description string     `json:"description"`
-	Schema      *RawJSON   `json:"schema"` // a JSON Schema that payloads must match, or nil
-	ArchivedAt  *time.Time `json:"archived_at"`
-	CreatedAt   time.Time  `json:"created_at"`
-	UpdatedAt   time.Time  `json:"updated_at"`
+	Name        string `gorm:"primaryKey"`
+	Description string
+	Schema      *RawJSON // a JSON Schema that payloads must match, or nil
+	ArchivedAt  *time.Time
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
 // Endpoint is a tenant's callback URL and what it subscribes to.
 type Endpoint struct {
-	ID             string   `json:"id" gorm:"primaryKey"`
-	TenantID       string   `json:"tenant_id"`
-	URL            string   `json:"url" gorm:"column:url"`
-	Description    string   `json:"description"`
-	EventTypes     []string `json:"event_types" gorm:"serializer:json"`
-	Enabled        bool     `json:"enabled"`
-	DisabledReason string   `json:"disabled_reason"`
-	Secret         string   `json:"-"`
+	ID             string `gorm:"primaryKey"`
+	TenantID       string
+	URL            string `gorm:"column:url"`
+	Description    string
+	EventTypes     []string `gorm:"serializer:json"`
+	Enabled        bool
+	DisabledReason string
+	Secret         string
 	// SigningScheme is how requests are signed: standard, ed25519, hmac-sha256 or token.
-	SigningScheme string `json:"signing_scheme"`
+	SigningScheme string
 	// SignatureHeader and SignaturePrefix place the signature (hmac-sha256) or
 	// the secret (token) in a header of the tenant's choice.
-	SignatureHeader string `json:"signature_header,omitempty"`
-	SignaturePrefix string `json:"signature_prefix,omitempty"`
+	SignatureHeader string
+	SignaturePrefix string
 	// PreviousSecret is the secret before the last rotation. It signs until
 	// PreviousSecretExpiresAt: beside Secret in the Standard Webhooks schemes,
 	// instead of it in hmac-sha256 and token (see SigningSecrets).
-	PreviousSecret          *string    `json:"-"`
-	PreviousSecretExpiresAt *time.Time `json:"-"`
+	PreviousSecret          *string
+	PreviousSecretExpiresAt *time.Time
 	// MaxConcurrency bounds attempts in flight to this endpoint across all workers (nil: the worker default).
-	MaxConcurrency *int `json:"max_concurrency"`
+	MaxConcurrency *int
 	// RateLimit bounds attempts per second to this endpoint across all workers (nil: none).
-	RateLimit *int `json:"rate_limit"`
+	RateLimit *int
 	// FailingSince is when the current run of failed attempts began (nil: the last attempt succeeded).
-	FailingSince *time.Time `json:"failing_since"`
-	CreatedAt    time.Time  `json:"created_at"`
-	UpdatedAt    time.Time  `json:"updated_at"`
+	FailingSince *time.Time
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
 
 // SigningSecrets returns the secrets to sign with at a moment. The Standard
@@ -126,9 +121,9 @@ func (e *Endpoint) SigningSecrets(at time.Time) []string {
 }
 
 // SingleSignature reports whether the endpoint's scheme carries one
-// signature (hmac-sha256, token), so that rotations are staged.
+// signature, so that rotations are staged (the scheme table says which).
 func (e *Endpoint) SingleSignature() bool {
-	return e.SigningScheme == SchemeHMAC || e.SigningScheme == SchemeToken
+	return signature.SchemeFor(e.SigningScheme).OneSignature
 }
 
 // KeyActiveFrom returns when Secret starts signing, if it does not yet at
@@ -152,47 +147,47 @@ func (e *Endpoint) Subscribes(eventType string) bool {
 
 // Message is one emitted event, with its payload exactly as emitted.
 type Message struct {
-	ID             string     `json:"id" gorm:"primaryKey"`
-	TenantID       string     `json:"tenant_id"`
-	EventType      string     `json:"event_type"`
-	Payload        RawJSON    `json:"payload"`
-	IdempotencyKey *string    `json:"idempotency_key"`
-	CreatedAt      time.Time  `json:"created_at"`
-	Deliveries     []Delivery `json:"-" gorm:"-"` // loaded by GetMessage and Emit
+	ID             string `gorm:"primaryKey"`
+	TenantID       string
+	EventType      string
+	Payload        RawJSON
+	IdempotencyKey *string
+	CreatedAt      time.Time
+	Deliveries     []Delivery `gorm:"-"` // loaded by GetMessage and Emit
 }
 
 // Delivery is a message on its way to one endpoint.
 type Delivery struct {
-	ID             string     `json:"id" gorm:"primaryKey"`
-	TenantID       string     `json:"tenant_id"`
-	MessageID      string     `json:"message_id"`
-	EndpointID     string     `json:"endpoint_id"`
-	EventType      string     `json:"event_type"`
-	Status         string     `json:"status"`
-	AttemptCount   int        `json:"attempt_count"`
-	NextAttemptAt  *time.Time `json:"next_attempt_at"`
-	NextTrigger    string     `json:"-"` // what the next attempt is: scheduled or manual
-	LockedUntil    *time.Time `json:"-"`
-	LockToken      *string    `json:"-"`
-	LastStatusCode *int       `json:"last_status_code"`
-	LastError      string     `json:"last_error"`
-	CreatedAt      time.Time  `json:"created_at"`
-	UpdatedAt      time.Time  `json:"updated_at"`
-	Attempts       []Attempt  `json:"-" gorm:"-"` // loaded by GetDelivery
+	ID             string `gorm:"primaryKey"`
+	TenantID       string
+	MessageID      string
+	EndpointID     string
+	EventType      string
+	Status         string
+	AttemptCount   int
+	NextAttemptAt  *time.Time
+	NextTrigger    string // what the next attempt is: scheduled or manual
+	LockedUntil    *time.Time
+	LockToken      *string
+	LastStatusCode *int
+	LastError      string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	Attempts       []Attempt `gorm:"-"` // loaded by GetDelivery
 }
 
 // Attempt is one HTTP request of a delivery and what came back.
 type Attempt struct {
-	ID                 string            `json:"id" gorm:"primaryKey"`
-	DeliveryID         string            `json:"delivery_id"`
-	Number             int               `json:"number"`
-	Trigger            string            `json:"trigger" gorm:"column:trigger_type"`
-	URL                string            `json:"url" gorm:"column:url"`
-	RequestHeaders     map[string]string `json:"request_headers" gorm:"serializer:json"`
-	ResponseStatusCode *int              `json:"response_status_code"`
-	ResponseHeaders    map[string]string `json:"response_headers" gorm:"serializer:json"`
-	ResponseBody       string            `json:"response_body"`
-	DurationMS         int64             `json:"duration_ms" gorm:"column:duration_ms"`
-	Error              string            `json:"error"`
-	CreatedAt          time.Time         `json:"created_at"`
+	ID                 string `gorm:"primaryKey"`
+	DeliveryID         string
+	Number             int
+	Trigger            string            `gorm:"column:trigger_type"`
+	URL                string            `gorm:"column:url"`
+	RequestHeaders     map[string]string `gorm:"serializer:json"`
+	ResponseStatusCode *int
+	ResponseHeaders    map[string]string `gorm:"serializer:json"`
+	ResponseBody       string
+	DurationMS         int64 `gorm:"column:duration_ms"`
+	Error              string
+	CreatedAt          time.Time
 }

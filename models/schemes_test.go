@@ -3,6 +3,7 @@ package models_test
 import (
 	"testing"
 
+	"hookd.dev/hookd/dispatcher/signature"
 	"hookd.dev/hookd/models"
 	"hookd.dev/hookd/models/storetest"
 )
@@ -12,7 +13,7 @@ import (
 func TestSchemesAreInTheTable(t *testing.T) {
 	t.Parallel()
 	for _, name := range []string{models.SchemeStandard, models.SchemeEd25519, models.SchemeHMAC, models.SchemeToken} {
-		if _, _, ok := models.SchemeHeader(name); !ok {
+		if _, ok := signature.LookupScheme(name); !ok {
 			t.Errorf("scheme %q is not in the table", name)
 		}
 	}

@@ -18,7 +18,6 @@ package outbox
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -29,6 +28,7 @@ import (
 
 	"hookd.dev/hookd"
 	"hookd.dev/hookd/api/httperr"
+	"hookd.dev/hookd/api/wire"
 	"hookd.dev/hookd/dispatcher"
 	"hookd.dev/hookd/migrations"
 	"hookd.dev/hookd/models"
@@ -104,7 +104,8 @@ func (e *Emitter) Emit(ctx context.Context, tenant, eventType string, payload an
 	if err != nil {
 		return nil, toError(err)
 	}
-	return fromModel(msg), nil
+	out := wire.Message(msg)
+	return &out, nil
 }
 
 // EmitTx is Emit inside the caller's transaction tx: the event is
@@ -125,7 +126,8 @@ func (e *Emitter) EmitTx(ctx context.Context, tx *gorm.DB, tenant, eventType str
 	if created {
 		e.collect(tx, msg.Deliveries)
 	}
-	return fromModel(msg), nil
+	out := wire.Message(msg)
+	return &out, nil
 }
 
 // params checks an emit's arguments and names its tenant by id.
@@ -219,18 +221,6 @@ func toError(err error) error {
 		return err
 	}
 	return &hookd.Error{StatusCode: httperr.Status(code), Code: code, Message: models.ErrorMessage(err)}
-}
-
-// fromModel converts a stored message to the SDK's type.
-func fromModel(m *models.Message) *hookd.Message {
-	b, _ := json.Marshal(struct {
-		*models.Message
-		Deliveries []models.Delivery `json:"deliveries"`
-	}{m, m.Deliveries})
-	var out hookd.Message
-	_ = json.Unmarshal(b, &out)
-	out.Payload = json.RawMessage(m.Payload) // exact bytes, not re-encoded
-	return &out
 }
 
 // quiet returns db with a logger that does not report "record not found":

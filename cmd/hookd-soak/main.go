@@ -37,12 +37,11 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"golang.org/x/time/rate"
 	"gorm.io/gorm"
 
+	"hookd.dev/hookd/cmd/internal/redisserver"
 	"hookd.dev/hookd/cmd/internal/tcpproxy"
-	"hookd.dev/hookd/dispatcher/embedredis"
 	"hookd.dev/hookd/models"
 )
 
@@ -117,15 +116,15 @@ func run(o options) error {
 	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/hookd").CombinedOutput(); err != nil { //nolint:gosec // our temp dir
 		return fmt.Errorf("build hookd (run from the repository root): %w\n%s", err, out)
 	}
-	rs, err := startRedis()
+	rs, err := redisserver.Start()
 	if err != nil {
 		return err
 	}
-	defer rs.stop()
+	defer rs.Close()
 
 	// The outages need a proxy to cut between hookd and the backend; the
 	// soak itself reads the database directly.
-	hookdDBURL, hookdRedisURL := o.dbURL, rs.url
+	hookdDBURL, hookdRedisURL := o.dbURL, rs.URL
 	var dbProxy, redisProxy *tcpproxy.Proxy
 	if slices.Contains(o.faultKinds, "db-outage") && o.faults > 0 {
 		if dbProxy, hookdDBURL, err = tcpproxy.ForURL(o.dbURL, "5432"); err != nil {
@@ -134,7 +133,7 @@ func run(o options) error {
 		defer dbProxy.Close()
 	}
 	if slices.Contains(o.faultKinds, "redis-outage") && o.faults > 0 {
-		if redisProxy, hookdRedisURL, err = tcpproxy.ForURL(rs.url, "6379"); err != nil {
+		if redisProxy, hookdRedisURL, err = tcpproxy.ForURL(rs.URL, "6379"); err != nil {
 			return fmt.Errorf("proxy Redis: %w", err)
 		}
 		defer redisProxy.Close()
@@ -242,9 +241,11 @@ func run(o options) error {
 					case "kill-worker":
 						workers.kill(rand.IntN(o.workers)) //nolint:gosec // not security
 					case "flush-redis":
-						rs.flush()
+						rs.Flush()
 					case "restart-redis":
-						rs.restart()
+						if err := rs.Restart(); err != nil {
+							fmt.Printf("%6.1fs fault: restart-redis: %v\n", time.Since(start).Seconds(), err)
+						}
 					case "db-outage":
 						outage(kind, dbProxy, o.dbOutage)
 					case "redis-outage":
@@ -548,60 +549,6 @@ func (w *workerPool) stop() {
 	}
 	w.mu.Unlock()
 	w.wg.Wait()
-}
-
-// redisServer is the soak's own Redis, which it flushes and restarts.
-type redisServer struct {
-	url     string
-	flush   func()
-	restart func()
-	stop    func()
-}
-
-func startRedis() (*redisServer, error) {
-	path, err := exec.LookPath("redis-server")
-	if err != nil {
-		r, err := embedredis.Start()
-		if err != nil {
-			return nil, err
-		}
-		return &redisServer{url: r.URL(), flush: r.FlushAll, restart: r.FlushAll, stop: r.Close}, nil
-	}
-	port := freePort()
-	var mu sync.Mutex
-	var cmd *exec.Cmd
-	run := func() {
-		cmd = exec.Command(path, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no") //nolint:gosec // fixed binary
-		_ = cmd.Start()
-	}
-	run()
-	url := "redis://127.0.0.1:" + port + "/0"
-	opt, _ := redis.ParseURL(url)
-	rdb := redis.NewClient(opt)
-	for range 50 {
-		if rdb.Ping(context.Background()).Err() == nil {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return &redisServer{
-		url:   url,
-		flush: func() { rdb.FlushAll(context.Background()) },
-		restart: func() {
-			mu.Lock()
-			defer mu.Unlock()
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-			run()
-		},
-		stop: func() {
-			mu.Lock()
-			defer mu.Unlock()
-			_ = rdb.Close()
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-		},
-	}, nil
 }
 
 func openDB(url, dir string) (*gorm.DB, error) {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -19,10 +18,9 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
-	"github.com/redis/go-redis/v9"
 
+	"hookd.dev/hookd/cmd/internal/redisserver"
 	"hookd.dev/hookd/cmd/internal/tcpproxy"
-	"hookd.dev/hookd/dispatcher/embedredis"
 	"hookd.dev/hookd/hookdtest"
 )
 
@@ -246,57 +244,16 @@ func TestFaultServeKilledHoldingItsOwnDeliveries(t *testing.T) {
 	}
 }
 
-// redisServer is a Redis that a test may flush and restart: a real
-// redis-server when the machine has one, else the in-process one.
-type redisServer struct {
-	url     string
-	flush   func()
-	restart func()
-}
-
-func newRedisServer(t *testing.T) *redisServer {
+// newRedisServer starts a Redis that the test may flush and restart
+// (redisserver), stopped when the test ends.
+func newRedisServer(t *testing.T) *redisserver.Server {
 	t.Helper()
-	if path, err := exec.LookPath("redis-server"); err == nil {
-		port := freePort(t)
-		run := func() *exec.Cmd {
-			cmd := exec.Command(path, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			return cmd
-		}
-		var mu sync.Mutex
-		cmd := run()
-		url := "redis://127.0.0.1:" + port + "/0"
-		opt, _ := redis.ParseURL(url)
-		rdb := redis.NewClient(opt)
-		eventually(t, 5*time.Second, "redis-server to start", func() bool { return rdb.Ping(context.Background()).Err() == nil })
-		t.Cleanup(func() {
-			_ = rdb.Close()
-			mu.Lock()
-			defer mu.Unlock()
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-		})
-		return &redisServer{
-			url:   url,
-			flush: func() { rdb.FlushAll(context.Background()) },
-			restart: func() {
-				mu.Lock()
-				defer mu.Unlock()
-				_ = cmd.Process.Kill()
-				_ = cmd.Wait()
-				cmd = run()
-				eventually(t, 5*time.Second, "redis-server to restart", func() bool { return rdb.Ping(context.Background()).Err() == nil })
-			},
-		}
-	}
-	r, err := embedredis.Start()
+	rs, err := redisserver.Start()
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(r.Close)
-	return &redisServer{url: r.URL(), flush: r.FlushAll, restart: r.FlushAll}
+	t.Cleanup(rs.Close)
+	return rs
 }
 
 func freePort(t *testing.T) string {
@@ -312,7 +269,7 @@ func TestFaultRedisFlushedAndRestartedMidLoad(t *testing.T) {
 	t.Parallel()
 	env := backends(t)
 	rs := newRedisServer(t) // its own server: flushing the shared one would break other tests
-	env["HOOKD_REDIS_URL"] = rs.url
+	env["HOOKD_REDIS_URL"] = rs.URL
 	m := start(t, "serve", env)
 	c := newClient(t, m, testAdminKey)
 	r := newCountingReceiver(t, 10*time.Millisecond)
@@ -320,9 +277,11 @@ func TestFaultRedisFlushedAndRestartedMidLoad(t *testing.T) {
 
 	ids := emitN(c, 150)
 	eventually(t, 20*time.Second, "deliveries to be under way", func() bool { return len(r.Times()) >= 20 })
-	rs.flush()
+	rs.Flush()
 	ids = append(ids, emitN(c, 50)...)
-	rs.restart()
+	if err := rs.Restart(); err != nil {
+		t.Fatal(err)
+	}
 	ids = append(ids, emitN(c, 50)...)
 	ok, failed := assertInvariant(t, c, r.TimesFor, ids, 60*time.Second)
 	if ok != len(ids) || failed != 0 {
@@ -619,7 +578,7 @@ func TestFaultRedisDownOneMinute(t *testing.T) {
 	t.Parallel()
 	env := backends(t)
 	rs := newRedisServer(t)
-	u, err := url.Parse(rs.url)
+	u, err := url.Parse(rs.URL)
 	if err != nil {
 		t.Fatal(err)
 	}

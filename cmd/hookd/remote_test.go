@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -121,7 +122,7 @@ func TestTheCommandLineTalksToTheAPI(t *testing.T) {
 	if secret.Key != rcv.Secret() {
 		t.Fatalf("endpoints secret = %q", secret.Key)
 	}
-	if out := mustRun(t, admin, "endpoints", "update", "-t", "acme", ep.ID, "--disable"); !strings.Contains(out, "enabled           false") {
+	if out := mustRun(t, admin, "endpoints", "update", "-t", "acme", ep.ID, "--disable"); !regexp.MustCompile(`(?m)^enabled +false$`).MatchString(out) {
 		t.Fatalf("endpoints update --disable printed %q", out)
 	}
 	mustRun(t, admin, "event-types", "archive", "invoice.paid")

@@ -14,7 +14,7 @@ import (
 	"strings"
 	"testing"
 
-	"hookd.dev/hookd/models"
+	"hookd.dev/hookd"
 )
 
 // The embedded mode's data dir holds the database and the secret key: it is
@@ -93,7 +93,7 @@ func TestAdminKeyCreate(t *testing.T) {
 	if key == nil {
 		t.Fatalf("no key in %q", out.String())
 	}
-	var keys struct{ Data []models.APIKey }
+	var keys hookd.Page[hookd.APIKey]
 	if status := newClient(t, m, key[1]).do("GET", "/v1/admin-keys", nil, &keys); status != 200 {
 		t.Fatalf("the new key: GET /v1/admin-keys = %d", status)
 	}

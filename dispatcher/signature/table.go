@@ -2,6 +2,7 @@ package signature
 
 import (
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -33,6 +34,14 @@ type Scheme struct {
 	// SecretInHeader says the header carries the secret itself, so recorded
 	// attempts redact it (signatures are not secrets).
 	SecretInHeader bool
+	// OneSignature says a request carries one signature, so a rotation is
+	// staged: the previous secret signs alone until the new one takes over.
+	OneSignature bool
+	// Verify checks a received request's headers and body against a secret
+	// (for ed25519 the whpk_ public key), with the endpoint's header and
+	// prefix as for Sign; its error is meant for the user. signedAt is the
+	// signed webhook-timestamp, zero for schemes that sign no time.
+	Verify func(secret string, h http.Header, body []byte, header, prefix string) (signedAt time.Time, err error)
 }
 
 var schemes = map[string]Scheme{
@@ -40,6 +49,7 @@ var schemes = map[string]Scheme{
 		Sign: func(secrets []string, msgID string, at time.Time, body []byte, _, _ string) (http.Header, error) {
 			return Headers(secrets, msgID, at, body)
 		},
+		Verify:    verifyStandard(VerifySignature),
 		NewSecret: NewSecret,
 		ValidateSecret: func(secret string) error {
 			if key, err := DecodeSecret(secret); err != nil || len(key) < 24 || len(key) > 64 {
@@ -49,7 +59,8 @@ var schemes = map[string]Scheme{
 		},
 	},
 	"ed25519": { // Standard Webhooks v1a: ed25519 in webhook-signature
-		Sign: signEd25519,
+		Sign:   signEd25519,
+		Verify: verifyStandard(VerifyEd25519Signature),
 		NewSecret: func() (string, error) {
 			secret, _, err := NewEd25519Secret()
 			return secret, err
@@ -62,19 +73,33 @@ var schemes = map[string]Scheme{
 		},
 	},
 	"hmac-sha256": { // GitHub style: hex HMAC-SHA256 of the body
-		Sign:           signOne(HMACHex),
+		Sign: signOne(HMACHex),
+		Verify: verifyOne(func(secret string, body []byte, got string) error {
+			if !VerifyHMACHex(secret, body, got) {
+				return errors.New("is not the HMAC-SHA256 of the body with this secret")
+			}
+			return nil
+		}),
 		NewSecret:      newTextSecret,
 		ValidateSecret: validateText("hmac-sha256"),
 		Header:         "X-Hub-Signature-256",
 		Prefix:         "sha256=",
+		OneSignature:   true,
 	},
 	"token": { // the secret itself
-		Sign:           signOne(func(secret string, _ []byte) string { return secret }),
+		Sign: signOne(func(secret string, _ []byte) string { return secret }),
+		Verify: verifyOne(func(secret string, _ []byte, got string) error {
+			if subtle.ConstantTimeCompare([]byte(got), []byte(secret)) != 1 {
+				return errors.New("does not hold this secret")
+			}
+			return nil
+		}),
 		NewSecret:      newTextSecret,
 		ValidateSecret: validateText("token"),
 		Header:         "Authorization",
 		Prefix:         "Bearer ",
 		SecretInHeader: true,
+		OneSignature:   true,
 	},
 }
 
@@ -128,6 +153,45 @@ func signOne(value func(secret string, body []byte) string) func([]string, strin
 		h := idHeaders(msgID, at)
 		h.Set(header, prefix+value(secrets[0], body))
 		return h, nil
+	}
+}
+
+// verifyStandard builds the Verify of a Standard Webhooks scheme from the
+// check of its signature header.
+func verifyStandard(check func(secret, msgID string, ts time.Time, body []byte, sigHeader string) error) func(string, http.Header, []byte, string, string) (time.Time, error) {
+	return func(secret string, h http.Header, body []byte, _, _ string) (time.Time, error) {
+		id, rawTS, sigs := h.Get(HeaderID), h.Get(HeaderTimestamp), h.Get(HeaderSignature)
+		if id == "" || rawTS == "" || sigs == "" {
+			return time.Time{}, fmt.Errorf("it lacks one of the %s, %s and %s headers", HeaderID, HeaderTimestamp, HeaderSignature)
+		}
+		unix, err := strconv.ParseInt(rawTS, 10, 64)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("%s %q is not a Unix time", HeaderTimestamp, rawTS)
+		}
+		ts := time.Unix(unix, 0)
+		if err := check(secret, id, ts, body, sigs); err != nil {
+			return time.Time{}, fmt.Errorf("the signature of %s: %w", id, err)
+		}
+		return ts, nil
+	}
+}
+
+// verifyOne builds the Verify of a scheme with one value in a named header
+// from the check of that value; check's error completes "the header …".
+func verifyOne(check func(secret string, body []byte, got string) error) func(string, http.Header, []byte, string, string) (time.Time, error) {
+	return func(secret string, h http.Header, body []byte, header, prefix string) (time.Time, error) {
+		value := h.Get(header)
+		if value == "" {
+			return time.Time{}, fmt.Errorf("no %s header", header)
+		}
+		got, ok := strings.CutPrefix(value, prefix)
+		if !ok {
+			return time.Time{}, fmt.Errorf("the %s header does not start with %q", header, prefix)
+		}
+		if err := check(secret, body, got); err != nil {
+			return time.Time{}, fmt.Errorf("the %s header %w", header, err)
+		}
+		return time.Time{}, nil
 	}
 }
 

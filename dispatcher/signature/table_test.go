@@ -82,6 +82,26 @@ func TestSchemeTable(t *testing.T) {
 			if sch.SecretInHeader != (name == "token") {
 				t.Errorf("SecretInHeader = %v", sch.SecretInHeader)
 			}
+			if sch.OneSignature != (sch.Header != "") {
+				t.Errorf("OneSignature = %v: the schemes with a header of their own carry one value", sch.OneSignature)
+			}
+
+			// Verify, as hookd verify runs it, accepts what Sign made and
+			// refuses another secret.
+			verifier, other := secret, must(sch.NewSecret())
+			if name == "ed25519" {
+				verifier, other = must(signature.PublicKey(secret)), must(signature.PublicKey(other))
+			}
+			signedAt, err := sch.Verify(verifier, h, body, sch.Header, sch.Prefix)
+			if err != nil {
+				t.Errorf("Verify refuses what Sign made: %v", err)
+			}
+			if signsTime := sch.Header == ""; signedAt.Equal(at) != signsTime {
+				t.Errorf("Verify says it was signed at %v", signedAt)
+			}
+			if _, err := sch.Verify(other, h, body, sch.Header, sch.Prefix); err == nil {
+				t.Error("Verify accepts another secret")
+			}
 		})
 	}
 }
@@ -95,4 +115,11 @@ func TestSchemeForFallsBackToStandard(t *testing.T) {
 	if err != nil || !strings.HasPrefix(h.Get(signature.HeaderSignature), "v1,") || h.Get("X-Ignored") != "" {
 		t.Fatalf("SchemeFor(\"\") signed %v, %v: want standard", h, err)
 	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }
