@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -55,10 +56,19 @@ func TestAdminUIInABrowser(t *testing.T) {
 		c.must(201, "POST", "/v1/tenants/acme/messages", map[string]any{"event_type": "invoice.paid", "payload": map[string]any{"id": i}}, nil)
 	}
 	id := failed.Deliveries[0].ID
-	eventually(t, 15*time.Second, "the deliveries to fail", func() bool {
+	seen := ""
+	eventually(t, 30*time.Second, "the 4 deliveries to fail", func() bool {
 		var list struct{ Data []delivery }
-		c.must(200, "GET", "/v1/tenants/acme/deliveries?status=failed", nil, &list)
-		return len(list.Data) == 4
+		c.must(200, "GET", "/v1/tenants/acme/deliveries", nil, &list)
+		var now []string
+		for _, d := range list.Data {
+			now = append(now, fmt.Sprintf("%s after %d attempts", d.Status, d.AttemptCount))
+		}
+		if s := strings.Join(now, ", "); s != seen {
+			seen = s
+			t.Logf("deliveries: %s", s) // shown if they never all fail
+		}
+		return strings.Count(seen, "failed") == 4
 	})
 	heal()
 
@@ -120,11 +130,12 @@ func TestAdminUIInABrowser(t *testing.T) {
 		}},
 	}
 	for _, step := range steps {
-		stepCtx, cancelStep := context.WithTimeout(ctx, 20*time.Second)
+		// Generous: CI runs this beside the minute-long outage tests, with -race.
+		stepCtx, cancelStep := context.WithTimeout(ctx, 45*time.Second)
 		err := chromedp.Run(stepCtx, step.actions...)
 		cancelStep()
 		if err != nil {
-			t.Fatalf("%s: %v", step.name, err)
+			t.Fatalf("%s: %v\n%s", step.name, err, whereTheBrowserIs(ctx, filepath.Join(shots, "failed.png")))
 		}
 	}
 	if !strings.Contains(url, "status=failed") {
@@ -157,6 +168,22 @@ func newBrowser(t *testing.T, chromium string) context.Context {
 		t.Fatal(err)
 	}
 	return ctx
+}
+
+// whereTheBrowserIs describes the page a failed step left the browser on,
+// its URL and the start of its text, and saves its screenshot to path: what
+// CI's log needs to tell a slow pipeline from a broken page.
+func whereTheBrowserIs(ctx context.Context, path string) string {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	var url, text string
+	if err := chromedp.Run(ctx, chromedp.Location(&url), chromedp.Text("body", &text, chromedp.ByQuery), screenshot(path)); err != nil {
+		return fmt.Sprintf("(the page could not be read: %v)", err)
+	}
+	if len(text) > 2000 {
+		text = text[:2000] + "…"
+	}
+	return fmt.Sprintf("the browser was on %s (screenshot %s):\n%s", url, path, text)
 }
 
 // screenshot saves the whole page as a PNG.
