@@ -50,6 +50,7 @@ import (
 )
 
 func main() {
+	tuneMemory(os.Getenv)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	c := &cli{getenv: os.Getenv, stdout: os.Stdout, stderr: os.Stderr, run: (*Main).Run}
 	code := c.execute(ctx, os.Args[1:])
