@@ -138,6 +138,9 @@ func nulField(v reflect.Value, name string) string {
 			return name
 		}
 	case reflect.Slice, reflect.Array:
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			return "" // raw JSON or bytes: walking a payload byte by byte cost 5% of an emit
+		}
 		for i := 0; i < v.Len(); i++ {
 			if f := nulField(v.Index(i), name); f != "" {
 				return f
