@@ -249,10 +249,12 @@ const batchLinger = 2 * time.Millisecond
 // emitLinger is batchLinger for emits, shorter: an emit's caller waits for
 // it, and emitters that wait longer emit less. At 16 emitters, 1 ms gave a
 // tenth more deliveries a second than 2 ms (2,466–2,514 against
-// 2,198–2,284, paired), and 300 µs 3–14% more than 1 ms (5 of 5 paired
-// runs; the same at 64 emitters). 0 was no faster than 1 ms and cost
-// PostgreSQL a tenth more CPU: batches fell apart.
-const emitLinger = 300 * time.Microsecond
+// 2,198–2,284, paired), and the same at 64. 300 µs gave 6–10% more at 16
+// emitters, but a fan-out to 10 endpoints fell from 8,231–9,848/s to
+// 6,355–7,347 (3 of 3 paired): its smaller batches cost PostgreSQL more, the
+// local intake overflowed, and the overflow's trip through Redis and its
+// claim cost more again.
+const emitLinger = time.Millisecond
 
 // claim claims a batch of deliveries in one statement.
 func (w *Worker) claim(ctx context.Context, ps []models.ClaimParams) ([]*models.Claim, error) {
