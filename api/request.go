@@ -139,7 +139,7 @@ func nulField(v reflect.Value, name string) string {
 		}
 	case reflect.Slice, reflect.Array:
 		if v.Type().Elem().Kind() == reflect.Uint8 {
-			return "" // raw JSON or bytes: walking a payload byte by byte cost 5% of an emit
+			return "" // raw JSON or bytes: walking a payload byte by byte took 2–6% of the API's CPU
 		}
 		for i := 0; i < v.Len(); i++ {
 			if f := nulField(v.Index(i), name); f != "" {

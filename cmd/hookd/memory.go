@@ -10,7 +10,7 @@ import (
 // live heap is small and bounded (the intake's payload bytes, batches of at
 // most 100), and at Go's default of 100 the garbage collector took about a
 // seventh of hookd's CPU under load; at 400, hookd used 8–16% less CPU per
-// delivery and delivered 0.74× → 0.83× (c=16) and 0.80× → 0.93× (c=64) of the
+// delivery and delivered 0.78× → 0.87× (c=16) and 0.93× → 1.02× (c=64) of the
 // minimal pipeline in the same runs, with a peak RSS of 90–140 MiB instead of
 // 60–80 (README, Performance).
 const defaultGCPercent = 400
