@@ -128,22 +128,11 @@ func (s *Store) validateEndpoint(ctx context.Context, tenantID string, p Endpoin
 			return Errorf(CodeInvalid, "signature_header must be a header name of letters, digits and dashes that hookd does not set itself")
 		}
 	}
-	if p.SignaturePrefix != nil && (len(*p.SignaturePrefix) > 64 || !headerSafe(*p.SignaturePrefix) ||
+	if p.SignaturePrefix != nil && (len(*p.SignaturePrefix) > 64 || !signature.HeaderSafe(*p.SignaturePrefix) ||
 		strings.TrimLeft(*p.SignaturePrefix, " ") != *p.SignaturePrefix) {
 		return Errorf(CodeInvalid, "signature_prefix must be at most 64 printable ASCII characters (no control characters or line breaks), not starting with a space")
 	}
 	return nil
-}
-
-// headerSafe reports whether s can be sent as (part of) a header value as is:
-// printable ASCII and spaces only.
-func headerSafe(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < 0x20 || s[i] > 0x7e {
-			return false
-		}
-	}
-	return true
 }
 
 // MaxEndpointEventTypes bounds the event types one endpoint names; more is

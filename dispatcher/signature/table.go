@@ -212,14 +212,16 @@ func validateText(scheme string) func(string) error {
 		if len(secret) < 16 || len(secret) > 256 {
 			return fmt.Errorf("a %s secret must be 16 to 256 characters", scheme)
 		}
-		if !printable(secret) || strings.TrimSpace(secret) != secret {
+		if !HeaderSafe(secret) || strings.TrimSpace(secret) != secret {
 			return fmt.Errorf("a %s secret must be printable ASCII (no control characters, line breaks or non-ASCII letters) without leading or trailing spaces", scheme)
 		}
 		return nil
 	}
 }
 
-func printable(s string) bool {
+// HeaderSafe reports whether s can be sent as (part of) a header value as
+// is: printable ASCII and spaces only.
+func HeaderSafe(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] < 0x20 || s[i] > 0x7e {
 			return false
