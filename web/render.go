@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -24,6 +25,7 @@ type page struct {
 	Nav    string // the menu entry to highlight
 	CSRF   string
 	Notice string
+	Portal *portalView // the tenant portal's pages only
 	Data   any
 }
 
@@ -105,19 +107,20 @@ var funcs = template.FuncMap{
 	},
 }
 
-// parsePages parses each page with the layout into its own template set.
-func parsePages() (map[string]*template.Template, error) {
-	names, err := fs.Glob(templateFS, "templates/*.html")
+// parsePages parses each page of dir with the shared templates (layout and
+// parts, not pages themselves) into its own template set.
+func parsePages(dir string, shared ...string) (map[string]*template.Template, error) {
+	names, err := fs.Glob(templateFS, dir+"/*.html")
 	if err != nil {
 		return nil, err
 	}
 	pages := map[string]*template.Template{}
 	for _, name := range names {
-		base := strings.TrimSuffix(path.Base(name), ".html")
-		if base == "layout" || base == "filters" || base == "charts" {
+		if slices.Contains(shared, name) {
 			continue
 		}
-		t, err := template.New(base).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/filters.html", "templates/charts.html", name)
+		base := strings.TrimSuffix(path.Base(name), ".html")
+		t, err := template.New(base).Funcs(funcs).ParseFS(templateFS, append(slices.Clone(shared), name)...)
 		if err != nil {
 			return nil, fmt.Errorf("parse %s: %w", name, err)
 		}
@@ -127,13 +130,18 @@ func parsePages() (map[string]*template.Template, error) {
 }
 
 func (s *Server) render(c echo.Context, status int, name, title string, data any) error {
-	t, ok := s.pages[name]
-	if !ok {
-		return fmt.Errorf("no template %q", name)
-	}
 	p := page{Title: title, Nav: name, Data: data, Notice: c.QueryParam("notice")}
 	if v, ok := c.Get(csrfField).(string); ok {
 		p.CSRF = v
+	}
+	return writePage(c, s.pages, status, name, p)
+}
+
+// writePage renders page name of pages inside its layout.
+func writePage(c echo.Context, pages map[string]*template.Template, status int, name string, p page) error {
+	t, ok := pages[name]
+	if !ok {
+		return fmt.Errorf("no template %q", name)
 	}
 	var b bytes.Buffer
 	if err := t.ExecuteTemplate(&b, "layout", p); err != nil {

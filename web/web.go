@@ -31,7 +31,7 @@ import (
 	"hookd.dev/hookd/models"
 )
 
-//go:embed templates/*.html
+//go:embed templates/*.html templates/portal/*.html
 var templateFS embed.FS
 
 //go:embed static
@@ -92,7 +92,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.FailedAuth == nil {
 		cfg.FailedAuth = authlimit.New(authlimit.Config{})
 	}
-	pages, err := parsePages()
+	pages, err := parsePages("templates", "templates/layout.html", "templates/filters.html", "templates/charts.html")
 	if err != nil {
 		return nil, err
 	}

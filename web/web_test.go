@@ -70,7 +70,17 @@ func setup(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(ui.Handler())
+	portal, err := web.NewPortal(web.PortalConfig{
+		Store: store, Pipeline: pipeline, FrameAncestors: []string{"https://app.example"}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/ui/", ui.Handler())
+	mux.Handle("/ui", ui.Handler())
+	mux.Handle("/portal/", portal.Handler())
+	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	jar, _ := cookiejar.New(nil)
 	client := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}

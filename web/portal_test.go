@@ -1,0 +1,330 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"hookd.dev/hookd/models"
+)
+
+// portalLink makes a portal link for the fixture's tenant and returns its
+// path prefix and the CSRF token of its forms.
+func (f *fixture) portalLink(p models.PortalParams) (base, csrf string) {
+	f.t.Helper()
+	token, _, err := f.store.CreatePortalSession(f.ctx, f.tenant.ID, p)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	base = "/portal/" + token
+	status, page := f.get(base + "/")
+	if status != http.StatusOK {
+		f.t.Fatalf("GET %s/ = %d\n%s", base, status, page)
+	}
+	_, page = f.get(base + "/endpoints/new") // a page with a form
+	if m := csrfInput.FindStringSubmatch(page); m != nil {
+		csrf = m[1]
+	}
+	return base, csrf
+}
+
+// otherTenant gives a second tenant an endpoint and a delivery.
+func (f *fixture) otherTenant() (*models.Endpoint, models.Delivery) {
+	f.t.Helper()
+	other, err := f.store.CreateTenant(f.ctx, models.TenantParams{UID: ptr("globex")})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	ep, err := f.store.CreateEndpoint(f.ctx, other.ID, models.EndpointParams{URL: ptr("https://hooks.globex.example/secret-path"), EventTypes: []string{"*"}})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	msg, _, err := f.pipeline.Emit(f.ctx, models.EmitParams{TenantID: other.ID, EventType: "invoice.paid", Payload: []byte(`{"globex":true}`)})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	d := msg.Deliveries[0]
+	for deadline := time.Now().Add(5 * time.Second); !slices.Contains(f.queue.enqueued(), d.ID); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			f.t.Fatal("the emit's delivery was never enqueued")
+		}
+	}
+	f.queue.mu.Lock()
+	f.queue.ids = nil
+	f.queue.mu.Unlock()
+	return ep, d
+}
+
+func TestPortalShowsOnlyItsTenant(t *testing.T) {
+	f := setup(t)
+	otherEP, otherD := f.otherTenant()
+	base, csrf := f.portalLink(models.PortalParams{})
+
+	_, home := f.get(base + "/")
+	mustContain(t, home, f.endpoint.URL, "Add an endpoint")
+	for path, page := range map[string]string{"home": home, "deliveries": f.page(base + "/deliveries"), "messages": f.page(base + "/messages")} {
+		if strings.Contains(page, "globex") || strings.Contains(page, otherD.ID) {
+			t.Errorf("the portal's %s shows the other tenant's data", path)
+		}
+	}
+	mustContain(t, f.page(base+"/deliveries"), f.delivery.ID)
+	mustContain(t, f.page(base+"/deliveries/"+f.delivery.ID), "database on fire", "Retry now")
+
+	// The other tenant's things are not found, whatever the path names.
+	for _, path := range []string{
+		"/endpoints/" + otherEP.ID, "/endpoints/" + otherEP.ID + "/secret", "/endpoints/" + otherEP.ID + "/edit",
+		"/endpoints/" + otherEP.ID + "/disable", "/messages/" + otherD.MessageID,
+		"/deliveries/" + otherD.ID, "/deliveries/" + otherD.ID + "/retry",
+	} {
+		if status, _ := f.get(base + path); status != http.StatusNotFound {
+			t.Errorf("GET %s of the other tenant = %d, want 404", path, status)
+		}
+	}
+	if page := f.page(base + "/deliveries?endpoint_id=" + otherEP.ID); strings.Contains(page, otherD.ID) {
+		t.Error("filtering on the other tenant's endpoint lists its deliveries")
+	}
+	for _, path := range []string{"/deliveries/" + otherD.ID + "/retry", "/endpoints/" + otherEP.ID + "/disable", "/endpoints/" + otherEP.ID + "/delete"} {
+		if status, _ := f.post(base+path, csrf, nil); status != http.StatusNotFound {
+			t.Errorf("POST %s of the other tenant = %d, want 404", path, status)
+		}
+	}
+	if ep, err := f.store.GetEndpoint(f.ctx, otherEP.TenantID, otherEP.ID); err != nil || !ep.Enabled {
+		t.Errorf("the other tenant's endpoint changed: %+v %v", ep, err)
+	}
+	if got := f.queue.enqueued(); len(got) != 0 {
+		t.Errorf("refused posts enqueued %v", got)
+	}
+
+	// The link opens no admin page, and sets no cookie that could.
+	if status, loc := f.get("/ui"); status != http.StatusSeeOther || loc != "/ui/login" {
+		t.Errorf("GET /ui after using the portal = %d %s, want the login", status, loc)
+	}
+	u, _ := url.Parse(f.srv.URL)
+	if cookies := f.client.Jar.Cookies(u.JoinPath("/portal/")); len(cookies) != 0 {
+		t.Errorf("the portal set cookies: %v", cookies)
+	}
+}
+
+// page fetches a page that must answer 200.
+func (f *fixture) page(path string) string {
+	f.t.Helper()
+	status, body := f.get(path)
+	if status != http.StatusOK {
+		f.t.Fatalf("GET %s = %d\n%s", path, status, body)
+	}
+	return body
+}
+
+func TestPortalManagesEndpoints(t *testing.T) {
+	f := setup(t)
+	if _, err := f.store.CreateEventType(f.ctx, models.EventTypeParams{
+		Name: "invoice.voided", Description: ptr("An invoice was voided"), Schema: ptr(`{"type":"object","required":["id"]}`),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	base, csrf := f.portalLink(models.PortalParams{})
+
+	// The form offers the catalogue with descriptions and schemas.
+	mustContain(t, f.page(base+"/endpoints/new"), "invoice.voided", "An invoice was voided", "&#34;required&#34;")
+
+	// Refused input shows the form again with what was typed and why.
+	status, page := f.post(base+"/endpoints", csrf, url.Values{"url": {"ftp://nope.example"}, "event_types": {"invoice.voided"}, "signing_scheme": {"standard"}})
+	if status != http.StatusUnprocessableEntity {
+		t.Fatalf("bad URL = %d, want 422\n%s", status, page)
+	}
+	mustContain(t, page, "ftp://nope.example", `value="invoice.voided" checked`, `class="error"`)
+
+	status, loc := f.post(base+"/endpoints", csrf, url.Values{
+		"url": {"https://hooks.acme.example/portal"}, "description": {"made in the portal"},
+		"event_types": {"invoice.voided", "invoice.paid"}, "signing_scheme": {"hmac-sha256"},
+		"signature_header": {"X-Acme-Signature"}, "signature_prefix": {""},
+	})
+	if status != http.StatusSeeOther || !strings.HasPrefix(loc, base+"/endpoints/ep_") {
+		t.Fatalf("create = %d %s", status, loc)
+	}
+	id := strings.TrimPrefix(strings.SplitN(loc, "?", 2)[0], base+"/endpoints/")
+	ep, err := f.store.GetEndpoint(f.ctx, f.tenant.ID, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ep.URL != "https://hooks.acme.example/portal" || ep.Description != "made in the portal" || ep.SigningScheme != "hmac-sha256" ||
+		ep.SignatureHeader != "X-Acme-Signature" || !slices.Equal(ep.EventTypes, []string{"invoice.voided", "invoice.paid"}) {
+		t.Fatalf("created %+v", ep)
+	}
+	mustContain(t, f.page(base+"/endpoints/"+id), "made in the portal", "Send a test event")
+
+	// The secret, once asked, with how to verify it for this scheme.
+	mustContain(t, f.page(base+"/endpoints/"+id+"/secret"), ep.Secret, "X-Acme-Signature", `signature.LookupScheme(&#34;hmac-sha256&#34;)`)
+
+	// Edit keeps the secret when the scheme stays.
+	status, loc = f.post(base+"/endpoints/"+id+"/edit", csrf, url.Values{
+		"url": {"https://hooks.acme.example/portal2"}, "event_types": {"invoice.paid"}, "signing_scheme": {"hmac-sha256"},
+		"signature_header": {"X-Acme-Signature"}, "signature_prefix": {"sha256="},
+	})
+	if status != http.StatusSeeOther {
+		t.Fatalf("edit = %d %s", status, loc)
+	}
+	edited, _ := f.store.GetEndpoint(f.ctx, f.tenant.ID, id)
+	if edited.URL != "https://hooks.acme.example/portal2" || edited.Secret != ep.Secret || !slices.Equal(edited.EventTypes, []string{"invoice.paid"}) {
+		t.Fatalf("edited %+v", edited)
+	}
+
+	// Disable, enable, rotate, test, delete.
+	for _, action := range []string{"disable", "enable", "rotate", "test"} {
+		mustContain(t, f.page(base+"/endpoints/"+id+"/"+action), `action="`+base+"/endpoints/"+id+"/"+action+`"`)
+		if status, loc := f.post(base+"/endpoints/"+id+"/"+action, csrf, nil); status != http.StatusSeeOther {
+			t.Fatalf("%s = %d %s", action, status, loc)
+		}
+		got, _ := f.store.GetEndpoint(f.ctx, f.tenant.ID, id)
+		switch action {
+		case "disable":
+			if got.Enabled {
+				t.Error("disable left it enabled")
+			}
+		case "enable":
+			if !got.Enabled {
+				t.Error("enable left it disabled")
+			}
+		case "rotate":
+			if got.Secret == ep.Secret || got.PreviousSecret == nil || *got.PreviousSecret != ep.Secret {
+				t.Errorf("rotate: secret %q, previous %v", got.Secret, got.PreviousSecret)
+			}
+		}
+	}
+	if got := f.queue.enqueued(); len(got) != 1 {
+		t.Fatalf("the test event enqueued %v, want one delivery", got)
+	}
+	ds, _, _ := f.store.ListDeliveries(f.ctx, models.DeliveryParams{TenantID: f.tenant.ID, EndpointID: id})
+	if len(ds) != 1 || ds[0].EventType != "hookd.ping" {
+		t.Fatalf("the test event's deliveries: %+v", ds)
+	}
+	if status, loc := f.post(base+"/endpoints/"+id+"/delete", csrf, nil); status != http.StatusSeeOther || !strings.HasPrefix(loc, base+"/") {
+		t.Fatalf("delete = %d %s", status, loc)
+	}
+	if _, err := f.store.GetEndpoint(f.ctx, f.tenant.ID, id); models.ErrorCode(err) != models.CodeNotFound {
+		t.Fatalf("deleted endpoint still found: %v", err)
+	}
+
+	// Retry and recover, as in the admin UI.
+	if status, loc := f.post(base+"/deliveries/"+f.delivery.ID+"/retry", csrf, nil); status != http.StatusSeeOther {
+		t.Fatalf("retry = %d %s", status, loc)
+	}
+	if status, loc := f.post(base+"/endpoints/"+f.endpoint.ID+"/recover", csrf, url.Values{"since": {"yesterday"}}); status != http.StatusUnprocessableEntity {
+		t.Fatalf("recover with a bad time = %d %s", status, loc)
+	}
+}
+
+func TestPortalLinkRefused(t *testing.T) {
+	f := setup(t)
+	if status, page := f.get("/portal/hk_not_a_link/"); status != http.StatusNotFound || !strings.Contains(page, "not valid") {
+		t.Errorf("unknown link = %d\n%s", status, page)
+	}
+	base, _ := f.portalLink(models.PortalParams{})
+	if n, err := f.store.RevokePortalSessions(f.ctx, f.tenant.ID); err != nil || n != 1 {
+		t.Fatalf("revoke = %d %v", n, err)
+	}
+	time.Sleep(10 * time.Millisecond)
+	for _, path := range []string{"/", "/deliveries/" + f.delivery.ID, "/endpoints/" + f.endpoint.ID + "/secret"} {
+		status, page := f.get(base + path)
+		if status != http.StatusGone || !strings.Contains(page, "expired") || strings.Contains(page, f.endpoint.URL) {
+			t.Errorf("expired link %s = %d\n%s", path, status, page)
+		}
+	}
+}
+
+func TestPortalReadOnly(t *testing.T) {
+	f := setup(t)
+	base, csrf := f.portalLink(models.PortalParams{ReadOnly: true})
+	home := f.page(base + "/")
+	mustContain(t, home, "read-only", f.endpoint.URL)
+	if strings.Contains(home, "Add an endpoint") || strings.Contains(f.page(base+"/deliveries/"+f.delivery.ID), "Retry now") {
+		t.Error("a read-only link offers changes")
+	}
+	if csrf == "" {
+		csrf = "0123456789abcdef0123456789abcdef"
+	}
+	for _, path := range []string{"/deliveries/" + f.delivery.ID + "/retry", "/endpoints/" + f.endpoint.ID + "/disable", "/endpoints"} {
+		if status, _ := f.post(base+path, csrf, url.Values{"url": {"https://x.example"}}); status != http.StatusForbidden {
+			t.Errorf("read-only POST %s = %d, want 403", path, status)
+		}
+	}
+	if status, page := f.get(base + "/endpoints/" + f.endpoint.ID + "/secret"); status != http.StatusForbidden || strings.Contains(page, f.endpoint.Secret) {
+		t.Errorf("read-only secret page = %d", status)
+	}
+	if got := f.queue.enqueued(); len(got) != 0 {
+		t.Errorf("read-only link enqueued %v", got)
+	}
+	if ep, _ := f.store.GetEndpoint(f.ctx, f.tenant.ID, f.endpoint.ID); !ep.Enabled {
+		t.Error("read-only link disabled the endpoint")
+	}
+}
+
+func TestPortalFormsNeedTheirToken(t *testing.T) {
+	f := setup(t)
+	base, csrf := f.portalLink(models.PortalParams{})
+	path := base + "/endpoints/" + f.endpoint.ID + "/disable"
+	if status, _ := f.post(path, "", nil); status != http.StatusForbidden {
+		t.Errorf("no token = %d, want 403", status)
+	}
+	if status, _ := f.post(path, strings.Repeat("0", 32), nil); status != http.StatusForbidden {
+		t.Errorf("wrong token = %d, want 403", status)
+	}
+	if status := f.postRaw(path, url.Values{"csrf": {csrf}}, "Sec-Fetch-Site", "cross-site"); status != http.StatusForbidden {
+		t.Errorf("cross-site post = %d, want 403", status)
+	}
+	// Another link's token does not fit this link's forms.
+	_, otherCSRF := f.portalLink(models.PortalParams{})
+	if status, _ := f.post(path, otherCSRF, nil); status != http.StatusForbidden {
+		t.Errorf("another link's token = %d, want 403", status)
+	}
+	if ep, _ := f.store.GetEndpoint(f.ctx, f.tenant.ID, f.endpoint.ID); !ep.Enabled {
+		t.Fatal("a refused form disabled the endpoint")
+	}
+	if status, _ := f.post(path, csrf, nil); status != http.StatusSeeOther {
+		t.Errorf("the right token = %d, want 303", status)
+	}
+}
+
+func TestPortalHeadersAndBranding(t *testing.T) {
+	f := setup(t)
+	base, _ := f.portalLink(models.PortalParams{
+		Title: `Acme <script>alert(1)</script>`, LogoURL: "https://cdn.acme.example/logo.png", PrimaryColor: "#aa3300",
+	})
+	resp, err := f.client.Get(f.srv.URL + base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	csp := resp.Header.Get("Content-Security-Policy")
+	for _, want := range []string{"frame-ancestors https://app.example;", "img-src 'self' data: https://cdn.acme.example;", "default-src 'self'"} {
+		if !strings.Contains(csp, want) {
+			t.Errorf("CSP %q lacks %q", csp, want)
+		}
+	}
+	if got := resp.Header.Get("Referrer-Policy"); got != "no-referrer" {
+		t.Errorf("Referrer-Policy = %q", got)
+	}
+	if resp.Header.Get("X-Frame-Options") != "" {
+		t.Error("X-Frame-Options would forbid the allowed origins")
+	}
+	home := f.page(base + "/")
+	mustContain(t, home, "Acme &lt;script&gt;alert(1)&lt;/script&gt;", `src="https://cdn.acme.example/logo.png"`, base+"/brand.css")
+	if strings.Contains(home, "<script>alert") {
+		t.Error("the title is not escaped")
+	}
+	mustContain(t, f.page(base+"/brand.css"), "--accent: #aa3300;")
+
+	// Links without a logo allow no image origin but this one.
+	plain, _ := f.portalLink(models.PortalParams{})
+	resp, err = f.client.Get(f.srv.URL + plain + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "img-src 'self' data:;") {
+		t.Errorf("CSP without a logo = %q", csp)
+	}
+}
