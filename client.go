@@ -318,6 +318,24 @@ func (c *Client) RevokeAPIKey(ctx context.Context, tenant, id string) error {
 	return err
 }
 
+// CreatePortalSession makes a link into the tenant portal, where the tenant
+// manages its own endpoints: open it in the tenant's browser, or in an
+// iframe of your app. The URL is shown only in this answer; anyone who has
+// it reaches the tenant's portal until it expires.
+func (c *Client) CreatePortalSession(ctx context.Context, tenant string, p PortalSessionParams) (*PortalSession, error) {
+	return send[PortalSession](ctx, c, http.MethodPost, tenantPath(tenant, "portal-sessions"), p)
+}
+
+// RevokePortalSessions ends every live portal link of a tenant, at once, and
+// returns how many there were.
+func (c *Client) RevokePortalSessions(ctx context.Context, tenant string) (int, error) {
+	out, err := send[struct{ Revoked int }](ctx, c, http.MethodDelete, tenantPath(tenant, "portal-sessions"), nil)
+	if err != nil {
+		return 0, err
+	}
+	return out.Revoked, nil
+}
+
 // CreateAdminKey makes an admin key and returns it; hookd shows it only once.
 func (c *Client) CreateAdminKey(ctx context.Context, name string) (string, error) {
 	out, err := send[struct{ Key string }](ctx, c, http.MethodPost, "/v1/admin-keys", map[string]string{"name": name})

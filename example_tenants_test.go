@@ -201,3 +201,51 @@ func ExampleClient_RevokeAPIKey() {
 	// revoke: <nil>
 	// leaked revoked: true
 }
+
+// A link into the tenant portal, where the customer manages its own
+// endpoints: open it in the customer's browser, or in an iframe of your
+// app, branded as your app. Anyone who has the link reaches the portal until
+// it expires: hand it to that customer only.
+func ExampleClient_CreatePortalSession() {
+	ctx := context.Background()
+	admin := hookd.NewClient(hookdURL, adminKey)
+	_, _ = admin.CreateTenant(ctx, hookd.TenantParams{UID: hookd.String("ex-create-portal-session")})
+	defer admin.DeleteTenant(ctx, "ex-create-portal-session")
+
+	link, err := admin.CreatePortalSession(ctx, "ex-create-portal-session", hookd.PortalSessionParams{
+		ExpiresIn: 15 * 60, // seconds
+		Title:     "Acme Billing", LogoURL: "https://acme.example/logo.png", PrimaryColor: "#1f6feb",
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("on hookd's portal:", strings.HasPrefix(link.URL, hookdURL+"/portal/"))
+	fmt.Println("expires in:", time.Until(link.ExpiresAt).Round(time.Minute))
+
+	_, err = admin.CreatePortalSession(ctx, "ex-create-portal-session", hookd.PortalSessionParams{PrimaryColor: "blue"})
+	fmt.Println(err)
+	// Output:
+	// on hookd's portal: true
+	// expires in: 15m0s
+	// hookd: primary_color must be a colour like #1f6feb (422 invalid)
+}
+
+// The customer's admin left, or a link leaked: every link into the tenant's
+// portal stops working at once.
+func ExampleClient_RevokePortalSessions() {
+	ctx := context.Background()
+	admin := hookd.NewClient(hookdURL, adminKey)
+	_, _ = admin.CreateTenant(ctx, hookd.TenantParams{UID: hookd.String("ex-revoke-portal-sessions")})
+	defer admin.DeleteTenant(ctx, "ex-revoke-portal-sessions")
+	_, _ = admin.CreatePortalSession(ctx, "ex-revoke-portal-sessions", hookd.PortalSessionParams{})
+	_, _ = admin.CreatePortalSession(ctx, "ex-revoke-portal-sessions", hookd.PortalSessionParams{ReadOnly: true})
+
+	n, err := admin.RevokePortalSessions(ctx, "ex-revoke-portal-sessions")
+	fmt.Println("revoked:", n, err)
+	n, err = admin.RevokePortalSessions(ctx, "ex-revoke-portal-sessions")
+	fmt.Println("again:", n, err)
+	// Output:
+	// revoked: 2 <nil>
+	// again: 0 <nil>
+}

@@ -173,6 +173,31 @@ type EndpointParams struct {
 	SignaturePrefix *string `json:"signature_prefix,omitempty"`
 }
 
+// PortalSessionParams asks for a link into the tenant portal, where a
+// tenant manages its own endpoints. hookd's API decodes its requests into
+// this type. Every field is optional.
+type PortalSessionParams struct {
+	// ReadOnly makes a link that shows but changes nothing.
+	ReadOnly bool `json:"read_only,omitempty"`
+	// ExpiresIn is the link's life in seconds: 60 to 604800 (7 days); 0: an hour.
+	ExpiresIn int `json:"expires_in,omitempty"`
+	// Title, LogoURL (https) and PrimaryColor (#rrggbb) brand the portal
+	// as your app; empty: a plain "Webhooks" heading and the default colours.
+	Title        string `json:"title,omitempty"`
+	LogoURL      string `json:"logo_url,omitempty"`
+	PrimaryColor string `json:"primary_color,omitempty"`
+}
+
+// PortalSession is a link into the tenant portal. Its URL carries the
+// link's token and is shown only once: anyone who has it reaches the
+// tenant's portal until ExpiresAt, so hand it to the tenant's browser only.
+type PortalSession struct {
+	URL       string    `json:"url"`
+	TenantID  string    `json:"tenant_id"`
+	ReadOnly  bool      `json:"read_only"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
 // DeliveryParams filters a list of deliveries.
 type DeliveryParams struct {
 	ListParams

@@ -185,6 +185,54 @@ func (s *Server) revokeAPIKey(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
+// ---- portal links (admin)
+
+// createPortalSession makes a link into the tenant portal. The token is in
+// the URL only, never stored, so this answer is the one place it is shown.
+func (s *Server) createPortalSession(c echo.Context) error {
+	var req hookd.PortalSessionParams
+	if c.Request().ContentLength != 0 {
+		if err := decode(c, &req); err != nil {
+			return err
+		}
+	}
+	t := tenantOf(c)
+	token, sess, err := s.store.CreatePortalSession(c.Request().Context(), t.ID, models.PortalParams{
+		ReadOnly: req.ReadOnly, ExpiresIn: seconds(req.ExpiresIn),
+		Title: req.Title, LogoURL: req.LogoURL, PrimaryColor: req.PrimaryColor,
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, hookd.PortalSession{
+		URL: s.publicURL(c) + "/portal/" + token + "/", TenantID: sess.TenantID, ReadOnly: sess.ReadOnly, ExpiresAt: sess.ExpiresAt,
+	})
+}
+
+// seconds is n seconds, saturated far outside any valid life, so that a huge
+// expires_in is refused rather than wrapped around into a valid one.
+func seconds(n int) time.Duration {
+	const limit = 1 << 31 // 68 years; times a second, far from overflowing
+	return time.Duration(min(max(n, -limit), limit)) * time.Second
+}
+
+// publicURL is where browsers reach hookd: Config.PublicURL, else the
+// request's own origin.
+func (s *Server) publicURL(c echo.Context) string {
+	if s.cfg.PublicURL != "" {
+		return s.cfg.PublicURL
+	}
+	return c.Scheme() + "://" + c.Request().Host
+}
+
+func (s *Server) revokePortalSessions(c echo.Context) error {
+	n, err := s.store.RevokePortalSessions(c.Request().Context(), tenantOf(c).ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]int64{"revoked": n})
+}
+
 // ---- admin keys (admin)
 
 func (s *Server) createAdminKey(c echo.Context) error {

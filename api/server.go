@@ -66,6 +66,10 @@ type Config struct {
 	// TrustedProxies are the proxies whose X-Forwarded-For names the client
 	// address. Default: none; the address is the connection's.
 	TrustedProxies []netip.Prefix
+	// PublicURL is where browsers reach hookd (https://hooks.example.com, no
+	// trailing slash), the base of portal links. Default: the origin of the
+	// request that asks for the link.
+	PublicURL string
 	// Tracing makes each request a server span (OpenTelemetry, the global
 	// tracer provider), child of the caller's traceparent if it sent one.
 	Tracing bool
@@ -145,6 +149,8 @@ func New(cfg Config) *Server {
 	tenant.POST("/api-keys", s.createAPIKey, requireAdmin)
 	tenant.GET("/api-keys", s.listAPIKeys, requireAdmin)
 	tenant.DELETE("/api-keys/:id", s.revokeAPIKey, requireAdmin)
+	tenant.POST("/portal-sessions", s.createPortalSession, requireAdmin)
+	tenant.DELETE("/portal-sessions", s.revokePortalSessions, requireAdmin)
 	endpoints := tenant.Group("/endpoints")
 	s.endpointRoutes(endpoints)
 	endpoints.POST("/:id/recover", s.recoverEndpoint)

@@ -158,9 +158,14 @@ func New(o Options) (h *Hookd, err error) {
 	if err != nil {
 		return nil, err
 	}
+	portal, err := web.NewPortal(web.PortalConfig{Store: store, Pipeline: pipeline, Logger: log})
+	if err != nil {
+		return nil, err
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/ui", ui.Handler())
 	mux.Handle("/ui/", ui.Handler())
+	mux.Handle("/portal/", portal.Handler())
 	mux.Handle("/", api.New(api.Config{Store: store, Pipeline: pipeline, AdminKey: adminKey, Logger: log}).Handler())
 	srv := httptest.NewServer(mux)
 	cleanup(srv.Close)

@@ -115,7 +115,10 @@ func (s *Store) GetPortalSession(ctx context.Context, token string) (*PortalSess
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, Errorf(CodeNotFound, "no such portal link")
 	}
-	return &sess, err
+	if err != nil {
+		return nil, err
+	}
+	return &sess, nil
 }
 
 // Expired reports whether the link no longer opens the portal at now.

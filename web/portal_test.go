@@ -328,3 +328,17 @@ func TestPortalHeadersAndBranding(t *testing.T) {
 		t.Errorf("CSP without a logo = %q", csp)
 	}
 }
+
+func TestPortalEditKeepsAWildcardSubscription(t *testing.T) {
+	f := setup(t) // the fixture's endpoint subscribes to "*"
+	base, csrf := f.portalLink(models.PortalParams{})
+	mustContain(t, f.page(base+"/endpoints/"+f.endpoint.ID+"/edit"), `value="*" checked`)
+	form := url.Values{"url": {f.endpoint.URL}, "event_types": {"*"}, "signing_scheme": {f.endpoint.SigningScheme}, "description": {"renamed"}}
+	if status, loc := f.post(base+"/endpoints/"+f.endpoint.ID+"/edit", csrf, form); status != http.StatusSeeOther {
+		t.Fatalf("edit = %d %s", status, loc)
+	}
+	ep, _ := f.store.GetEndpoint(f.ctx, f.tenant.ID, f.endpoint.ID)
+	if !slices.Equal(ep.EventTypes, []string{"*"}) || ep.Description != "renamed" || ep.Secret != f.endpoint.Secret {
+		t.Fatalf("after the edit: %+v", ep)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -46,7 +47,7 @@ func TestHelpListsTheCommands(t *testing.T) {
 		if r.code != 0 {
 			t.Fatalf("hookd %v: exit %d, %s", args, r.code, r.stderr)
 		}
-		for _, cmd := range []string{"serve", "api", "worker", "migrate", "purge", "admin-key", "config", "version", "completion", "verify", "operational-endpoints"} {
+		for _, cmd := range []string{"serve", "api", "worker", "migrate", "purge", "admin-key", "config", "version", "completion", "verify", "operational-endpoints", "portal"} {
 			if !strings.Contains(r.stdout, "  "+cmd+" ") {
 				t.Fatalf("hookd %v does not list %s:\n%s", args, cmd, r.stdout)
 			}
@@ -181,6 +182,99 @@ func TestTheConfigFileIsChecked(t *testing.T) {
 	}
 	if r := runCLI(t, nil, "serve", "--config", filepath.Join(t.TempDir(), "missing.yaml")); r.code != 2 {
 		t.Fatalf("a missing config file: exit %d", r.code)
+	}
+}
+
+func TestConfigPublicURL(t *testing.T) {
+	t.Parallel()
+	for v, want := range map[string]string{
+		"":                                 "",
+		"https://hooks.example.com":        "https://hooks.example.com",
+		"https://hooks.example.com/":       "https://hooks.example.com",
+		"http://localhost:8080":            "http://localhost:8080",
+		"https://example.com/hookd/":       "https://example.com/hookd",
+		"https://[2001:db8::1]:8443/hookd": "https://[2001:db8::1]:8443/hookd",
+	} {
+		r := runCLI(t, map[string]string{"HOOKD_PUBLIC_URL": v}, "serve")
+		if r.code != 0 || r.main.Config.PublicURL != want {
+			t.Errorf("HOOKD_PUBLIC_URL=%q: exit %d, %s, public URL %+v; want %q", v, r.code, r.stderr, r.main, want)
+		}
+	}
+	if r := runCLI(t, nil, "api", "--public-url", "https://hooks.example.com/"); r.code != 0 || r.main.Config.PublicURL != "https://hooks.example.com" {
+		t.Fatalf("api --public-url: exit %d, %s", r.code, r.stderr)
+	}
+	for v, want := range map[string]string{
+		"hooks.example.com":                 "absolute",
+		"/hookd":                            "absolute",
+		"ftp://hooks.example.com":           "http",
+		"https://":                          "absolute",
+		"https:hooks.example.com":           "absolute",
+		"https://user:pw@hooks.example.com": "user",
+		"https://hooks.example.com/?a=1":    "query",
+		"https://hooks.example.com/?":       "query",
+		"https://hooks.example.com/#top":    "fragment",
+		"https://hooks.example.com/#":       "fragment",
+		"https://hooks example.com":         "URL",
+	} {
+		r := runCLI(t, map[string]string{"HOOKD_PUBLIC_URL": v}, "serve")
+		if r.code != 2 || r.main != nil || !strings.Contains(r.stderr, "HOOKD_PUBLIC_URL") || !strings.Contains(r.stderr, want) {
+			t.Errorf("HOOKD_PUBLIC_URL=%q: exit %d, %q; want exit 2 and %q", v, r.code, r.stderr, want)
+		}
+	}
+}
+
+func TestConfigPortalFrameAncestors(t *testing.T) {
+	t.Parallel()
+	for v, want := range map[string][]string{
+		"":                        nil,
+		"https://app.example.com": {"https://app.example.com"},
+		" https://app.example.com/ , 'self',http://localhost:3000, https://*.example.com,": {
+			"https://app.example.com", "'self'", "http://localhost:3000", "https://*.example.com",
+		},
+		"https://127.0.0.1:8443,https://[::1]:8443": {"https://127.0.0.1:8443", "https://[::1]:8443"},
+	} {
+		r := runCLI(t, map[string]string{"HOOKD_PORTAL_FRAME_ANCESTORS": v}, "serve")
+		if r.code != 0 || !slices.Equal(r.main.Config.PortalFrameAncestors, want) {
+			t.Errorf("HOOKD_PORTAL_FRAME_ANCESTORS=%q: exit %d, %s, %+v; want %q", v, r.code, r.stderr, r.main, want)
+		}
+	}
+	if r := runCLI(t, nil, "api", "--portal-frame-ancestors", "https://app.example.com"); r.code != 0 ||
+		!slices.Equal(r.main.Config.PortalFrameAncestors, []string{"https://app.example.com"}) {
+		t.Fatalf("api --portal-frame-ancestors: exit %d, %s", r.code, r.stderr)
+	}
+	for v, want := range map[string]string{
+		"*":                                    "clickjacking",
+		"https://app.example.com,*":            "clickjacking",
+		"https:":                               "clickjacking",
+		"https://*":                            "clickjacking",
+		"https://*.com":                        "clickjacking",
+		"'none'":                               "quotes",
+		"self":                                 "scheme",
+		"https://app.example.com 'self'":       "spaces",
+		"https://app.example.com;script-src *": "semicolons",
+		`"https://app.example.com"`:            "quotes",
+		"app.example.com":                      "scheme",
+		"ftp://app.example.com":                "scheme",
+		"data:":                                "scheme",
+		"https://app.example.com/embed":        "path",
+		"https://app.example.com?x=1":          "query",
+		"https://app.example.com#x":            "fragment",
+		"https://user@app.example.com":         "user",
+		"https://app.example.com:https":        "port",
+		"https://app.example.com:70000":        "port",
+		"https://app.*.example.com":            "host name",
+		"https://app_1.example.com":            "host name",
+		"https://":                             "host name",
+	} {
+		r := runCLI(t, map[string]string{"HOOKD_PORTAL_FRAME_ANCESTORS": v}, "serve")
+		if r.code != 2 || r.main != nil || !strings.Contains(r.stderr, "HOOKD_PORTAL_FRAME_ANCESTORS") || !strings.Contains(r.stderr, want) {
+			t.Errorf("HOOKD_PORTAL_FRAME_ANCESTORS=%q: exit %d, %q; want exit 2 and %q", v, r.code, r.stderr, want)
+		}
+	}
+	// The error names the entry at fault, not only the whole value.
+	r := runCLI(t, map[string]string{"HOOKD_PORTAL_FRAME_ANCESTORS": "https://app.example.com,https://evil.example.com/x"}, "serve")
+	if !strings.Contains(r.stderr, `"https://evil.example.com/x": `) {
+		t.Fatalf("the error does not name the bad entry: %q", r.stderr)
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
+	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -53,6 +55,8 @@ type Config struct {
 	LogLevel             slog.Level          // HOOKD_LOG_LEVEL: debug, info, warn, error
 	LogFormat            string              // HOOKD_LOG_FORMAT: text or json
 	TrustedProxies       []netip.Prefix      // HOOKD_TRUSTED_PROXIES: proxies whose X-Forwarded-For names the client
+	PublicURL            string              // HOOKD_PUBLIC_URL: where browsers reach hookd, for portal links; empty = the request's origin
+	PortalFrameAncestors []string            // HOOKD_PORTAL_FRAME_ANCESTORS: origins that may show the portal in an iframe; empty = none
 }
 
 // minAdminKeyLen is the shortest HOOKD_ADMIN_KEY hookd accepts: 32 characters
@@ -148,6 +152,13 @@ var settings = []setting{
 		func(c *Config, v string) error { c.Queue = v; return nil }, runningModes},
 	{"HOOKD_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For names the client address; empty: none, the connection's address counts",
 		func(c *Config, v string) (err error) { c.TrustedProxies, err = parsePrefixes(v); return err }, apiModes},
+	{"HOOKD_PUBLIC_URL", "public-url", "", "the URL browsers reach hookd at (https://hooks.example.com), the base of tenant portal links; empty: the origin of the request that asks for the link",
+		func(c *Config, v string) (err error) { c.PublicURL, err = parsePublicURL(v); return err }, apiModes},
+	{"HOOKD_PORTAL_FRAME_ANCESTORS", "portal-frame-ancestors", "", "comma-separated origins that may show the tenant portal in an iframe (https://app.example.com, https://*.example.com, 'self'); empty: none, the portal cannot be framed",
+		func(c *Config, v string) (err error) {
+			c.PortalFrameAncestors, err = parseFrameAncestors(v)
+			return err
+		}, apiModes},
 	{"HOOKD_LOG_LEVEL", "log-level", "info", "debug, info, warn or error",
 		func(c *Config, v string) error { return c.LogLevel.UnmarshalText([]byte(v)) }, allModes},
 	{"HOOKD_LOG_FORMAT", "log-format", "text", "text or json",
@@ -359,4 +370,80 @@ func positiveInt(v string) (int, error) {
 		err = fmt.Errorf("must be positive")
 	}
 	return n, err
+}
+
+// parsePublicURL checks HOOKD_PUBLIC_URL: an absolute http or https URL, a
+// path at most, returned without its trailing "/".
+func parsePublicURL(v string) (string, error) {
+	if v == "" {
+		return "", nil
+	}
+	u, err := url.Parse(v)
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("not a URL: %w", err)
+	case u.Scheme != "http" && u.Scheme != "https" || u.Host == "" || u.Opaque != "":
+		return "", fmt.Errorf("must be an absolute http:// or https:// URL, like https://hooks.example.com")
+	case u.User != nil:
+		return "", fmt.Errorf("must not hold a user or password")
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(v, "#"):
+		return "", fmt.Errorf("must have no query (?) or fragment (#): links are made by adding /portal/… to it")
+	}
+	return strings.TrimSuffix(v, "/"), nil
+}
+
+// frameAncestorHost is a host of a CSP frame-ancestors source: a name (its
+// leftmost label possibly *) or an IPv4 address, or an IPv6 one in brackets.
+var frameAncestorHost = regexp.MustCompile(`^(\*\.)?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$|^\[[0-9A-Fa-f:.]+\]$`)
+
+// parseFrameAncestors checks HOOKD_PORTAL_FRAME_ANCESTORS: 'self', or
+// origins scheme://host[:port] of http or https, whose host may start with
+// *. (any subdomain), as the portal's CSP frame-ancestors lists them.
+func parseFrameAncestors(v string) ([]string, error) {
+	var out []string
+	for part := range strings.SplitSeq(v, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		if err := checkFrameAncestor(part); err != nil {
+			return nil, fmt.Errorf("%q: %w", part, err)
+		}
+		out = append(out, strings.TrimSuffix(part, "/"))
+	}
+	return out, nil
+}
+
+func checkFrameAncestor(s string) error {
+	const want = "want 'self' or an origin like https://app.example.com, https://*.example.com or http://localhost:3000"
+	switch {
+	case s == "'self'":
+		return nil
+	case s == "*" || strings.HasPrefix(s, "*:") || s == "https:" || s == "http:" || s == "https://*" || s == "http://*":
+		return fmt.Errorf("any site could then frame the portal and trick the tenant into clicking in it (clickjacking); %s", want)
+	case strings.ContainsAny(s, " \t'\";"):
+		return fmt.Errorf("spaces, quotes and semicolons have no place in an origin (only 'self' is quoted); %s", want)
+	}
+	scheme, rest, ok := strings.Cut(s, "://")
+	if !ok || scheme != "http" && scheme != "https" {
+		return fmt.Errorf("the scheme must be http:// or https://; %s", want)
+	}
+	rest = strings.TrimSuffix(rest, "/")
+	if strings.ContainsAny(rest, "/?#@") {
+		return fmt.Errorf("an origin has no path, query, fragment or user; %s", want)
+	}
+	host, port := rest, ""
+	if i := strings.LastIndex(rest, ":"); i >= 0 && !strings.HasSuffix(rest, "]") {
+		host, port = rest[:i], rest[i+1:]
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 || port[0] == '0' {
+			return fmt.Errorf("port %q is not a number from 1 to 65535; %s", port, want)
+		}
+	}
+	if host == "*" || strings.HasPrefix(host, "*.") && !strings.Contains(host[2:], ".") {
+		return fmt.Errorf("any site under a whole top-level domain could then frame the portal and trick the tenant into clicking in it (clickjacking); %s", want)
+	}
+	if !frameAncestorHost.MatchString(host) {
+		return fmt.Errorf("%q is not a host name; %s", host, want)
+	}
+	return nil
 }

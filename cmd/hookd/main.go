@@ -226,7 +226,7 @@ func (m *Main) startHTTP(ctx context.Context, g *errgroup.Group, d *deps) error 
 	srv := api.New(api.Config{
 		TenantRateLimit: tenantLimit, FailedAuth: failedAuth, TrustedProxies: cfg.TrustedProxies,
 		Store: d.store, Pipeline: pipeline, AdminKey: cfg.AdminKey, Logger: d.log, Metrics: d.registry,
-		RotationGrace: cfg.RotationGrace, Tracing: m.Tracing,
+		RotationGrace: cfg.RotationGrace, Tracing: m.Tracing, PublicURL: cfg.PublicURL,
 		ReadyFunc: func(ctx context.Context) error {
 			return errors.Join(d.store.Ping(ctx), d.queue.Ping(ctx))
 		},
@@ -239,12 +239,20 @@ func (m *Main) startHTTP(ctx context.Context, g *errgroup.Group, d *deps) error 
 		pipeline.Close()
 		return err
 	}
+	portal, err := web.NewPortal(web.PortalConfig{
+		Store: d.store, Pipeline: pipeline, FrameAncestors: cfg.PortalFrameAncestors, RotationGrace: cfg.RotationGrace, Logger: d.log,
+	})
+	if err != nil {
+		pipeline.Close()
+		return err
+	}
 	mux := http.NewServeMux()
 	reference := docs.Handler()
 	mux.Handle("/docs", reference)
 	mux.Handle("/docs/", reference)
 	mux.Handle("/ui", ui.Handler())
 	mux.Handle("/ui/", ui.Handler())
+	mux.Handle("/portal/", portal.Handler())
 	mux.Handle("/", srv.Handler())
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {

@@ -40,7 +40,7 @@ type remote struct {
 func (c *cli) remoteCommands() []*cobra.Command {
 	r := &remote{c: c}
 	groups := []*cobra.Command{
-		r.tenantsCommand(), r.apiKeysCommand(), r.eventTypesCommand(), r.endpointsCommand(), r.operationalCommand(),
+		r.tenantsCommand(), r.apiKeysCommand(), r.portalCommand(), r.eventTypesCommand(), r.endpointsCommand(), r.operationalCommand(),
 		r.emitCommand(), r.messagesCommand(), r.deliveriesCommand(),
 	}
 	for _, g := range groups {
@@ -225,6 +225,51 @@ func (r *remote) apiKeysCommand() *cobra.Command {
 		r.tenantFlag(c.Flags())
 	}
 	cmd.AddCommand(list, create, revoke)
+	return cmd
+}
+
+// ---- tenant portal links
+
+func (r *remote) portalCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "portal", Short: "make and revoke links into a tenant's portal (admin key)"}
+	var p hookd.PortalSessionParams
+	var expiresIn time.Duration
+	link := r.command("link", "make a link into the tenant's portal and print it, once", cobra.NoArgs, true, nil,
+		func(ctx context.Context, api *hookd.Client, _ []string) (any, error) {
+			sess, err := api.CreatePortalSession(ctx, r.tenant, p)
+			if err != nil || r.output == "json" {
+				return sess, err
+			}
+			return sess.URL, nil
+		})
+	// A usage error (exit 2), before any request; hookd checks the bounds.
+	link.PreRunE = func(*cobra.Command, []string) error {
+		if expiresIn < 0 || expiresIn%time.Second != 0 {
+			return fmt.Errorf("--expires-in %s: want a positive whole number of seconds, like 30m or 24h", expiresIn)
+		}
+		p.ExpiresIn = int(expiresIn / time.Second)
+		return nil
+	}
+	link.Flags().BoolVar(&p.ReadOnly, "read-only", false, "the tenant may look but not change anything")
+	link.Flags().DurationVar(&expiresIn, "expires-in", 0, "how long the link works, 1m to 168h (default 1h)")
+	link.Flags().StringVar(&p.Title, "title", "", "your app's name, the portal's heading (default: Webhooks)")
+	link.Flags().StringVar(&p.LogoURL, "logo-url", "", "your app's logo (https://…)")
+	link.Flags().StringVar(&p.PrimaryColor, "primary-color", "", "your app's colour (#rrggbb)")
+	revoke := r.command("revoke", "end every live link into the tenant's portal, at once", cobra.NoArgs, true, nil,
+		func(ctx context.Context, api *hookd.Client, _ []string) (any, error) {
+			n, err := api.RevokePortalSessions(ctx, r.tenant)
+			if err != nil || r.output == "json" {
+				return map[string]int{"revoked": n}, err
+			}
+			if n == 1 {
+				return "revoked 1 portal link", nil
+			}
+			return fmt.Sprintf("revoked %d portal links", n), nil
+		})
+	for _, c := range []*cobra.Command{link, revoke} {
+		r.tenantFlag(c.Flags())
+	}
+	cmd.AddCommand(link, revoke)
 	return cmd
 }
 

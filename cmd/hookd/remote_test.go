@@ -158,6 +158,55 @@ func TestTheCommandLineTalksToTheAPI(t *testing.T) {
 	}
 }
 
+// The app's operator makes a link into a tenant's portal from the command
+// line, on hookd's public URL, and ends every link at once.
+func TestTheCommandLineMakesPortalLinks(t *testing.T) {
+	t.Parallel()
+	env := backends(t)
+	env["HOOKD_PUBLIC_URL"] = "https://hooks.example.com/"
+	m := start(t, "serve", env)
+	admin := map[string]string{envURL: "http://" + m.Addr(), envAPIKey: testAdminKey}
+	ten := jsonOf[struct{ ID string }](t, admin, "tenants", "create", "--uid", "acme")
+
+	link := strings.TrimSuffix(mustRun(t, admin, "portal", "link", "-t", "acme"), "\n")
+	if !regexp.MustCompile(`^https://hooks\.example\.com/portal/hk_[\w-]+/$`).MatchString(link) {
+		t.Fatalf("portal link printed %q, want the link alone on hookd's public URL", link)
+	}
+	sess := jsonOf[struct {
+		URL       string    `json:"url"`
+		TenantID  string    `json:"tenant_id"`
+		ReadOnly  bool      `json:"read_only"`
+		ExpiresAt time.Time `json:"expires_at"`
+	}](t, admin, "portal", "link", "--tenant", "acme", "--read-only", "--expires-in", "30m",
+		"--title", "Acme Billing", "--logo-url", "https://acme.example/logo.png", "--primary-color", "#1f6feb")
+	if d := time.Until(sess.ExpiresAt); sess.TenantID != ten.ID || !sess.ReadOnly || sess.URL == link || d < 29*time.Minute || d > 31*time.Minute {
+		t.Fatalf("portal link -o json = %+v (expires in %s)", sess, d)
+	}
+
+	for args, want := range map[string]string{
+		"portal link -t acme --expires-in 10s":          "expires_in",
+		"portal link -t acme --primary-color red":       "primary_color",
+		"portal link -t acme --logo-url http://x/y.png": "logo_url",
+		"portal link -t nobody":                         "not found",
+	} {
+		if r := runCLI(t, admin, strings.Fields(args)...); r.code != 1 || !strings.Contains(r.stderr, want) {
+			t.Errorf("hookd %s: exit %d, %q; want exit 1 and %q", args, r.code, r.stderr, want)
+		}
+	}
+	key := strings.TrimSpace(mustRun(t, admin, "api-keys", "create", "-t", "acme"))
+	tenant := map[string]string{envURL: admin[envURL], envAPIKey: key, envTenant: "acme"}
+	if r := runCLI(t, tenant, "portal", "link"); r.code != 1 || !strings.Contains(r.stderr, "403") {
+		t.Fatalf("portal link with the tenant's key: exit %d, %q", r.code, r.stderr)
+	}
+
+	if out := mustRun(t, admin, "portal", "revoke", "-t", "acme"); out != "revoked 2 portal links\n" {
+		t.Fatalf("portal revoke printed %q", out)
+	}
+	if got := jsonOf[struct{ Revoked *int }](t, admin, "portal", "revoke", "-t", "acme"); got.Revoked == nil || *got.Revoked != 0 {
+		t.Fatalf("portal revoke again -o json = %+v", got)
+	}
+}
+
 func TestTheCommandLineSaysWhatTheAPINeeds(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
@@ -170,6 +219,11 @@ func TestTheCommandLineSaysWhatTheAPINeeds(t *testing.T) {
 		{map[string]string{envAPIKey: "hk_x"}, []string{"endpoints", "create", "-t", "acme", "--url", "https://example.com"}, "event-type"},
 		{map[string]string{envAPIKey: "hk_x"}, []string{"tenants", "list", "-o", "yaml"}, "text or json"},
 		{map[string]string{envAPIKey: "hk_x"}, []string{"emit", "-t", "acme", "invoice.paid"}, "accepts 2 arg"},
+		{map[string]string{envAPIKey: "hk_x"}, []string{"portal", "link"}, "--tenant"},
+		{map[string]string{envAPIKey: "hk_x"}, []string{"portal", "revoke"}, "--tenant"},
+		{map[string]string{envAPIKey: "hk_x"}, []string{"portal", "link", "-t", "acme", "--expires-in", "soon"}, "--expires-in"},
+		{map[string]string{envAPIKey: "hk_x"}, []string{"portal", "link", "-t", "acme", "--expires-in", "90.5s"}, "whole number of seconds"},
+		{map[string]string{envAPIKey: "hk_x"}, []string{"portal", "link", "-t", "acme", "--expires-in", "-1h"}, "--expires-in"},
 	}
 	for _, c := range cases {
 		r := runCLI(t, c.env, c.args...)
