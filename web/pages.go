@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -133,16 +134,22 @@ type messageData struct {
 }
 
 func (s *Server) message(c echo.Context) error {
-	ctx := c.Request().Context()
-	msg, err := s.store.GetMessage(ctx, "", c.Param("id"))
+	d, err := loadMessage(c.Request().Context(), s.store, "", c.Param("id"))
 	if err != nil {
 		return err
 	}
-	eps, err := s.store.EndpointsByID(ctx, endpointIDs(msg.Deliveries))
+	return s.render(c, http.StatusOK, "message", "Message "+d.Message.ID, d)
+}
+
+// loadMessage reads a message with the endpoints of its deliveries;
+// tenantID "" (the admin UI) reads any tenant's.
+func loadMessage(ctx context.Context, store *models.Store, tenantID, id string) (messageData, error) {
+	msg, err := store.GetMessage(ctx, tenantID, id)
 	if err != nil {
-		return err
+		return messageData{}, err
 	}
-	return s.render(c, http.StatusOK, "message", "Message "+msg.ID, messageData{msg, eps})
+	eps, err := store.EndpointsByID(ctx, endpointIDs(msg.Deliveries))
+	return messageData{msg, eps}, err
 }
 
 // ---- deliveries
@@ -160,19 +167,7 @@ func (s *Server) deliveries(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	rows, next, err := s.store.ListDeliveries(ctx, models.DeliveryParams{
-		ListParams: models.ListParams{Limit: pageSize, Cursor: c.QueryParam("cursor")},
-		TenantID:   f.TenantID,
-		Status:     c.QueryParam("status"),
-		EndpointID: c.QueryParam("endpoint_id"),
-		EventType:  c.QueryParam("event_type"),
-		Since:      f.Since,
-	})
-	if err != nil {
-		return err
-	}
-	eps, err := s.store.EndpointsByID(ctx, endpointIDs(rows))
+	rows, eps, next, err := listDeliveries(c, s.store, f)
 	if err != nil {
 		return err
 	}
@@ -182,23 +177,43 @@ func (s *Server) deliveries(c echo.Context) error {
 	})
 }
 
+// listDeliveries reads a page of the deliveries the request's filters
+// select, and their endpoints by id.
+func listDeliveries(c echo.Context, store *models.Store, f filters) ([]models.Delivery, map[string]models.Endpoint, string, error) {
+	ctx := c.Request().Context()
+	rows, next, err := store.ListDeliveries(ctx, models.DeliveryParams{
+		ListParams: models.ListParams{Limit: pageSize, Cursor: c.QueryParam("cursor")},
+		TenantID:   f.TenantID,
+		Status:     c.QueryParam("status"),
+		EndpointID: c.QueryParam("endpoint_id"),
+		EventType:  c.QueryParam("event_type"),
+		Since:      f.Since,
+	})
+	if err != nil {
+		return nil, nil, "", err
+	}
+	eps, err := store.EndpointsByID(ctx, endpointIDs(rows))
+	return rows, eps, next, err
+}
+
 type deliveryData struct {
 	Delivery *models.Delivery
 	Endpoint models.Endpoint
 	Message  *models.Message
 }
 
-func (s *Server) loadDelivery(c echo.Context) (deliveryData, error) {
-	ctx := c.Request().Context()
-	d, err := s.store.GetDelivery(ctx, "", c.Param("id"))
+// loadDelivery reads a delivery with its attempts, endpoint and message;
+// tenantID "" (the admin UI) reads any tenant's.
+func loadDelivery(ctx context.Context, store *models.Store, tenantID, id string) (deliveryData, error) {
+	d, err := store.GetDelivery(ctx, tenantID, id)
 	if err != nil {
 		return deliveryData{}, err
 	}
-	eps, err := s.store.EndpointsByID(ctx, []string{d.EndpointID})
+	eps, err := store.EndpointsByID(ctx, []string{d.EndpointID})
 	if err != nil {
 		return deliveryData{}, err
 	}
-	msg, err := s.store.GetMessage(ctx, d.TenantID, d.MessageID)
+	msg, err := store.GetMessage(ctx, d.TenantID, d.MessageID)
 	if err != nil {
 		return deliveryData{}, err
 	}
@@ -206,7 +221,7 @@ func (s *Server) loadDelivery(c echo.Context) (deliveryData, error) {
 }
 
 func (s *Server) delivery(c echo.Context) error {
-	d, err := s.loadDelivery(c)
+	d, err := loadDelivery(c.Request().Context(), s.store, "", c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -214,7 +229,7 @@ func (s *Server) delivery(c echo.Context) error {
 }
 
 func (s *Server) confirmRetry(c echo.Context) error {
-	d, err := s.loadDelivery(c)
+	d, err := loadDelivery(c.Request().Context(), s.store, "", c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -258,18 +273,28 @@ func (s *Server) endpoints(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	rows, err := endpointRows(ctx, s.store, eps)
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "endpoints", "Endpoints", endpointsData{f, rows, next})
+}
+
+// endpointRows adds to each endpoint its last 24 hours: counts by status
+// and the last failure.
+func endpointRows(ctx context.Context, store *models.Store, eps []models.Endpoint) ([]endpointRow, error) {
 	dayAgo := time.Now().Add(-24 * time.Hour)
 	ids := make([]string, len(eps))
 	for i, ep := range eps {
 		ids[i] = ep.ID
 	}
-	counts, err := s.store.EndpointCounts(ctx, ids, dayAgo)
+	counts, err := store.EndpointCounts(ctx, ids, dayAgo)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	failures, err := s.store.LastFailures(ctx, ids, dayAgo)
+	failures, err := store.LastFailures(ctx, ids, dayAgo)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	rows := make([]endpointRow, len(eps))
 	for i, ep := range eps {
@@ -278,7 +303,7 @@ func (s *Server) endpoints(c echo.Context) error {
 			rows[i].LastFailure = &f
 		}
 	}
-	return s.render(c, http.StatusOK, "endpoints", "Endpoints", endpointsData{f, rows, next})
+	return rows, nil
 }
 
 type endpointData struct {
@@ -294,9 +319,18 @@ func (s *Server) endpoint(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	hours, err := s.store.Hourly(ctx, 24, ep.ID)
+	d, err := endpointHealth(ctx, s.store, ep)
 	if err != nil {
 		return err
+	}
+	return s.render(c, http.StatusOK, "endpoint", "Endpoint "+ep.ID, d)
+}
+
+// endpointHealth is an endpoint with its last 24 hours, hour by hour.
+func endpointHealth(ctx context.Context, store *models.Store, ep models.Endpoint) (endpointData, error) {
+	hours, err := store.Hourly(ctx, 24, ep.ID)
+	if err != nil {
+		return endpointData{}, err
 	}
 	d := endpointData{Endpoint: ep, Day: models.StatusCounts{}, Chart: successChart(hours)}
 	for _, h := range hours {
@@ -304,7 +338,7 @@ func (s *Server) endpoint(c echo.Context) error {
 			d.Day[status] += n
 		}
 	}
-	return s.render(c, http.StatusOK, "endpoint", "Endpoint "+ep.ID, d)
+	return d, nil
 }
 
 // endpointActions are the forms an endpoint row offers, with their confirmation text.

@@ -18,7 +18,6 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
-	"hookd.dev/hookd/api/httperr"
 	"hookd.dev/hookd/models"
 )
 
@@ -83,7 +82,7 @@ func NewPortal(cfg PortalConfig) (*Portal, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	pages, err := parsePages("templates/portal", "templates/portal/layout.html", "templates/portal/filters.html", "templates/charts.html")
+	pages, err := parsePages("templates/portal", "templates/portal/layout.html", "templates/portal/filters.html", "templates/charts.html", "templates/parts.html")
 	if err != nil {
 		return nil, err
 	}
@@ -238,7 +237,7 @@ func (p *Portal) brandCSS(c echo.Context) error {
 
 func (p *Portal) render(c echo.Context, status int, name, title string, data any) error {
 	sess := session(c)
-	pg := page{Title: title, Nav: name, Data: data, Notice: c.QueryParam("notice"), Portal: &portalView{
+	pg := page{Title: title, Nav: name, Data: data, Notice: c.QueryParam("notice"), Base: p.base(c), ReadOnly: sess.ReadOnly, Portal: &portalView{
 		Base: p.base(c), Title: sess.Title, LogoURL: sess.LogoURL, Color: sess.PrimaryColor != "", ReadOnly: sess.ReadOnly,
 	}}
 	if v, ok := c.Get(csrfField).(string); ok {
@@ -253,17 +252,9 @@ func (p *Portal) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
-	status, msg := http.StatusInternalServerError, "Something went wrong; it has been logged."
-	if he, ok := err.(*echo.HTTPError); ok { //nolint:errorlint // echo returns it unwrapped
-		status = he.Code
-		msg = fmt.Sprint(he.Message)
-	} else if code := models.ErrorCode(err); code != "" {
-		status, msg = httperr.Status(code), models.ErrorMessage(err)
-	} else {
+	status, msg, known := describeError(err)
+	if !known {
 		p.log.Error("portal request failed", "route", c.Path(), "error", err)
-	}
-	if status == http.StatusNotFound && msg == "Not Found" {
-		msg = "There is no such page."
 	}
 	if _, ok := c.Get(keyPortal).(*models.PortalSession); ok {
 		_ = p.render(c, status, "error", http.StatusText(status), map[string]string{"Message": msg})

@@ -22,25 +22,9 @@ func (p *Portal) endpoints(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	dayAgo := time.Now().Add(-24 * time.Hour)
-	ids := make([]string, len(eps))
-	for i, ep := range eps {
-		ids[i] = ep.ID
-	}
-	counts, err := p.store.EndpointCounts(ctx, ids, dayAgo)
+	rows, err := endpointRows(ctx, p.store, eps)
 	if err != nil {
 		return err
-	}
-	failures, err := p.store.LastFailures(ctx, ids, dayAgo)
-	if err != nil {
-		return err
-	}
-	rows := make([]endpointRow, len(eps))
-	for i, ep := range eps {
-		rows[i] = endpointRow{Endpoint: ep, Day: counts[ep.ID]}
-		if f, ok := failures[ep.ID]; ok {
-			rows[i].LastFailure = &f
-		}
 	}
 	return p.render(c, http.StatusOK, "endpoints", "Endpoints", endpointsData{Endpoints: rows, Next: next})
 }
@@ -55,15 +39,9 @@ func (p *Portal) endpoint(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	hours, err := p.store.Hourly(c.Request().Context(), 24, ep.ID)
+	d, err := endpointHealth(c.Request().Context(), p.store, *ep)
 	if err != nil {
 		return err
-	}
-	d := endpointData{Endpoint: *ep, Day: models.StatusCounts{}, Chart: successChart(hours)}
-	for _, h := range hours {
-		for status, n := range h.Deliveries {
-			d.Day[status] += n
-		}
 	}
 	return p.render(c, http.StatusOK, "endpoint", "Endpoint "+ep.ID, d)
 }
@@ -324,16 +302,11 @@ func (p *Portal) messages(c echo.Context) error {
 }
 
 func (p *Portal) message(c echo.Context) error {
-	ctx := c.Request().Context()
-	msg, err := p.store.GetMessage(ctx, tenant(c), c.Param("id"))
+	d, err := loadMessage(c.Request().Context(), p.store, tenant(c), c.Param("id"))
 	if err != nil {
 		return err
 	}
-	eps, err := p.store.EndpointsByID(ctx, endpointIDs(msg.Deliveries))
-	if err != nil {
-		return err
-	}
-	return p.render(c, http.StatusOK, "message", "Message "+msg.ID, messageData{msg, eps})
+	return p.render(c, http.StatusOK, "message", "Message "+d.Message.ID, d)
 }
 
 type portalDeliveriesData struct {
@@ -348,19 +321,7 @@ func (p *Portal) deliveries(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	rows, next, err := p.store.ListDeliveries(ctx, models.DeliveryParams{
-		ListParams: models.ListParams{Limit: pageSize, Cursor: c.QueryParam("cursor")},
-		TenantID:   f.TenantID,
-		Status:     c.QueryParam("status"),
-		EndpointID: c.QueryParam("endpoint_id"),
-		EventType:  c.QueryParam("event_type"),
-		Since:      f.Since,
-	})
-	if err != nil {
-		return err
-	}
-	eps, err := p.store.EndpointsByID(ctx, endpointIDs(rows))
+	rows, eps, next, err := listDeliveries(c, p.store, f.filters)
 	if err != nil {
 		return err
 	}
@@ -368,20 +329,7 @@ func (p *Portal) deliveries(c echo.Context) error {
 }
 
 func (p *Portal) loadDelivery(c echo.Context) (deliveryData, error) {
-	ctx := c.Request().Context()
-	d, err := p.store.GetDelivery(ctx, tenant(c), c.Param("id"))
-	if err != nil {
-		return deliveryData{}, err
-	}
-	eps, err := p.store.EndpointsByID(ctx, []string{d.EndpointID})
-	if err != nil {
-		return deliveryData{}, err
-	}
-	msg, err := p.store.GetMessage(ctx, tenant(c), d.MessageID)
-	if err != nil {
-		return deliveryData{}, err
-	}
-	return deliveryData{d, eps[d.EndpointID], msg}, nil
+	return loadDelivery(c.Request().Context(), p.store, tenant(c), c.Param("id"))
 }
 
 func (p *Portal) delivery(c echo.Context) error {

@@ -25,8 +25,11 @@ type page struct {
 	Nav    string // the menu entry to highlight
 	CSRF   string
 	Notice string
-	Portal *portalView // the tenant portal's pages only
-	Data   any
+	// Base starts the pages' links: /ui, or the portal link's /portal/<token>.
+	Base     string
+	ReadOnly bool        // a read-only portal link: no forms
+	Portal   *portalView // the tenant portal's pages only
+	Data     any
 }
 
 var funcs = template.FuncMap{
@@ -130,7 +133,7 @@ func parsePages(dir string, shared ...string) (map[string]*template.Template, er
 }
 
 func (s *Server) render(c echo.Context, status int, name, title string, data any) error {
-	p := page{Title: title, Nav: name, Data: data, Notice: c.QueryParam("notice")}
+	p := page{Title: title, Nav: name, Data: data, Notice: c.QueryParam("notice"), Base: "/ui"}
 	if v, ok := c.Get(csrfField).(string); ok {
 		p.CSRF = v
 	}

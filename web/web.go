@@ -92,7 +92,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.FailedAuth == nil {
 		cfg.FailedAuth = authlimit.New(authlimit.Config{})
 	}
-	pages, err := parsePages("templates", "templates/layout.html", "templates/filters.html", "templates/charts.html")
+	pages, err := parsePages("templates", "templates/layout.html", "templates/filters.html", "templates/charts.html", "templates/parts.html")
 	if err != nil {
 		return nil, err
 	}
@@ -332,17 +332,26 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
-	status, msg := http.StatusInternalServerError, "Something went wrong; it has been logged."
+	status, msg, known := describeError(err)
+	if !known {
+		s.log.Error("ui request failed", "path", c.Path(), "error", err)
+	}
+	_ = s.render(c, status, "error", http.StatusText(status), map[string]string{"Message": msg})
+}
+
+// describeError is the status and message a page shows for err; known is
+// false for errors that are not meant for users (they get a generic message).
+func describeError(err error) (status int, msg string, known bool) {
+	status, msg = http.StatusInternalServerError, "Something went wrong; it has been logged."
 	if he, ok := err.(*echo.HTTPError); ok { //nolint:errorlint // echo returns it unwrapped
-		status = he.Code
-		msg = fmt.Sprint(he.Message)
+		status, msg = he.Code, fmt.Sprint(he.Message)
 	} else if code := models.ErrorCode(err); code != "" {
 		status, msg = httperr.Status(code), models.ErrorMessage(err)
 	} else {
-		s.log.Error("ui request failed", "path", c.Path(), "error", err)
+		return status, msg, false
 	}
 	if status == http.StatusNotFound && msg == "Not Found" {
 		msg = "There is no such page."
 	}
-	_ = s.render(c, status, "error", http.StatusText(status), map[string]string{"Message": msg})
+	return status, msg, true
 }
