@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"gorm.io/gorm"
@@ -59,7 +61,7 @@ func (p PortalParams) Validate() error {
 	if n := utf8.RuneCountInString(p.Title); n > maxTitleLen {
 		return Errorf(CodeInvalid, "title is %d characters; at most %d", n, maxTitleLen)
 	}
-	if !ValidText(p.Title) || hasControl(p.Title) {
+	if !ValidText(p.Title) || strings.ContainsFunc(p.Title, unicode.IsControl) {
 		return Errorf(CodeInvalid, "title must be printable text")
 	}
 	if p.LogoURL != "" {
@@ -72,15 +74,6 @@ func (p PortalParams) Validate() error {
 		return Errorf(CodeInvalid, "primary_color must be a colour like #1f6feb")
 	}
 	return nil
-}
-
-func hasControl(s string) bool {
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f {
-			return true
-		}
-	}
-	return false
 }
 
 // CreatePortalSession makes a portal link for a tenant and returns its token,

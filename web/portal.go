@@ -59,13 +59,11 @@ type Portal struct {
 	frame       string // the CSP frame-ancestors sources
 }
 
-// portalView is what the portal's layout needs besides the page's data.
+// portalView is the app's branding of the portal's layout.
 type portalView struct {
-	Base     string // the link's prefix: /portal/<token>
-	Title    string
-	LogoURL  string
-	Color    bool // the app set a primary colour (brand.css)
-	ReadOnly bool
+	Title   string
+	LogoURL string
+	Color   bool // the app set a primary colour (brand.css)
 }
 
 // Context keys of a portal request.
@@ -106,19 +104,19 @@ func NewPortal(cfg PortalConfig) (*Portal, error) {
 	g.GET("", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, p.base(c)+"/") })
 	g.GET("/", p.endpoints)
 	g.GET("/brand.css", p.brandCSS)
-	g.GET("/endpoints/new", p.newEndpoint)
+	g.GET("/endpoints/new", p.newEndpoint, writable)
 	g.POST("/endpoints", p.createEndpoint)
 	g.GET("/endpoints/:id", p.endpoint)
-	g.GET("/endpoints/:id/edit", p.editEndpoint)
+	g.GET("/endpoints/:id/edit", p.editEndpoint, writable)
 	g.POST("/endpoints/:id/edit", p.updateEndpoint)
 	g.GET("/endpoints/:id/secret", p.secret)
-	g.GET("/endpoints/:id/:action", p.confirmEndpointAction)
+	g.GET("/endpoints/:id/:action", p.confirmEndpointAction, writable)
 	g.POST("/endpoints/:id/:action", p.endpointAction)
 	g.GET("/messages", p.messages)
 	g.GET("/messages/:id", p.message)
 	g.GET("/deliveries", p.deliveries)
 	g.GET("/deliveries/:id", p.delivery)
-	g.GET("/deliveries/:id/retry", p.confirmRetry)
+	g.GET("/deliveries/:id/retry", p.confirmRetry, writable)
 	g.POST("/deliveries/:id/retry", p.retry)
 	return p, nil
 }
@@ -191,7 +189,7 @@ func (p *Portal) guardForms(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		if session(c).ReadOnly {
-			return echo.NewHTTPError(http.StatusForbidden, "This portal link is read-only: it shows endpoints and deliveries but cannot change them.")
+			return errReadOnly()
 		}
 		if err := p.crossOrigin.Check(c.Request()); err != nil {
 			return errForgedPortalForm()
@@ -201,6 +199,21 @@ func (p *Portal) guardForms(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		if sent := c.Request().PostForm.Get(csrfField); subtle.ConstantTimeCompare([]byte(sent), []byte(token)) != 1 {
 			return errForgedPortalForm()
+		}
+		return next(c)
+	}
+}
+
+func errReadOnly() error {
+	return echo.NewHTTPError(http.StatusForbidden, "This portal link is read-only: it shows endpoints and deliveries but cannot change them.")
+}
+
+// writable refuses a read-only link the pages that hold forms (their POSTs
+// are refused by guardForms).
+func writable(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if session(c).ReadOnly {
+			return errReadOnly()
 		}
 		return next(c)
 	}
@@ -238,7 +251,7 @@ func (p *Portal) brandCSS(c echo.Context) error {
 func (p *Portal) render(c echo.Context, status int, name, title string, data any) error {
 	sess := session(c)
 	pg := page{Title: title, Nav: name, Data: data, Notice: c.QueryParam("notice"), Base: p.base(c), ReadOnly: sess.ReadOnly, Portal: &portalView{
-		Base: p.base(c), Title: sess.Title, LogoURL: sess.LogoURL, Color: sess.PrimaryColor != "", ReadOnly: sess.ReadOnly,
+		Title: sess.Title, LogoURL: sess.LogoURL, Color: sess.PrimaryColor != "",
 	}}
 	if v, ok := c.Get(csrfField).(string); ok {
 		pg.CSRF = v

@@ -243,12 +243,18 @@ func TestPortalReadOnly(t *testing.T) {
 	if strings.Contains(home, "Add an endpoint") || strings.Contains(f.page(base+"/deliveries/"+f.delivery.ID), "Retry now") {
 		t.Error("a read-only link offers changes")
 	}
-	if csrf == "" {
-		csrf = "0123456789abcdef0123456789abcdef"
+	if csrf != "" {
+		t.Error("a read-only link shows a form")
 	}
+	// Refused as read-only (the message says so), before the form's token is read.
 	for _, path := range []string{"/deliveries/" + f.delivery.ID + "/retry", "/endpoints/" + f.endpoint.ID + "/disable", "/endpoints"} {
-		if status, _ := f.post(base+path, csrf, url.Values{"url": {"https://x.example"}}); status != http.StatusForbidden {
-			t.Errorf("read-only POST %s = %d, want 403", path, status)
+		if status, page := f.post(base+path, "0123456789abcdef0123456789abcdef", url.Values{"url": {"https://x.example"}}); status != http.StatusForbidden || !strings.Contains(page, "read-only") {
+			t.Errorf("read-only POST %s = %d, want 403 saying read-only", path, status)
+		}
+	}
+	for _, path := range []string{"/endpoints/new", "/endpoints/" + f.endpoint.ID + "/edit", "/endpoints/" + f.endpoint.ID + "/disable", "/deliveries/" + f.delivery.ID + "/retry"} {
+		if status, page := f.get(base + path); status != http.StatusForbidden || strings.Contains(page, `name="csrf"`) {
+			t.Errorf("read-only GET %s = %d, want 403 without a form", path, status)
 		}
 	}
 	if status, page := f.get(base + "/endpoints/" + f.endpoint.ID + "/secret"); status != http.StatusForbidden || strings.Contains(page, f.endpoint.Secret) {

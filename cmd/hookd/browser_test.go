@@ -40,10 +40,7 @@ func chromiumPath(t *testing.T) string {
 func TestAdminUIInABrowser(t *testing.T) {
 	t.Parallel()
 	chromium := chromiumPath(t)
-	shots := os.Getenv("HOOKD_SCREENSHOTS_DIR")
-	if shots == "" {
-		shots = t.TempDir()
-	}
+	shots := screenshotsDir(t)
 	env := backends(t)
 	env["HOOKD_RETRY_SCHEDULE"] = "1s"
 	m := start(t, "serve", env)
@@ -152,6 +149,15 @@ func TestAdminUIInABrowser(t *testing.T) {
 	}
 }
 
+// screenshotsDir is where the browser tests save their screenshots:
+// HOOKD_SCREENSHOTS_DIR (web/screenshots for the README), else a temporary directory.
+func screenshotsDir(t *testing.T) string {
+	if dir := os.Getenv("HOOKD_SCREENSHOTS_DIR"); dir != "" {
+		return dir
+	}
+	return t.TempDir()
+}
+
 // newBrowser starts headless Chromium for the test.
 func newBrowser(t *testing.T, chromium string) context.Context {
 	t.Helper()
@@ -203,10 +209,7 @@ func screenshot(path string) chromedp.Action {
 func TestAPIReferenceInABrowser(t *testing.T) {
 	t.Parallel()
 	chromium := chromiumPath(t)
-	shots := os.Getenv("HOOKD_SCREENSHOTS_DIR")
-	if shots == "" {
-		shots = t.TempDir()
-	}
+	shots := screenshotsDir(t)
 	m := start(t, "serve", backends(t))
 	ctx := newBrowser(t, chromium)
 	base := "http://" + m.Addr()

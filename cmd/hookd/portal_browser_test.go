@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -79,10 +78,7 @@ func appPage(t *testing.T, link *string) *httptest.Server {
 func TestTenantPortalInABrowser(t *testing.T) {
 	t.Parallel()
 	chromium := chromiumPath(t)
-	shots := os.Getenv("HOOKD_SCREENSHOTS_DIR")
-	if shots == "" {
-		shots = t.TempDir()
-	}
+	shots := screenshotsDir(t)
 	var link string
 	allowedApp, otherApp := appPage(t, &link), appPage(t, &link)
 	// Other origins than hookd's (ports differ), on the same site, so that
