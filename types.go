@@ -64,10 +64,22 @@ type Endpoint struct {
 	FailingSince   *time.Time `json:"failing_since"`
 	SigningScheme  string     `json:"signing_scheme"` // standard, ed25519, hmac-sha256 or token
 	// SignatureHeader and SignaturePrefix place the signature (hmac-sha256) or the token.
-	SignatureHeader string    `json:"signature_header,omitempty"`
-	SignaturePrefix string    `json:"signature_prefix,omitempty"`
-	CreatedAt       time.Time `json:"created_at"`
-	UpdatedAt       time.Time `json:"updated_at"`
+	SignatureHeader string `json:"signature_header,omitempty"`
+	SignaturePrefix string `json:"signature_prefix,omitempty"`
+	// Envelope: payloads go out as {"type", "timestamp", "data"} (Standard Webhooks).
+	Envelope bool `json:"envelope"`
+	// Headers are added to every request; SecretHeaderNames are too, but
+	// their values are never shown.
+	Headers           map[string]string `json:"headers"`
+	SecretHeaderNames []string          `json:"secret_header_names"`
+	// Timeout (seconds) and RetrySchedule (seconds between attempts) replace
+	// hookd's defaults for this endpoint; nil: the defaults.
+	Timeout       *int      `json:"timeout"`
+	RetrySchedule []int     `json:"retry_schedule"`
+	Filter        string    `json:"filter"`   // a CEL expression messages must match; "": all
+	Ordering      string    `json:"ordering"` // none, or fifo: one at a time, in order
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
 }
 
 // Message is one emitted event.
@@ -171,6 +183,23 @@ type EndpointParams struct {
 	SigningScheme   *string `json:"signing_scheme,omitempty"`
 	SignatureHeader *string `json:"signature_header,omitempty"`
 	SignaturePrefix *string `json:"signature_prefix,omitempty"`
+	// Envelope sends payloads wrapped as {"type", "timestamp", "data"}
+	// (the Standard Webhooks envelope) instead of as emitted.
+	Envelope *bool `json:"envelope,omitempty"`
+	// Headers are added to every request, SecretHeaders too but never shown
+	// again and redacted in attempts. Each replaces its set; an empty map
+	// clears it.
+	Headers       map[string]string `json:"headers,omitzero"`
+	SecretHeaders map[string]string `json:"secret_headers,omitzero"`
+	// Timeout is the endpoint's timeout in seconds (0: hookd's default).
+	Timeout *int `json:"timeout,omitempty"`
+	// RetrySchedule is the seconds between attempts (empty: hookd's default).
+	RetrySchedule []int `json:"retry_schedule,omitzero"`
+	// Filter is a CEL expression over data (the payload) and event_type
+	// that a message must match to be delivered here ("": none).
+	Filter *string `json:"filter,omitempty"`
+	// Ordering is "none" or "fifo": one delivery at a time, in order.
+	Ordering *string `json:"ordering,omitempty"`
 }
 
 // PortalSessionParams asks for a link into the tenant portal, where a

@@ -178,7 +178,15 @@ func (p *Pipeline) claimForLocal(ctx context.Context, msg *models.Message, endpo
 	if p.local == nil {
 		return nil
 	}
-	k := p.local.reserve(len(msg.Deliveries), len(msg.Payload))
+	// A FIFO endpoint's delivery waits for those ahead of it: it goes
+	// through a claim (see matching, which puts them last).
+	unordered := 0
+	for _, ep := range endpoints {
+		if !ep.FIFO() {
+			unordered++
+		}
+	}
+	k := p.local.reserve(unordered, len(msg.Payload))
 	if k == 0 {
 		return nil
 	}
@@ -247,6 +255,7 @@ func (p *Pipeline) prepare(ctx context.Context, tx *gorm.DB, e models.EmitParams
 	if err != nil {
 		return nil, nil, err
 	}
+	endpoints = p.matching(e.EventType, e.Payload, endpoints)
 	msg := newMessage(p.store.Now(), e.TenantID, e.EventType, e.Payload, models.TriggerScheduled, endpoints)
 	if e.IdempotencyKey != "" {
 		msg.IdempotencyKey = &e.IdempotencyKey
@@ -261,13 +270,18 @@ func newMessage(t time.Time, tenantID, eventType string, payload []byte, trigger
 		Payload: models.RawJSON(payload), CreatedAt: t, Deliveries: make([]models.Delivery, 0, len(endpoints)),
 	}
 	for _, ep := range endpoints {
-		msg.Deliveries = append(msg.Deliveries, models.Delivery{
-			ID: models.NewID(models.PrefixDelivery), TenantID: tenantID, MessageID: msg.ID, EndpointID: ep.ID,
-			EventType: eventType, Status: models.StatusPending, NextAttemptAt: &t, NextTrigger: trigger,
-			CreatedAt: t, UpdatedAt: t,
-		})
+		msg.Deliveries = append(msg.Deliveries, newDelivery(t, msg, &ep, trigger))
 	}
 	return msg
+}
+
+// newDelivery is a pending delivery of msg to ep, due at t.
+func newDelivery(t time.Time, msg *models.Message, ep *models.Endpoint, trigger string) models.Delivery {
+	return models.Delivery{
+		ID: models.NewID(models.PrefixDelivery), TenantID: msg.TenantID, MessageID: msg.ID, EndpointID: ep.ID,
+		EventType: msg.EventType, Status: models.StatusPending, NextAttemptAt: &t, NextTrigger: trigger,
+		Ordered: ep.FIFO(), CreatedAt: t, UpdatedAt: t,
+	}
 }
 
 // emitOutcome is what became of one emit in a batch.

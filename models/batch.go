@@ -116,11 +116,11 @@ const insertMessagesSQL = `WITH m AS (
   ON CONFLICT (tenant_id, idempotency_key) DO NOTHING RETURNING id
 ), d AS (
   INSERT INTO deliveries (id, tenant_id, message_id, endpoint_id, event_type, status,
-    next_attempt_at, next_trigger, locked_until, lock_token, created_at, updated_at)
+    next_attempt_at, next_trigger, locked_until, lock_token, created_at, updated_at, ordered)
   SELECT v.* FROM unnest($7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
-    $13::timestamptz[], $14::text[], $15::timestamptz[], $16::text[], $17::timestamptz[], $18::timestamptz[])
+    $13::timestamptz[], $14::text[], $15::timestamptz[], $16::text[], $17::timestamptz[], $18::timestamptz[], $19::boolean[])
     AS v(id, tenant_id, message_id, endpoint_id, event_type, status,
-      next_attempt_at, next_trigger, locked_until, lock_token, created_at, updated_at)
+      next_attempt_at, next_trigger, locked_until, lock_token, created_at, updated_at, ordered)
   WHERE v.message_id IN (SELECT id FROM m)
 )
 SELECT id FROM m`
@@ -138,6 +138,7 @@ func insertMessagesPostgres(db *gorm.DB, msgs []*Message) ([]string, error) {
 		dToken                                                      []*string
 		dNext, dLocked                                              []*time.Time
 		dCreated, dUpdated                                          []time.Time
+		dOrdered                                                    []bool
 	)
 	for _, m := range msgs {
 		mID, mTenant, mType = append(mID, m.ID), append(mTenant, m.TenantID), append(mType, m.EventType)
@@ -147,11 +148,12 @@ func insertMessagesPostgres(db *gorm.DB, msgs []*Message) ([]string, error) {
 			dEndpoint, dType, dStatus = append(dEndpoint, d.EndpointID), append(dType, d.EventType), append(dStatus, d.Status)
 			dNext, dTrigger, dLocked = append(dNext, d.NextAttemptAt), append(dTrigger, d.NextTrigger), append(dLocked, d.LockedUntil)
 			dToken, dCreated, dUpdated = append(dToken, d.LockToken), append(dCreated, d.CreatedAt), append(dUpdated, d.UpdatedAt)
+			dOrdered = append(dOrdered, d.Ordered)
 		}
 	}
 	// The text has no "?": gorm passes the arrays to pgx as they are.
 	ids, err := queryIDs(db, insertMessagesSQL, []any{mID, mTenant, mType, mPayload, mKey, mCreated,
-		dID, dTenant, dMessage, dEndpoint, dType, dStatus, dNext, dTrigger, dLocked, dToken, dCreated, dUpdated})
+		dID, dTenant, dMessage, dEndpoint, dType, dStatus, dNext, dTrigger, dLocked, dToken, dCreated, dUpdated, dOrdered})
 	if err != nil {
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) && pgErr.Code == pgForeignKeyViolation {
@@ -189,7 +191,10 @@ type Claim struct {
 	Payload  RawJSON
 	// EndpointUpdatedAt tells a worker whether its cached endpoint is current.
 	EndpointUpdatedAt time.Time
-	token             string
+	// MessageCreatedAt is when the message was accepted: the timestamp of
+	// the Standard Webhooks envelope.
+	MessageCreatedAt time.Time
+	token            string
 }
 
 // ClaimOnWrite makes a delivery about to be written claimed already, until
@@ -199,7 +204,7 @@ type Claim struct {
 func ClaimOnWrite(d *Delivery, payload RawJSON, endpointUpdatedAt, lockUntil time.Time) *Claim {
 	token := newToken()
 	d.Status, d.LockedUntil, d.LockToken = StatusInflight, &lockUntil, &token
-	return &Claim{Delivery: *d, Payload: payload, EndpointUpdatedAt: endpointUpdatedAt, token: token}
+	return &Claim{Delivery: *d, Payload: payload, EndpointUpdatedAt: endpointUpdatedAt, MessageCreatedAt: d.CreatedAt, token: token}
 }
 
 // ClaimDeliveries moves due pending deliveries to inflight in one
@@ -221,16 +226,18 @@ func (s *Store) ClaimDeliveries(ctx context.Context, ps []ClaimParams, o ClaimOp
 	for rows.Next() {
 		c := &Claim{token: token}
 		d := &c.Delivery
-		var next, created, updated, epUpdated sqlTime
+		var next, created, updated, epUpdated, msgCreated sqlTime
 		var payload string
 		if err := rows.Scan(&d.ID, &d.TenantID, &d.MessageID, &d.EndpointID, &d.EventType, &d.Status, &d.AttemptCount,
-			&next, &d.NextTrigger, &d.LastStatusCode, &d.LastError, &created, &updated, &payload, &epUpdated); err != nil {
+			&next, &d.NextTrigger, &d.LastStatusCode, &d.LastError, &created, &updated, &d.Ordered,
+			&payload, &msgCreated, &epUpdated); err != nil {
 			return nil, fmt.Errorf("claim deliveries: %w", err)
 		}
 		if !next.IsZero() {
 			d.NextAttemptAt = &next.Time
 		}
 		d.CreatedAt, d.UpdatedAt, c.EndpointUpdatedAt, c.Payload = created.Time, updated.Time, epUpdated.Time, RawJSON(payload)
+		c.MessageCreatedAt = msgCreated.Time
 		byID[d.ID] = c
 	}
 	if err := rows.Err(); err != nil {
@@ -260,9 +267,19 @@ func (s *Store) claimStatement(ps []ClaimParams, o ClaimOpts, t time.Time, token
 // claimReturns is what ClaimDeliveries reads of each delivery it claims.
 const claimReturns = `
 RETURNING id, tenant_id, message_id, endpoint_id, event_type, status, attempt_count, next_attempt_at, next_trigger,
-  last_status_code, last_error, created_at, updated_at,
+  last_status_code, last_error, created_at, updated_at, ordered,
   (SELECT payload FROM messages WHERE messages.id = deliveries.message_id) AS payload,
+  (SELECT created_at FROM messages WHERE messages.id = deliveries.message_id) AS message_created_at,
   (SELECT updated_at FROM endpoints WHERE endpoints.id = deliveries.endpoint_id) AS endpoint_updated_at`
+
+// notBlocked holds back an ordered delivery while its endpoint has another
+// one in flight or an earlier one open: FIFO endpoints get one at a time,
+// in order. Only ordered deliveries are in the partial index it reads
+// (deliveries_ordered_open), so it costs the others nothing.
+const notBlocked = `
+  AND (NOT ordered OR NOT EXISTS (SELECT 1 FROM deliveries e
+    WHERE e.ordered AND e.endpoint_id = deliveries.endpoint_id AND e.status IN ('pending', 'inflight')
+      AND e.id <> deliveries.id AND (e.id < deliveries.id OR e.status = 'inflight')))`
 
 // claimQuery is ClaimDeliveries' statement, whose first six arguments are
 // the new status, lock expiry, lock token and time, the status claimed and
@@ -281,7 +298,7 @@ func claimQuery(postgres bool, ps []ClaimParams) (string, []any) {
 		// once per task, which after an outage holds thousands.
 		return `UPDATE deliveries SET status = $1, locked_until = $2, lock_token = $3, updated_at = $4
 WHERE (id, attempt_count) IN (SELECT * FROM unnest($7::text[], $8::integer[])) AND status || '' = $5 AND next_attempt_at <= $6` +
-			claimReturns, []any{ids, counts}
+			notBlocked + claimReturns, []any{ids, counts}
 	}
 	var sql strings.Builder
 	var args []any
@@ -294,7 +311,7 @@ WHERE status = ? AND next_attempt_at <= ? AND (id, attempt_count) IN (VALUES `)
 		sql.WriteString("(?, CAST(? AS INTEGER))")
 		args = append(args, p.DeliveryID, p.AttemptCount)
 	}
-	sql.WriteString(")" + claimReturns)
+	sql.WriteString(")" + notBlocked + claimReturns)
 	return sql.String(), args
 }
 

@@ -108,7 +108,7 @@ func (s *Store) Subscribers(ctx context.Context, tx *gorm.DB, tenantID, eventTyp
 	}
 	// updated_at: a worker handed the fan-out's deliveries (hookd serve)
 	// tells by it whether its cached endpoint is current.
-	if err := db.WithContext(ctx).Select("id", "event_types", "updated_at").
+	if err := db.WithContext(ctx).Select("id", "event_types", "filter", "ordering", "updated_at").
 		Where("tenant_id = ? AND enabled", tenantID).Find(&all).Error; err != nil {
 		return nil, fmt.Errorf("load endpoints of %s: %w", tenantID, err)
 	}

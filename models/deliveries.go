@@ -192,7 +192,11 @@ type DueParams struct {
 func (s *Store) DueDeliveries(ctx context.Context, p DueParams) ([]Delivery, error) {
 	q := s.db.WithContext(ctx).
 		Select("id", "endpoint_id", "attempt_count", "next_attempt_at", "next_trigger").
-		Where("status = ? AND next_attempt_at <= ?", StatusPending, p.Before.UTC())
+		Where("status = ? AND next_attempt_at <= ?", StatusPending, p.Before.UTC()).
+		// An ordered delivery behind another of its endpoint waits its turn
+		// (see notBlocked): the one ahead enqueues it when done.
+		Where(`NOT (ordered AND EXISTS (SELECT 1 FROM deliveries e WHERE e.ordered AND e.endpoint_id = deliveries.endpoint_id
+  AND e.status IN ('pending', 'inflight') AND e.id < deliveries.id))`)
 	if p.After != nil && p.After.NextAttemptAt != nil {
 		q = q.Where("(next_attempt_at > ? OR (next_attempt_at = ? AND id > ?))",
 			*p.After.NextAttemptAt, *p.After.NextAttemptAt, p.After.ID)

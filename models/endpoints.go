@@ -28,6 +28,16 @@ type EndpointParams struct {
 	SigningScheme   *string
 	SignatureHeader *string // hmac-sha256 and token: the header (defaults: X-Hub-Signature-256, Authorization)
 	SignaturePrefix *string // hmac-sha256 and token: before the value (defaults: "sha256=", "Bearer ")
+	// Delivery controls (see Endpoint). Headers and SecretHeaders replace
+	// the set they name (empty: none); an empty RetrySchedule or a zero
+	// TimeoutSeconds goes back to the default.
+	Envelope      *bool
+	Headers       map[string]string
+	SecretHeaders map[string]string
+	Timeout       *int
+	RetrySchedule []int
+	Filter        *string
+	Ordering      *string
 }
 
 // schemeList names the valid schemes for error messages: "a, b or c".
@@ -132,7 +142,7 @@ func (s *Store) validateEndpoint(ctx context.Context, tenantID string, p Endpoin
 		strings.TrimLeft(*p.SignaturePrefix, " ") != *p.SignaturePrefix) {
 		return Errorf(CodeInvalid, "signature_prefix must be at most 64 printable ASCII characters (no control characters or line breaks), not starting with a space")
 	}
-	return nil
+	return s.bounds.validateControls(p)
 }
 
 // MaxEndpointEventTypes bounds the event types one endpoint names; more is
@@ -203,6 +213,9 @@ func (s *Store) CreateEndpoint(ctx context.Context, tenantID string, p EndpointP
 	ep.MaxConcurrency, ep.RateLimit = zeroIsNil(p.MaxConcurrency), zeroIsNil(p.RateLimit)
 	ep.SigningScheme = SchemeStandard
 	if err := applyScheme(ep, p); err != nil {
+		return nil, err
+	}
+	if err := applyControls(ep, p); err != nil {
 		return nil, err
 	}
 	// Set here, not by gorm: gorm would fill the sealed copy, and the answer
@@ -288,6 +301,9 @@ func (s *Store) UpdateEndpoint(ctx context.Context, tenantID, id string, p Endpo
 	if err := applyScheme(ep, p); err != nil {
 		return nil, err
 	}
+	if err := applyControls(ep, p); err != nil {
+		return nil, err
+	}
 	if p.MaxConcurrency != nil {
 		ep.MaxConcurrency = zeroIsNil(p.MaxConcurrency)
 	}
@@ -308,7 +324,8 @@ func (s *Store) UpdateEndpoint(ctx context.Context, tenantID, id string, p Endpo
 		stored := s.sealedCopy(ep)
 		err := tx.Select("url", "description", "event_types", "secret", "enabled", "disabled_reason",
 			"max_concurrency", "rate_limit", "failing_since", "signing_scheme", "signature_header", "signature_prefix",
-			"previous_secret", "previous_secret_expires_at", "updated_at").Save(stored).Error
+			"previous_secret", "previous_secret_expires_at", "envelope", "headers", "secret_headers", "timeout_seconds",
+			"retry_schedule", "filter", "ordering", "updated_at").Save(stored).Error
 		ep.UpdatedAt = stored.UpdatedAt
 		if err != nil || !resume {
 			return err

@@ -97,9 +97,36 @@ type Endpoint struct {
 	RateLimit *int
 	// FailingSince is when the current run of failed attempts began (nil: the last attempt succeeded).
 	FailingSince *time.Time
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// Envelope sends each payload wrapped as Standard Webhooks describe:
+	// {"type": …, "timestamp": …, "data": <payload>}.
+	Envelope bool
+	// Headers are added to every request. SecretHeaders too, but their
+	// values are sealed at rest, never shown, and redacted in attempts.
+	Headers       map[string]string `gorm:"serializer:json"`
+	SecretHeaders map[string]string `gorm:"-"`
+	// SealedSecretHeaders is SecretHeaders as stored: JSON, sealed.
+	SealedSecretHeaders string `gorm:"column:secret_headers"`
+	// TimeoutSeconds and RetrySchedule (seconds between attempts) replace
+	// the worker's defaults for this endpoint (nil: the defaults).
+	TimeoutSeconds *int
+	RetrySchedule  []int `gorm:"serializer:json"`
+	// Filter is a CEL expression (package dispatcher/filter) a message must
+	// match to be delivered here; empty: every message of its event types.
+	Filter string
+	// Ordering is OrderingNone or OrderingFIFO.
+	Ordering  string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
+
+// Endpoint orderings.
+const (
+	OrderingNone = "none" // deliveries go out concurrently, as workers take them
+	OrderingFIFO = "fifo" // one at a time, in the order their messages were accepted
+)
+
+// FIFO reports whether the endpoint's deliveries go one at a time, in order.
+func (e *Endpoint) FIFO() bool { return e.Ordering == OrderingFIFO }
 
 // SigningSecrets returns the secrets to sign with at a moment. The Standard
 // Webhooks schemes send a list of signatures: the current secret's, and the
@@ -171,9 +198,12 @@ type Delivery struct {
 	LockToken      *string
 	LastStatusCode *int
 	LastError      string
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
-	Attempts       []Attempt `gorm:"-"` // loaded by GetDelivery
+	// Ordered deliveries wait for the earlier open deliveries of their
+	// endpoint (a FIFO endpoint's, since it became one).
+	Ordered   bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	Attempts  []Attempt `gorm:"-"` // loaded by GetDelivery
 }
 
 // Attempt is one HTTP request of a delivery and what came back.

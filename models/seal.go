@@ -5,6 +5,7 @@ import (
 	"crypto/cipher"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -79,6 +80,16 @@ func (s *Store) openEndpoint(ep *Endpoint) error {
 		}
 		ep.PreviousSecret = &prev
 	}
+	ep.SecretHeaders = nil
+	if ep.SealedSecretHeaders != "" {
+		plain, err := s.sealer.open(ep.SealedSecretHeaders)
+		if err != nil {
+			return err
+		}
+		if err := json.Unmarshal([]byte(plain), &ep.SecretHeaders); err != nil {
+			return fmt.Errorf("endpoint secret headers: %w", err)
+		}
+	}
 	return nil
 }
 
@@ -89,6 +100,11 @@ func (s *Store) sealedCopy(ep *Endpoint) *Endpoint {
 	if ep.PreviousSecret != nil {
 		prev := s.sealer.seal(*ep.PreviousSecret)
 		c.PreviousSecret = &prev
+	}
+	c.SealedSecretHeaders = ""
+	if len(ep.SecretHeaders) > 0 {
+		plain, _ := json.Marshal(ep.SecretHeaders) // a map of strings always encodes
+		c.SealedSecretHeaders = s.sealer.seal(string(plain))
 	}
 	return &c
 }

@@ -25,6 +25,7 @@ type Store struct {
 	schemas sync.Map // event type name@updated_at -> compiled JSON Schema
 	cache   *cache
 	guard   *ssrf.Guardian // nil: private addresses allowed
+	bounds  EndpointBounds
 }
 
 // StoreOpts configures a Store.
@@ -48,6 +49,8 @@ type StoreOpts struct {
 	// LookupIPFunc resolves endpoint hosts at registration, with a 2 s
 	// timeout (default: the system resolver).
 	LookupIPFunc LookupIPFunc
+	// EndpointBounds bound the timing endpoints may choose for themselves.
+	EndpointBounds EndpointBounds
 }
 
 // NewStore returns a Store over an open, migrated database. It panics on a
@@ -75,7 +78,7 @@ func NewStoreWithKey(db *gorm.DB, opts StoreOpts) (*Store, error) {
 	}
 	s := &Store{
 		db: db, now: func() time.Time { return clock().UTC().Truncate(time.Microsecond) }, sealer: sl,
-		cache: newCache(opts.CacheTTL),
+		cache: newCache(opts.CacheTTL), bounds: opts.EndpointBounds.WithDefaults(),
 	}
 	if !opts.AllowPrivateNetworks {
 		s.guard = AddressGuard(opts.AllowedNetworks)

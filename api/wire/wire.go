@@ -5,6 +5,8 @@ package wire
 
 import (
 	"encoding/json"
+	"maps"
+	"slices"
 	"time"
 
 	"hookd.dev/hookd"
@@ -43,6 +45,8 @@ func Endpoint(ep *models.Endpoint) hookd.Endpoint {
 		Enabled: ep.Enabled, DisabledReason: ep.DisabledReason, MaxConcurrency: ep.MaxConcurrency, RateLimit: ep.RateLimit,
 		FailingSince: ep.FailingSince, SigningScheme: ep.SigningScheme,
 		SignatureHeader: ep.SignatureHeader, SignaturePrefix: ep.SignaturePrefix,
+		Envelope: ep.Envelope, Headers: ep.Headers, SecretHeaderNames: slices.Sorted(maps.Keys(ep.SecretHeaders)),
+		Timeout: ep.TimeoutSeconds, RetrySchedule: ep.RetrySchedule, Filter: ep.Filter, Ordering: ep.Ordering,
 		CreatedAt: ep.CreatedAt, UpdatedAt: ep.UpdatedAt,
 	}
 }

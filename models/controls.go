@@ -1,0 +1,174 @@
+package models
+
+import (
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/net/http/httpguts"
+
+	"hookd.dev/hookd/dispatcher/filter"
+)
+
+// EventTypeHeader carries a message's event type on every request, so that
+// a receiver of several types need not guess from the payload. It is
+// hookd's own, not one of the Standard Webhooks headers.
+const EventTypeHeader = "webhook-event-type"
+
+// EndpointBounds are the operator's bounds on the timing an endpoint may
+// choose for itself. Zero fields take the defaults noted.
+type EndpointBounds struct {
+	MaxTimeout    time.Duration // an endpoint's timeout (default 15s, the default delivery timeout)
+	MaxRetries    int           // delays in an endpoint's retry schedule (default 20)
+	MaxRetryDelay time.Duration // one delay of it (default 24h)
+}
+
+// WithDefaults fills the zero fields.
+func (b EndpointBounds) WithDefaults() EndpointBounds {
+	if b.MaxTimeout <= 0 {
+		b.MaxTimeout = 15 * time.Second
+	}
+	if b.MaxRetries <= 0 {
+		b.MaxRetries = 20
+	}
+	if b.MaxRetryDelay <= 0 {
+		b.MaxRetryDelay = 24 * time.Hour
+	}
+	return b
+}
+
+// Limits on an endpoint's custom headers.
+const (
+	MaxEndpointHeaders   = 20   // custom headers, secret ones included
+	maxHeaderValueLength = 4096 // bytes of one value
+)
+
+// refusedHeaders are what an endpoint may not set: what hookd sets itself
+// and what belongs to the connection rather than the request.
+var refusedHeaders = func() map[string]bool {
+	m := maps.Clone(reservedHeaders)
+	for _, h := range []string{
+		EventTypeHeader, "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection",
+		"te", "trailer", "upgrade", "content-encoding", "expect",
+	} {
+		m[h] = true
+	}
+	return m
+}()
+
+// validateControls checks an endpoint's delivery controls in p against the
+// operator's bounds.
+func (b EndpointBounds) validateControls(p EndpointParams) error {
+	if err := validateHeaders(p.Headers, p.SecretHeaders); err != nil {
+		return err
+	}
+	if p.Timeout != nil {
+		if max := int(b.MaxTimeout / time.Second); *p.Timeout < 0 || *p.Timeout > max {
+			return Errorf(CodeInvalid, "timeout must be from 1 to %d seconds (0: the default); the operator sets the bound (HOOKD_MAX_ENDPOINT_TIMEOUT)", max)
+		}
+	}
+	if p.RetrySchedule != nil {
+		if len(p.RetrySchedule) > b.MaxRetries {
+			return Errorf(CodeInvalid, "retry_schedule may hold at most %d delays (got %d); the operator sets the bound (HOOKD_MAX_ENDPOINT_RETRIES)", b.MaxRetries, len(p.RetrySchedule))
+		}
+		max := int(b.MaxRetryDelay / time.Second)
+		for i, d := range p.RetrySchedule {
+			if d < 1 || d > max {
+				return Errorf(CodeInvalid, "retry_schedule[%d] must be from 1 to %d seconds (got %d); the operator sets the bound (HOOKD_MAX_ENDPOINT_RETRY_DELAY)", i, max, d)
+			}
+		}
+	}
+	if p.Filter != nil && *p.Filter != "" {
+		if _, err := filter.Compile(*p.Filter); err != nil {
+			return Errorf(CodeInvalid, "filter does not compile: %s", err)
+		}
+	}
+	if p.Ordering != nil && *p.Ordering != OrderingNone && *p.Ordering != OrderingFIFO {
+		return Errorf(CodeInvalid, "ordering must be %q or %q", OrderingNone, OrderingFIFO)
+	}
+	return nil
+}
+
+// validateHeaders checks custom headers: names an HTTP request may carry
+// and hookd does not set, each once, with valid values.
+func validateHeaders(plain, secret map[string]string) error {
+	if len(plain)+len(secret) > MaxEndpointHeaders {
+		return Errorf(CodeInvalid, "an endpoint may set at most %d headers, secret ones included", MaxEndpointHeaders)
+	}
+	seen := map[string]bool{}
+	for field, hs := range map[string]map[string]string{"headers": plain, "secret_headers": secret} {
+		for _, name := range slices.Sorted(maps.Keys(hs)) {
+			lower := strings.ToLower(name)
+			switch {
+			case !httpguts.ValidHeaderFieldName(name):
+				return Errorf(CodeInvalid, "%s: %q is not a valid header name", field, name)
+			case refusedHeaders[lower]:
+				return Errorf(CodeInvalid, "%s: %s is set by hookd or by the connection, and cannot be set per endpoint", field, name)
+			case seen[lower]:
+				return Errorf(CodeInvalid, "%s: %s is named twice (header names ignore case, and a header is secret or not)", field, name)
+			}
+			seen[lower] = true
+			v := hs[name]
+			if v == "" || len(v) > maxHeaderValueLength || !httpguts.ValidHeaderFieldValue(v) || strings.TrimSpace(v) != v {
+				return Errorf(CodeInvalid, "%s: the value of %s must be 1 to %d bytes of printable text, without line breaks or leading and trailing spaces", field, name, maxHeaderValueLength)
+			}
+		}
+	}
+	return nil
+}
+
+// checkSignatureHeaderFree refuses a custom header that the endpoint's
+// scheme writes the signature in: known only once the scheme is applied.
+func checkSignatureHeaderFree(ep *Endpoint) error {
+	if ep.SignatureHeader == "" {
+		return nil
+	}
+	for _, hs := range []map[string]string{ep.Headers, ep.SecretHeaders} {
+		for name := range hs {
+			if strings.EqualFold(name, ep.SignatureHeader) {
+				return Errorf(CodeInvalid, "headers: %s carries the endpoint's signature and cannot be set as well", name)
+			}
+		}
+	}
+	return nil
+}
+
+// applyControls sets the delivery controls given in p.
+func applyControls(ep *Endpoint, p EndpointParams) error {
+	if p.Envelope != nil {
+		ep.Envelope = *p.Envelope
+	}
+	if p.Headers != nil {
+		ep.Headers = p.Headers
+	}
+	if p.SecretHeaders != nil {
+		ep.SecretHeaders = p.SecretHeaders
+	}
+	if p.Timeout != nil {
+		ep.TimeoutSeconds = zeroIsNil(p.Timeout)
+	}
+	if p.RetrySchedule != nil {
+		ep.RetrySchedule = p.RetrySchedule
+		if len(p.RetrySchedule) == 0 {
+			ep.RetrySchedule = nil
+		}
+	}
+	if p.Filter != nil {
+		ep.Filter = *p.Filter
+	}
+	if p.Ordering != nil {
+		ep.Ordering = *p.Ordering
+	}
+	if ep.Ordering == "" {
+		ep.Ordering = OrderingNone
+	}
+	if ep.Headers == nil {
+		ep.Headers = map[string]string{}
+	}
+	// A header of one map and the other's new set may clash.
+	if err := validateHeaders(ep.Headers, ep.SecretHeaders); err != nil {
+		return err
+	}
+	return checkSignatureHeaderFree(ep)
+}
