@@ -32,6 +32,7 @@ type Request struct {
 	URL     string
 	Headers http.Header
 	Body    []byte
+	Timeout time.Duration // shorter than the Sender's, or 0: the Sender's
 }
 
 // Response is what came back from a POST, or why nothing did.
@@ -114,6 +115,11 @@ func NewSender(opts SenderOpts) *Sender {
 // Send POSTs the request and returns what came back.
 func (s *Sender) Send(ctx context.Context, r Request) Response {
 	start := time.Now()
+	if r.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, r.Timeout)
+		defer cancel()
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.URL, bytes.NewReader(r.Body))
 	if err != nil {
 		return Response{Err: err}

@@ -45,6 +45,10 @@ type Config struct {
 	// Tracing makes each POST a span of its own (OpenTelemetry, the global
 	// tracer provider); the attempts are spans either way.
 	Tracing bool
+	// Bounds are the operator's bounds on an endpoint's own timeout and
+	// retry schedule, applied again here in case they were lowered since
+	// the endpoint was saved (default MaxTimeout: Timeout).
+	Bounds models.EndpointBounds
 }
 
 func (c *Config) setDefaults() {
@@ -72,8 +76,12 @@ func (c *Config) setDefaults() {
 	if c.DisableAfter == 0 {
 		c.DisableAfter = 120 * time.Hour
 	}
+	if c.Bounds.MaxTimeout <= 0 {
+		c.Bounds.MaxTimeout = c.Timeout
+	}
+	c.Bounds = c.Bounds.WithDefaults()
 	if c.ShutdownTimeout <= 0 {
-		c.ShutdownTimeout = c.Timeout + 5*time.Second
+		c.ShutdownTimeout = c.longestTimeout() + 5*time.Second
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -81,6 +89,31 @@ func (c *Config) setDefaults() {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+}
+
+// longestTimeout is the longest an attempt may take: the default timeout,
+// or an endpoint's own up to the operator's bound.
+func (c *Config) longestTimeout() time.Duration { return max(c.Timeout, c.Bounds.MaxTimeout) }
+
+// timeoutFor is an endpoint's timeout: its own, within the bound, or the default.
+func (c *Config) timeoutFor(ep *models.Endpoint) time.Duration {
+	if ep.TimeoutSeconds == nil {
+		return c.Timeout
+	}
+	return min(time.Duration(*ep.TimeoutSeconds)*time.Second, c.Bounds.MaxTimeout)
+}
+
+// scheduleFor is an endpoint's retry schedule: its own, cut to the bounds,
+// or the default.
+func (c *Config) scheduleFor(ep *models.Endpoint) Schedule {
+	if ep.RetrySchedule == nil {
+		return c.Schedule
+	}
+	out := make(Schedule, 0, min(len(ep.RetrySchedule), c.Bounds.MaxRetries))
+	for _, secs := range ep.RetrySchedule[:cap(out)] {
+		out = append(out, min(time.Duration(secs)*time.Second, c.Bounds.MaxRetryDelay))
+	}
+	return out
 }
 
 // lockMargin is how long past the attempt's timeout a claim holds, to cover
@@ -103,6 +136,7 @@ type workerStore interface {
 	NoteEndpointHealth(id string, failingSince *time.Time, enabled bool)
 	ParkClaim(ctx context.Context, c *models.Claim, reason string) error
 	Unclaim(ctx context.Context, c *models.Claim, after time.Duration) error
+	NextInLine(ctx context.Context, endpointID string) (*models.Delivery, error)
 }
 
 // Worker makes delivery attempts.
@@ -132,7 +166,7 @@ func NewWorker(store workerStore, queue *Queue, cfg Config) *Worker {
 		store: store,
 		queue: queue,
 		sender: NewSender(SenderOpts{
-			Timeout: cfg.Timeout, MaxResponseBytes: cfg.MaxResponseBytes,
+			Timeout: cfg.longestTimeout(), MaxResponseBytes: cfg.MaxResponseBytes,
 			AllowPrivateNetworks: cfg.AllowPrivateNetworks, AllowedNetworks: cfg.AllowedNetworks,
 			MaxIdlePerHost: cfg.Concurrency, Tracing: cfg.Tracing,
 		}),
@@ -209,7 +243,7 @@ func (w *Worker) Run(ctx context.Context, redisOpt asynq.RedisConnOpt) error {
 // open starts what the handler needs besides asynq: the limiter on rdb and
 // the claim and record batchers.
 func (w *Worker) open(rdb redis.UniversalClient) {
-	w.limiter = newLimiter(rdb, w.cfg.Queue, w.cfg.EndpointConcurrency, maxWaiting(w.cfg.Concurrency), ClaimLock(w.cfg.Timeout), w.log)
+	w.limiter = newLimiter(rdb, w.cfg.Queue, w.cfg.EndpointConcurrency, maxWaiting(w.cfg.Concurrency), ClaimLock(w.cfg.longestTimeout()), w.log)
 	w.claims = newBatcher("hookd.claim", 2, 100, batchLinger, w.claim)
 	w.records = newBatcher("hookd.record", 2, 100, batchLinger, w.record)
 }
@@ -259,7 +293,7 @@ const emitLinger = time.Millisecond
 // claim claims a batch of deliveries in one statement.
 func (w *Worker) claim(ctx context.Context, ps []models.ClaimParams) ([]*models.Claim, error) {
 	return w.store.ClaimDeliveries(ctx, ps, models.ClaimOpts{
-		LockFor: ClaimLock(w.cfg.Timeout),
+		LockFor: ClaimLock(w.cfg.longestTimeout()),
 		Early:   time.Second, // asynq stores ProcessAt in whole seconds
 	})
 }
@@ -440,8 +474,22 @@ func (w *Worker) attemptClaimed(ctx context.Context, ep *models.Endpoint, claim 
 			// The sweeper re-enqueues it from the database.
 			w.log.Warn("enqueue retry", "delivery_id", d.ID, "error", err)
 		}
+	} else if d.Ordered {
+		w.sendNextInLine(recordCtx, ep.ID)
 	}
 	return nil
+}
+
+// sendNextInLine enqueues the delivery that waited behind one of a FIFO
+// endpoint that is done. Should this fail, the sweeper finds it.
+func (w *Worker) sendNextInLine(ctx context.Context, endpointID string) {
+	next, err := w.store.NextInLine(ctx, endpointID)
+	if err == nil && next != nil {
+		err = w.queue.Enqueue(ctx, *next)
+	}
+	if err != nil {
+		w.log.Warn("enqueue the next delivery of a fifo endpoint", "endpoint_id", endpointID, "error", err)
+	}
 }
 
 // tellOperator emits the operational events an attempt's outcome makes: the
@@ -537,6 +585,9 @@ func (w *Worker) attempt(ctx context.Context, ep *models.Endpoint, c *models.Cla
 	}
 	a := &models.Attempt{Number: number, Trigger: trigger, URL: ep.URL}
 	body := []byte(c.Payload)
+	if ep.Envelope {
+		body = envelope(c.Delivery.EventType, c.MessageCreatedAt, c.Payload)
+	}
 	sentAt := time.Now()
 	headers, err := signedHeaders(ep, c.Delivery.MessageID, sentAt, body)
 	if err != nil {
@@ -544,11 +595,10 @@ func (w *Worker) attempt(ctx context.Context, ep *models.Endpoint, c *models.Cla
 		a.Error = "cannot sign: " + err.Error()
 		return a, Response{Err: err}, Outcome{Status: models.StatusFailed}
 	}
-	headers.Set("Content-Type", "application/json")
-	headers.Set("User-Agent", userAgent)
+	addHeaders(headers, ep, c.Delivery.EventType)
 	a.RequestHeaders = recordedHeaders(ep, headers)
 
-	resp := w.sender.Send(ctx, Request{URL: ep.URL, Headers: headers, Body: body})
+	resp := w.sender.Send(ctx, Request{URL: ep.URL, Headers: headers, Body: body, Timeout: w.cfg.timeoutFor(ep)})
 	a.DurationMS = resp.Duration.Milliseconds()
 	if resp.StatusCode != 0 {
 		code := resp.StatusCode
@@ -559,11 +609,12 @@ func (w *Worker) attempt(ctx context.Context, ep *models.Endpoint, c *models.Cla
 	if resp.Err != nil {
 		a.Error = resp.Err.Error()
 	}
-	return a, resp, w.decide(number, resp, w.cfg.Now())
+	return a, resp, w.decide(w.cfg.scheduleFor(ep), number, resp, w.cfg.Now())
 }
 
-// decide applies the sender rules of Standard Webhooks to a response.
-func (w *Worker) decide(attemptsMade int, resp Response, now time.Time) Outcome {
+// decide applies the sender rules of Standard Webhooks to a response, with
+// the endpoint's schedule.
+func (w *Worker) decide(schedule Schedule, attemptsMade int, resp Response, now time.Time) Outcome {
 	code := resp.StatusCode
 	switch {
 	case resp.Err == nil && code >= 200 && code < 300:
@@ -574,7 +625,7 @@ func (w *Worker) decide(attemptsMade int, resp Response, now time.Time) Outcome 
 			DisableEndpoint: "the endpoint answered 410 Gone",
 		}
 	}
-	delay, ok := w.cfg.Schedule.Next(attemptsMade, w.cfg.Jitter)
+	delay, ok := schedule.Next(attemptsMade, w.cfg.Jitter)
 	if !ok {
 		return Outcome{Status: models.StatusFailed}
 	}

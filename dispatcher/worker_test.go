@@ -47,7 +47,7 @@ func TestDecide(t *testing.T) {
 		{"unreadable Retry-After falls back", 1, Response{StatusCode: 502, Headers: hdr("Retry-After", "soon")}, models.StatusPending, time.Minute, false},
 	}
 	for _, c := range cases {
-		o := w.decide(c.attempts, c.resp, now)
+		o := w.decide(w.cfg.Schedule, c.attempts, c.resp, now)
 		if o.Status != c.status || (o.DisableEndpoint != "") != c.disables {
 			t.Errorf("%s: outcome %+v, want %s (disable %v)", c.name, o, c.status, c.disables)
 			continue

@@ -21,6 +21,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"hookd.dev/hookd/dispatcher"
+	"hookd.dev/hookd/models"
 )
 
 // Config is everything hookd reads from its flags, environment and config
@@ -43,20 +44,23 @@ type Config struct {
 	AllowedNetworks      []netip.Prefix      // HOOKD_ALLOWED_NETWORKS: exceptions to the refusal of private addresses
 	RetrySchedule        dispatcher.Schedule // HOOKD_RETRY_SCHEDULE: delays after the first attempt
 	DeliveryTimeout      time.Duration       // HOOKD_DELIVERY_TIMEOUT: per attempt
-	SweepInterval        time.Duration       // HOOKD_SWEEP_INTERVAL
-	RotationGrace        time.Duration       // HOOKD_ROTATION_GRACE: how long a rotated-out secret still signs
-	APIRateLimit         int                 // HOOKD_API_RATE_LIMIT: requests per second per tenant key; 0: none
-	DisableAfter         time.Duration       // HOOKD_DISABLE_AFTER: disable an endpoint failing continuously this long
-	Retention            time.Duration       // HOOKD_RETENTION: keep messages and attempts this long
-	PurgeInterval        time.Duration       // HOOKD_PURGE_INTERVAL: how often old data is purged
-	Concurrency          int                 // HOOKD_CONCURRENCY: deliveries handled at once per worker process
-	EndpointConcurrency  int                 // HOOKD_ENDPOINT_CONCURRENCY: attempts in flight per endpoint, all workers
-	Queue                string              // HOOKD_QUEUE: asynq queue name
-	LogLevel             slog.Level          // HOOKD_LOG_LEVEL: debug, info, warn, error
-	LogFormat            string              // HOOKD_LOG_FORMAT: text or json
-	TrustedProxies       []netip.Prefix      // HOOKD_TRUSTED_PROXIES: proxies whose X-Forwarded-For names the client
-	PublicURL            string              // HOOKD_PUBLIC_URL: where browsers reach hookd, for portal links; empty = the request's origin
-	PortalFrameAncestors []string            // HOOKD_PORTAL_FRAME_ANCESTORS: origins that may show the portal in an iframe; empty = none
+	EndpointBounds       models.EndpointBounds
+	// HOOKD_MAX_ENDPOINT_TIMEOUT, HOOKD_MAX_ENDPOINT_RETRIES, HOOKD_MAX_ENDPOINT_RETRY_DELAY:
+	// what an endpoint may choose for itself (MaxTimeout 0: DeliveryTimeout)
+	SweepInterval        time.Duration  // HOOKD_SWEEP_INTERVAL
+	RotationGrace        time.Duration  // HOOKD_ROTATION_GRACE: how long a rotated-out secret still signs
+	APIRateLimit         int            // HOOKD_API_RATE_LIMIT: requests per second per tenant key; 0: none
+	DisableAfter         time.Duration  // HOOKD_DISABLE_AFTER: disable an endpoint failing continuously this long
+	Retention            time.Duration  // HOOKD_RETENTION: keep messages and attempts this long
+	PurgeInterval        time.Duration  // HOOKD_PURGE_INTERVAL: how often old data is purged
+	Concurrency          int            // HOOKD_CONCURRENCY: deliveries handled at once per worker process
+	EndpointConcurrency  int            // HOOKD_ENDPOINT_CONCURRENCY: attempts in flight per endpoint, all workers
+	Queue                string         // HOOKD_QUEUE: asynq queue name
+	LogLevel             slog.Level     // HOOKD_LOG_LEVEL: debug, info, warn, error
+	LogFormat            string         // HOOKD_LOG_FORMAT: text or json
+	TrustedProxies       []netip.Prefix // HOOKD_TRUSTED_PROXIES: proxies whose X-Forwarded-For names the client
+	PublicURL            string         // HOOKD_PUBLIC_URL: where browsers reach hookd, for portal links; empty = the request's origin
+	PortalFrameAncestors []string       // HOOKD_PORTAL_FRAME_ANCESTORS: origins that may show the portal in an iframe; empty = none
 }
 
 // minAdminKeyLen is the shortest HOOKD_ADMIN_KEY hookd accepts: 32 characters
@@ -125,7 +129,21 @@ var settings = []setting{
 	{"HOOKD_RETRY_SCHEDULE", "retry-schedule", dispatcher.DefaultSchedule.String(), "comma-separated delays between attempts",
 		func(c *Config, v string) (err error) { c.RetrySchedule, err = dispatcher.ParseSchedule(v); return err }, workerModes},
 	{"HOOKD_DELIVERY_TIMEOUT", "delivery-timeout", "15s", "timeout of one attempt, body included",
-		func(c *Config, v string) (err error) { c.DeliveryTimeout, err = positiveDuration(v); return err }, workerModes},
+		func(c *Config, v string) (err error) { c.DeliveryTimeout, err = positiveDuration(v); return err }, runningModes},
+	{"HOOKD_MAX_ENDPOINT_TIMEOUT", "max-endpoint-timeout", "", "the longest timeout an endpoint may set for itself (whole seconds); empty: HOOKD_DELIVERY_TIMEOUT. Claims last this long plus 15s, so a dead worker's deliveries wait that long",
+		func(c *Config, v string) (err error) {
+			if v != "" {
+				c.EndpointBounds.MaxTimeout, err = wholeSeconds(v)
+			}
+			return err
+		}, runningModes},
+	{"HOOKD_MAX_ENDPOINT_RETRIES", "max-endpoint-retries", "20", "the most delays an endpoint's own retry schedule may hold",
+		func(c *Config, v string) (err error) { c.EndpointBounds.MaxRetries, err = positiveInt(v); return err }, runningModes},
+	{"HOOKD_MAX_ENDPOINT_RETRY_DELAY", "max-endpoint-retry-delay", "24h", "the longest delay in an endpoint's own retry schedule (whole seconds)",
+		func(c *Config, v string) (err error) {
+			c.EndpointBounds.MaxRetryDelay, err = wholeSeconds(v)
+			return err
+		}, runningModes},
 	{"HOOKD_SWEEP_INTERVAL", "sweep-interval", "5s", "how often lost or overdue deliveries are re-enqueued",
 		func(c *Config, v string) (err error) { c.SweepInterval, err = positiveDuration(v); return err }, workerModes},
 	{"HOOKD_ROTATION_GRACE", "rotation-grace", "24h", "how long a rotated-out endpoint secret keeps signing",
@@ -362,6 +380,25 @@ func parsePrefixes(v string) ([]netip.Prefix, error) {
 		out = append(out, p.Masked())
 	}
 	return out, nil
+}
+
+// wholeSeconds reads a positive duration of whole seconds ("90s", "2m").
+func wholeSeconds(v string) (time.Duration, error) {
+	d, err := positiveDuration(v)
+	if err == nil && d%time.Second != 0 {
+		err = fmt.Errorf("must be whole seconds")
+	}
+	return d, err
+}
+
+// endpointBounds are the bounds of endpoints' own timing, the timeout's
+// defaulting to the delivery timeout.
+func (c *Config) endpointBounds() models.EndpointBounds {
+	b := c.EndpointBounds
+	if b.MaxTimeout == 0 {
+		b.MaxTimeout = c.DeliveryTimeout
+	}
+	return b.WithDefaults()
 }
 
 func positiveInt(v string) (int, error) {

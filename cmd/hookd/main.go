@@ -116,7 +116,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	store, err := models.NewStoreWithKey(db, models.StoreOpts{
 		SecretKey: key, AllowPrivateNetworks: cfg.AllowPrivateNetworks, AllowedNetworks: cfg.AllowedNetworks,
-		CacheTTL: cfg.CacheTTL,
+		CacheTTL: cfg.CacheTTL, EndpointBounds: cfg.endpointBounds(),
 	})
 	if err != nil {
 		return fmt.Errorf("HOOKD_SECRET_KEY: %w", err)
@@ -168,7 +168,7 @@ func (m *Main) Run(ctx context.Context) error {
 			Queue: cfg.Queue, Concurrency: cfg.Concurrency, EndpointConcurrency: cfg.EndpointConcurrency, Schedule: cfg.RetrySchedule,
 			Timeout: cfg.DeliveryTimeout, AllowPrivateNetworks: cfg.AllowPrivateNetworks, AllowedNetworks: cfg.AllowedNetworks,
 			Logger: log, Metrics: metrics,
-			DisableAfter: cfg.DisableAfter, Tracing: m.Tracing,
+			DisableAfter: cfg.DisableAfter, Tracing: m.Tracing, Bounds: cfg.endpointBounds(),
 		})
 	}
 	g, ctx := errgroup.WithContext(ctx)
@@ -287,7 +287,7 @@ func (m *Main) startWorkers(ctx context.Context, g *errgroup.Group, d *deps) err
 	g.Go(func() error { return purger.Run(ctx) })
 	sweeper := dispatcher.NewSweeper(d.store, d.queue, dispatcher.SweeperConfig{
 		Interval: cfg.SweepInterval, Logger: d.log, Metrics: d.metrics,
-		OrphanAfter: dispatcher.ClaimLock(cfg.DeliveryTimeout),
+		OrphanAfter: dispatcher.ClaimLock(max(cfg.DeliveryTimeout, cfg.endpointBounds().MaxTimeout)),
 	})
 	g.Go(func() error { return d.worker.Run(ctx, d.redis) })
 	g.Go(func() error { return sweeper.Run(ctx) })
