@@ -152,6 +152,45 @@ func loadMessage(ctx context.Context, store *models.Store, tenantID, id string) 
 	return messageData{msg, eps}, err
 }
 
+// resendData is the resend confirmation: the message, and its tenant's
+// endpoints to pick one from.
+type resendData struct {
+	Message   *models.Message
+	Endpoints []models.Endpoint
+}
+
+// loadResend reads a message and its tenant's endpoints; tenantID ""
+// (the admin UI) reads any tenant's message.
+func loadResend(ctx context.Context, store *models.Store, tenantID, id string) (resendData, error) {
+	msg, err := store.GetMessage(ctx, tenantID, id)
+	if err != nil {
+		return resendData{}, err
+	}
+	eps, _, err := store.ListEndpoints(ctx, msg.TenantID, models.ListParams{Limit: models.MaxLimit})
+	return resendData{msg, eps}, err
+}
+
+func (s *Server) confirmResend(c echo.Context) error {
+	d, err := loadResend(c.Request().Context(), s.store, "", c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "confirm_resend", "Resend message?", d)
+}
+
+func (s *Server) resend(c echo.Context) error {
+	ctx := c.Request().Context()
+	msg, err := s.store.GetMessage(ctx, "", c.Param("id"))
+	if err != nil {
+		return err
+	}
+	ds, err := s.cfg.Pipeline.Resend(ctx, msg.TenantID, msg.ID, c.Request().PostForm.Get("endpoint_id"))
+	if err != nil {
+		return err
+	}
+	return redirect(c, "/ui/messages/"+url.PathEscape(msg.ID), "Resent to "+plural(len(ds), "endpoint")+".")
+}
+
 // ---- deliveries
 
 type deliveriesData struct {
@@ -315,11 +354,17 @@ type endpointData struct {
 // endpoint shows one endpoint: its settings, health, and success hour by hour.
 func (s *Server) endpoint(c echo.Context) error {
 	ctx := c.Request().Context()
-	ep, err := s.endpointByID(c)
+	found, err := s.endpointByID(c)
 	if err != nil {
 		return err
 	}
-	d, err := endpointHealth(ctx, s.store, ep)
+	// Read again through its tenant: EndpointsByID leaves the sealed
+	// fields sealed, and the page lists the secret headers' names.
+	ep, err := s.store.GetEndpoint(ctx, found.TenantID, found.ID)
+	if err != nil {
+		return err
+	}
+	d, err := endpointHealth(ctx, s.store, *ep)
 	if err != nil {
 		return err
 	}
@@ -346,6 +391,7 @@ var endpointActions = map[string]string{
 	"enable":  "Enable this endpoint? New messages will be delivered to it again.",
 	"disable": "Disable this endpoint? It gets no new deliveries until it is enabled; retries in progress end failed.",
 	"recover": "Resend this endpoint's failed deliveries created since the time below?",
+	"replay":  "Send this endpoint again every message accepted in the window below (of the event types it subscribes to, matching its filter), as new deliveries in their order?",
 }
 
 type confirmEndpointData struct {
@@ -402,6 +448,16 @@ func (s *Server) endpointAction(c echo.Context) error {
 			return err
 		}
 		return redirect(c, back, "Endpoint "+ep.ID+" "+action+"d.")
+	case "replay":
+		rp, err := readReplay(c)
+		if err != nil {
+			return err
+		}
+		n, err := s.cfg.Pipeline.Replay(ctx, ep.TenantID, ep.ID, rp)
+		if err != nil {
+			return err
+		}
+		return redirect(c, back, plural(n, "message")+" replayed to "+ep.ID+".")
 	default: // recover
 		since, err := time.Parse(time.RFC3339, c.Request().PostForm.Get("since"))
 		if err != nil {

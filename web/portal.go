@@ -114,6 +114,8 @@ func NewPortal(cfg PortalConfig) (*Portal, error) {
 	g.POST("/endpoints/:id/:action", p.endpointAction)
 	g.GET("/messages", p.messages)
 	g.GET("/messages/:id", p.message)
+	g.GET("/messages/:id/resend", p.confirmResend, writable)
+	g.POST("/messages/:id/resend", p.resend)
 	g.GET("/deliveries", p.deliveries)
 	g.GET("/deliveries/:id", p.delivery)
 	g.GET("/deliveries/:id/retry", p.confirmRetry, writable)

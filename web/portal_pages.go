@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -59,11 +60,24 @@ type endpointForm struct {
 	EventTypes []models.EventType
 	Schemes    []string
 	Error      string
+	// Delivery options. Headers and SecretHeaders are the textareas' text,
+	// one "Name: value" per line; SecretHeaders starts empty on edit (the
+	// stored values are never shown), and empty keeps them.
+	Envelope      bool
+	Headers       string
+	SecretHeaders string
+	RemoveSecrets bool
+	Timeout       string // seconds; empty: the default
+	Schedule      string // like 5s, 5m, 1h; empty: the default
+	Filter        string
+	Ordering      string
+	Orderings     []string
 }
 
 func (p *Portal) form(c echo.Context, f endpointForm) (endpointForm, error) {
 	types, _, err := p.store.ListEventTypes(c.Request().Context(), models.ListParams{Limit: models.MaxLimit}, false)
 	f.EventTypes, f.Schemes = types, signature.SchemeNames()
+	f.Orderings = []string{models.OrderingNone, models.OrderingFIFO}
 	if f.Picked == nil {
 		f.Picked = map[string]bool{}
 	}
@@ -71,7 +85,7 @@ func (p *Portal) form(c echo.Context, f endpointForm) (endpointForm, error) {
 }
 
 func (p *Portal) newEndpoint(c echo.Context) error {
-	f, err := p.form(c, endpointForm{Scheme: models.SchemeStandard})
+	f, err := p.form(c, endpointForm{Scheme: models.SchemeStandard, Ordering: models.OrderingNone})
 	if err != nil {
 		return err
 	}
@@ -84,7 +98,12 @@ func (p *Portal) editEndpoint(c echo.Context) error {
 		return err
 	}
 	f := endpointForm{Endpoint: ep, URL: ep.URL, Desc: ep.Description, Picked: map[string]bool{}, Scheme: ep.SigningScheme,
-		Header: ep.SignatureHeader, Prefix: ep.SignaturePrefix}
+		Header: ep.SignatureHeader, Prefix: ep.SignaturePrefix,
+		Envelope: ep.Envelope, Headers: headerLines(ep.Headers), Schedule: scheduleText(ep.RetrySchedule),
+		Filter: ep.Filter, Ordering: ep.Ordering}
+	if ep.TimeoutSeconds != nil {
+		f.Timeout = strconv.Itoa(*ep.TimeoutSeconds)
+	}
 	for _, t := range ep.EventTypes {
 		f.Picked[t] = true
 	}
@@ -95,19 +114,25 @@ func (p *Portal) editEndpoint(c echo.Context) error {
 }
 
 // readEndpointForm reads the posted form into both the params and the form
-// to show again if they are refused.
-func readEndpointForm(c echo.Context, ep *models.Endpoint) (models.EndpointParams, endpointForm) {
+// to show again if they are refused. Every field is read here; err (a
+// *models.Error) is input the form cannot even pass to the store: a header
+// line without a colon, a schedule or timeout that does not parse.
+func readEndpointForm(c echo.Context, ep *models.Endpoint) (models.EndpointParams, endpointForm, error) {
 	form := c.Request().PostForm
 	f := endpointForm{
 		Endpoint: ep, URL: strings.TrimSpace(form.Get("url")), Desc: form.Get("description"), Picked: map[string]bool{},
 		Scheme: form.Get("signing_scheme"), Header: strings.TrimSpace(form.Get("signature_header")), Prefix: form.Get("signature_prefix"),
+		Envelope: form.Get("envelope") != "", Headers: form.Get("headers"), SecretHeaders: form.Get("secret_headers"),
+		RemoveSecrets: form.Get("remove_secret_headers") != "", Timeout: strings.TrimSpace(form.Get("timeout")),
+		Schedule: form.Get("retry_schedule"), Filter: strings.TrimSpace(form.Get("filter")), Ordering: form.Get("ordering"),
 	}
 	types := []string{}
 	for _, t := range form["event_types"] {
 		f.Picked[t] = true
 		types = append(types, t)
 	}
-	params := models.EndpointParams{URL: &f.URL, Description: &f.Desc, EventTypes: types, SigningScheme: &f.Scheme}
+	params := models.EndpointParams{URL: &f.URL, Description: &f.Desc, EventTypes: types, SigningScheme: &f.Scheme,
+		Envelope: &f.Envelope, Filter: &f.Filter}
 	// The header and prefix belong to hmac-sha256 and token; empty means
 	// the scheme's default, as in the API.
 	if f.Scheme == models.SchemeHMAC || f.Scheme == models.SchemeToken {
@@ -118,7 +143,35 @@ func readEndpointForm(c echo.Context, ep *models.Endpoint) (models.EndpointParam
 			params.SignaturePrefix = &f.Prefix
 		}
 	}
-	return params, f
+	if f.Ordering == "" {
+		f.Ordering = models.OrderingNone
+	}
+	params.Ordering = &f.Ordering
+	// The form shows every plain header: what it posts is the whole set.
+	var err error
+	if params.Headers, err = parseHeaderLines("Headers", f.Headers); err != nil {
+		return params, f, err
+	}
+	// Secret headers are never shown: an empty box keeps the stored ones,
+	// unless they are to be removed; a typed set replaces them.
+	if strings.TrimSpace(f.SecretHeaders) != "" {
+		if params.SecretHeaders, err = parseHeaderLines("Secret headers", f.SecretHeaders); err != nil {
+			return params, f, err
+		}
+	} else if f.RemoveSecrets {
+		params.SecretHeaders = map[string]string{}
+	}
+	timeout := 0 // the default
+	if f.Timeout != "" {
+		if timeout, err = strconv.Atoi(f.Timeout); err != nil {
+			return params, f, models.Errorf(models.CodeInvalid, "timeout must be a whole number of seconds (empty: the default)")
+		}
+	}
+	params.Timeout = &timeout
+	if params.RetrySchedule, err = parseSchedule(f.Schedule); err != nil {
+		return params, f, err
+	}
+	return params, f, nil
 }
 
 // formRefused shows the form again with what was typed and why it was refused.
@@ -139,7 +192,10 @@ func (p *Portal) formRefused(c echo.Context, f endpointForm, err error) error {
 }
 
 func (p *Portal) createEndpoint(c echo.Context) error {
-	params, f := readEndpointForm(c, nil)
+	params, f, err := readEndpointForm(c, nil)
+	if err != nil {
+		return p.formRefused(c, f, err)
+	}
 	ep, err := p.store.CreateEndpoint(c.Request().Context(), tenant(c), params)
 	if err != nil {
 		return p.formRefused(c, f, err)
@@ -152,7 +208,10 @@ func (p *Portal) updateEndpoint(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	params, f := readEndpointForm(c, ep)
+	params, f, err := readEndpointForm(c, ep)
+	if err != nil {
+		return p.formRefused(c, f, err)
+	}
 	if *params.SigningScheme == ep.SigningScheme {
 		params.SigningScheme = nil // unchanged: keep the secret
 	}
@@ -196,6 +255,7 @@ var portalActions = map[string]string{
 	"rotate":  "Rotate the signing secret? A new secret is made; the old one keeps signing for a grace period (see the secret page), so update your receiver within it.",
 	"test":    "Send a test event (hookd.ping) to this endpoint now?",
 	"recover": "Resend this endpoint's failed deliveries created since the time below?",
+	"replay":  "Send this endpoint again every message accepted in the window below (of the event types it subscribes to, matching its filter), as new deliveries in their order?",
 }
 
 func (p *Portal) findAction(c echo.Context) (*models.Endpoint, string, error) {
@@ -247,6 +307,16 @@ func (p *Portal) endpointAction(c echo.Context) error {
 			return err
 		}
 		return redirect(c, p.base(c)+"/messages/"+msg.ID, "Test event sent: its delivery and attempts appear below.")
+	case "replay":
+		rp, err := readReplay(c)
+		if err != nil {
+			return err
+		}
+		n, err := p.cfg.Pipeline.Replay(ctx, t, ep.ID, rp)
+		if err != nil {
+			return err
+		}
+		return redirect(c, back, plural(n, "message")+" replayed.")
 	default: // recover
 		since, err := time.Parse(time.RFC3339, c.Request().PostForm.Get("since"))
 		if err != nil {
@@ -307,6 +377,24 @@ func (p *Portal) message(c echo.Context) error {
 		return err
 	}
 	return p.render(c, http.StatusOK, "message", "Message "+d.Message.ID, d)
+}
+
+func (p *Portal) confirmResend(c echo.Context) error {
+	d, err := loadResend(c.Request().Context(), p.store, tenant(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return p.render(c, http.StatusOK, "confirm_resend", "Resend message?", d)
+}
+
+// resend sends a message of the link's tenant again; the pipeline finds
+// both the message and a named endpoint within that tenant only.
+func (p *Portal) resend(c echo.Context) error {
+	ds, err := p.cfg.Pipeline.Resend(c.Request().Context(), tenant(c), c.Param("id"), c.Request().PostForm.Get("endpoint_id"))
+	if err != nil {
+		return err
+	}
+	return redirect(c, p.base(c)+"/messages/"+url.PathEscape(c.Param("id")), "Resent to "+plural(len(ds), "endpoint")+".")
 }
 
 type portalDeliveriesData struct {

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"html"
 	"net/http"
 	"net/url"
 	"slices"
@@ -346,5 +347,220 @@ func TestPortalEditKeepsAWildcardSubscription(t *testing.T) {
 	ep, _ := f.store.GetEndpoint(f.ctx, f.tenant.ID, f.endpoint.ID)
 	if !slices.Equal(ep.EventTypes, []string{"*"}) || ep.Description != "renamed" || ep.Secret != f.endpoint.Secret {
 		t.Fatalf("after the edit: %+v", ep)
+	}
+}
+
+// notice is the flash a redirect's location carries.
+func notice(t *testing.T, loc string) string {
+	t.Helper()
+	u, err := url.Parse(loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Query().Get("notice")
+}
+
+func TestPortalEndpointDeliveryControls(t *testing.T) {
+	f := setup(t)
+	base, csrf := f.portalLink(models.PortalParams{})
+	const secret = "Bearer s3cr3t-never-shown-42"
+	mustContain(t, f.page(base+"/endpoints/new"), "Delivery options", `name="envelope"`, `name="headers"`, `name="secret_headers"`,
+		`name="timeout"`, `name="retry_schedule"`, `name="filter"`, `<option value="fifo"`)
+
+	form := url.Values{
+		"url": {"https://hooks.acme.example/controls"}, "event_types": {"invoice.paid"}, "signing_scheme": {"standard"},
+		"envelope": {"1"}, "headers": {"X-Team: billing\r\n\r\nX-Env:prod\r\n"}, "secret_headers": {"Authorization: " + secret},
+		"timeout": {"10"}, "retry_schedule": {"5s, 5m, 1h"}, "filter": {"data.amount > 1000"}, "ordering": {"fifo"},
+	}
+	status, loc := f.post(base+"/endpoints", csrf, form)
+	if status != http.StatusSeeOther {
+		t.Fatalf("create = %d %s", status, loc)
+	}
+	id := strings.TrimPrefix(strings.SplitN(loc, "?", 2)[0], base+"/endpoints/")
+	ep, err := f.store.GetEndpoint(f.ctx, f.tenant.ID, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ep.Envelope || len(ep.Headers) != 2 || ep.Headers["X-Team"] != "billing" || ep.Headers["X-Env"] != "prod" ||
+		len(ep.SecretHeaders) != 1 || ep.SecretHeaders["Authorization"] != secret ||
+		ep.TimeoutSeconds == nil || *ep.TimeoutSeconds != 10 || !slices.Equal(ep.RetrySchedule, []int{5, 300, 3600}) ||
+		ep.Filter != "data.amount > 1000" || ep.Ordering != models.OrderingFIFO {
+		t.Fatalf("created %+v", ep)
+	}
+
+	// The pages show the controls, and secret headers by name only.
+	show := f.page(base + "/endpoints/" + id)
+	mustContain(t, show, "Envelope", "yes", "<code>X-Env: prod</code>", "<code>X-Team: billing</code>", "<code>Authorization</code>",
+		"10 s", "5s, 5m, 1h", "<code>data.amount &gt; 1000</code>", "fifo", "Replay…")
+	edit := f.page(base + "/endpoints/" + id + "/edit")
+	mustContain(t, edit, "X-Env: prod\nX-Team: billing\n", `value="5s, 5m, 1h"`, `value="10"`, "<code>Authorization</code>",
+		`name="remove_secret_headers"`, `<option value="fifo" selected>`, `name="envelope" value="1" checked`)
+	f.login()
+	admin := f.page("/ui/endpoints/" + id)
+	mustContain(t, admin, "<code>X-Team: billing</code>", "<code>Authorization</code>", "5s, 5m, 1h", "<code>data.amount &gt; 1000</code>", "Replay…")
+	for name, page := range map[string]string{"portal endpoint": show, "portal edit": edit, "admin endpoint": admin,
+		"portal list": f.page(base + "/"), "admin list": f.page("/ui/endpoints")} {
+		if strings.Contains(page, "s3cr3t") {
+			t.Errorf("the %s page shows a secret header's value", name)
+		}
+	}
+
+	// Refused input: the form again, with what was typed and why; nothing changes.
+	edited := url.Values{}
+	for k, v := range form {
+		edited[k] = v
+	}
+	edited.Set("secret_headers", "")
+	for _, c := range []struct{ field, value, want string }{
+		{"headers", "X-Team billing", "Headers, line 1: write each header as Name: value"},
+		{"secret_headers", "X-Key: 1\nno colon here", "Secret headers, line 2: write each header as Name: value"},
+		{"retry_schedule", "5s, soon", "retry schedule: write delays like 5s, 5m, 1h"},
+		{"timeout", "ten", "timeout must be a whole number of seconds"},
+		{"filter", "data.amount >", "filter does not compile"},
+		{"headers", "Host: evil.example", "cannot be set per endpoint"},
+	} {
+		bad := url.Values{}
+		for k, v := range edited {
+			bad[k] = v
+		}
+		bad.Set(c.field, c.value)
+		bad.Set("description", "changed")
+		for _, path := range []string{base + "/endpoints/" + id + "/edit", base + "/endpoints"} {
+			status, page := f.post(path, csrf, bad)
+			if status != http.StatusUnprocessableEntity {
+				t.Errorf("%s %q at %s = %d, want 422", c.field, c.value, path, status)
+				continue
+			}
+			mustContain(t, page, `class="error"`, html.EscapeString(c.want), html.EscapeString(c.value), `value="changed"`)
+		}
+	}
+	if got, _ := f.store.GetEndpoint(f.ctx, f.tenant.ID, id); got.Description != "" || got.Filter != ep.Filter || len(got.Headers) != 2 {
+		t.Fatalf("a refused form changed the endpoint: %+v", got)
+	}
+	if eps, _, _ := f.store.ListEndpoints(f.ctx, f.tenant.ID, models.ListParams{Limit: 10}); len(eps) != 2 {
+		t.Fatalf("refused forms created endpoints: %d endpoints", len(eps))
+	}
+
+	// An edit with an empty secret box keeps the secrets; the rest is as posted.
+	edited.Set("headers", "X-Team: payments")
+	edited.Set("timeout", "")
+	edited.Set("retry_schedule", "")
+	edited.Set("filter", "")
+	edited.Set("ordering", "none")
+	edited.Del("envelope")
+	if status, loc := f.post(base+"/endpoints/"+id+"/edit", csrf, edited); status != http.StatusSeeOther {
+		t.Fatalf("edit = %d %s", status, loc)
+	}
+	got, _ := f.store.GetEndpoint(f.ctx, f.tenant.ID, id)
+	if got.Envelope || len(got.Headers) != 1 || got.Headers["X-Team"] != "payments" || got.SecretHeaders["Authorization"] != secret ||
+		got.TimeoutSeconds != nil || got.RetrySchedule != nil || got.Filter != "" || got.Ordering != models.OrderingNone {
+		t.Fatalf("after the edit: %+v", got)
+	}
+	mustContain(t, f.page(base+"/endpoints/"+id), "default", "none: every message of its event types", "<code>Authorization</code>")
+
+	// The checkbox removes them.
+	edited.Set("remove_secret_headers", "1")
+	if status, loc := f.post(base+"/endpoints/"+id+"/edit", csrf, edited); status != http.StatusSeeOther {
+		t.Fatalf("edit = %d %s", status, loc)
+	}
+	if got, _ := f.store.GetEndpoint(f.ctx, f.tenant.ID, id); len(got.SecretHeaders) != 0 || got.Headers["X-Team"] != "payments" {
+		t.Fatalf("after removing the secret headers: %+v", got)
+	}
+	if page := f.page(base + "/endpoints/" + id + "/edit"); strings.Contains(page, `name="remove_secret_headers"`) {
+		t.Error("the form offers to remove secret headers that are gone")
+	}
+}
+
+func TestPortalReplayAndResend(t *testing.T) {
+	f := setup(t)
+	otherEP, otherD := f.otherTenant()
+	base, csrf := f.portalLink(models.PortalParams{})
+	msgID, ep := f.delivery.MessageID, base+"/endpoints/"+f.endpoint.ID
+	deliveries := func() int {
+		t.Helper()
+		msg, err := f.store.GetMessage(f.ctx, f.tenant.ID, msgID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(msg.Deliveries)
+	}
+
+	// Replay: since, and until, on the confirmation page.
+	mustContain(t, f.page(ep+"/replay"), `action="`+ep+`/replay"`, `name="since"`, `name="until"`)
+	if status, page := f.post(ep+"/replay", csrf, url.Values{"since": {""}}); status != http.StatusUnprocessableEntity || !strings.Contains(page, "since is required") {
+		t.Fatalf("replay without since = %d\n%s", status, page)
+	}
+	hourAgo := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
+	if status, page := f.post(ep+"/replay", csrf, url.Values{"since": {hourAgo}, "until": {"2000-01-01T00:00:00Z"}}); status != http.StatusUnprocessableEntity || !strings.Contains(page, "until must be after since") {
+		t.Fatalf("replay with until before since = %d\n%s", status, page)
+	}
+	if n := deliveries(); n != 1 {
+		t.Fatalf("refused replays made deliveries: %d", n)
+	}
+	status, loc := f.post(ep+"/replay", csrf, url.Values{"since": {hourAgo}, "until": {""}})
+	if status != http.StatusSeeOther || notice(t, loc) != "1 message replayed." {
+		t.Fatalf("replay = %d %s", status, loc)
+	}
+	mustContain(t, f.page(loc), "1 message replayed.")
+	if n := deliveries(); n != 2 {
+		t.Fatalf("after the replay the message has %d deliveries, want 2", n)
+	}
+
+	// Resend: from the message page, to all subscribers or to one endpoint.
+	mustContain(t, f.page(base+"/messages/"+msgID), `href="`+base+"/messages/"+msgID+`/resend"`)
+	mustContain(t, f.page(base+"/messages/"+msgID+"/resend"), `action="`+base+"/messages/"+msgID+`/resend"`,
+		"all subscribed endpoints", `<option value="`+f.endpoint.ID+`"`)
+	status, loc = f.post(base+"/messages/"+msgID+"/resend", csrf, url.Values{"endpoint_id": {""}})
+	if status != http.StatusSeeOther || !strings.HasPrefix(loc, base+"/messages/"+msgID+"?") || notice(t, loc) != "Resent to 1 endpoint." {
+		t.Fatalf("resend = %d %s", status, loc)
+	}
+	status, loc = f.post(base+"/messages/"+msgID+"/resend", csrf, url.Values{"endpoint_id": {f.endpoint.ID}})
+	if status != http.StatusSeeOther || notice(t, loc) != "Resent to 1 endpoint." {
+		t.Fatalf("resend to one endpoint = %d %s", status, loc)
+	}
+	if n := deliveries(); n != 4 {
+		t.Fatalf("after two resends the message has %d deliveries, want 4", n)
+	}
+	if got := f.queue.enqueued(); len(got) != 3 {
+		t.Fatalf("enqueued %v, want the replay's and the resends' deliveries", got)
+	}
+
+	// The other tenant's message and endpoint are not found.
+	for _, path := range []string{"/messages/" + otherD.MessageID + "/resend", "/endpoints/" + otherEP.ID + "/replay"} {
+		if status, _ := f.get(base + path); status != http.StatusNotFound {
+			t.Errorf("GET %s of the other tenant = %d, want 404", path, status)
+		}
+		if status, _ := f.post(base+path, csrf, url.Values{"since": {hourAgo}}); status != http.StatusNotFound {
+			t.Errorf("POST %s of the other tenant = %d, want 404", path, status)
+		}
+	}
+	if status, _ := f.post(base+"/messages/"+msgID+"/resend", csrf, url.Values{"endpoint_id": {otherEP.ID}}); status != http.StatusNotFound {
+		t.Errorf("resend to the other tenant's endpoint = %d, want 404", status)
+	}
+	if n := deliveries(); n != 4 {
+		t.Fatalf("refused resends made deliveries: %d", n)
+	}
+	if other, _ := f.store.GetMessage(f.ctx, otherEP.TenantID, otherD.MessageID); len(other.Deliveries) != 1 {
+		t.Fatalf("the other tenant's message got deliveries: %d", len(other.Deliveries))
+	}
+
+	// A read-only link neither shows nor takes these forms.
+	ro, _ := f.portalLink(models.PortalParams{ReadOnly: true})
+	if page := f.page(ro + "/messages/" + msgID); strings.Contains(page, "/resend") {
+		t.Error("a read-only link offers to resend")
+	}
+	if page := f.page(ro + "/endpoints/" + f.endpoint.ID); strings.Contains(page, "/replay") {
+		t.Error("a read-only link offers to replay")
+	}
+	for _, path := range []string{"/messages/" + msgID + "/resend", "/endpoints/" + f.endpoint.ID + "/replay"} {
+		if status, page := f.get(ro + path); status != http.StatusForbidden || strings.Contains(page, `name="csrf"`) {
+			t.Errorf("read-only GET %s = %d, want 403 without a form", path, status)
+		}
+		if status, page := f.post(ro+path, csrf, url.Values{"since": {hourAgo}}); status != http.StatusForbidden || !strings.Contains(page, "read-only") {
+			t.Errorf("read-only POST %s = %d, want 403", path, status)
+		}
+	}
+	if n := deliveries(); n != 4 {
+		t.Fatalf("a read-only link made deliveries: %d", n)
 	}
 }

@@ -93,7 +93,9 @@ var funcs = template.FuncMap{
 		}
 		return m
 	},
-	"ok": func(p *int) bool { return p != nil && *p >= 200 && *p < 300 },
+	// schedule writes an endpoint's retry schedule (seconds) as 5s, 5m, 1h.
+	"schedule": scheduleText,
+	"ok":       func(p *int) bool { return p != nil && *p >= 200 && *p < 300 },
 	// query returns the current query with one parameter changed.
 	"query": func(q url.Values, key, value string) string {
 		out := url.Values{}

@@ -43,6 +43,11 @@ type Pipeline interface {
 	Retry(ctx context.Context, tenantID, deliveryID string) (*models.Delivery, error)
 	Recover(ctx context.Context, tenantID, endpointID string, since time.Time) ([]models.Delivery, error)
 	UpdateEndpoint(ctx context.Context, tenantID, id string, p models.EndpointParams, by string) (*models.Endpoint, error)
+	// Resend sends a stored message again: to endpointID, or with "" to
+	// every enabled endpoint that subscribes to it and matches its filter.
+	Resend(ctx context.Context, tenantID, messageID, endpointID string) ([]models.Delivery, error)
+	// Replay sends an endpoint again the messages accepted in a window.
+	Replay(ctx context.Context, tenantID, endpointID string, p models.ReplayParams) (int, error)
 }
 
 // Config configures the UI.
@@ -114,6 +119,8 @@ func New(cfg Config) (*Server, error) {
 	ui.GET("/", s.overview)
 	ui.GET("/messages", s.messages)
 	ui.GET("/messages/:id", s.message)
+	ui.GET("/messages/:id/resend", s.confirmResend)
+	ui.POST("/messages/:id/resend", s.resend)
 	ui.GET("/deliveries", s.deliveries)
 	ui.GET("/deliveries/:id", s.delivery)
 	ui.GET("/deliveries/:id/retry", s.confirmRetry)

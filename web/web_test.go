@@ -549,3 +549,68 @@ func TestSearch(t *testing.T) {
 		t.Error("the header has no search form")
 	}
 }
+
+func TestReplayAndResend(t *testing.T) {
+	f := setup(t)
+	csrf := f.login()
+	msgID, ep := f.delivery.MessageID, "/ui/endpoints/"+f.endpoint.ID
+	deliveries := func() int {
+		t.Helper()
+		msg, err := f.store.GetMessage(f.ctx, f.tenant.ID, msgID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(msg.Deliveries)
+	}
+
+	mustContain(t, f.page(ep), `href="`+ep+`/replay"`, "Delivery options", "Envelope", "Retry schedule", "default")
+	mustContain(t, f.page(ep+"/replay"), `action="`+ep+`/replay"`, `name="since"`, `name="until"`)
+	if status, page := f.post(ep+"/replay", csrf, url.Values{"since": {""}}); status != http.StatusUnprocessableEntity || !strings.Contains(page, "since is required") {
+		t.Fatalf("replay without since = %d\n%s", status, page)
+	}
+	if status, page := f.post(ep+"/replay", csrf, url.Values{"since": {"yesterday"}}); status != http.StatusUnprocessableEntity || !strings.Contains(page, "since must be a time") {
+		t.Fatalf("replay with a bad time = %d\n%s", status, page)
+	}
+	hourAgo := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
+	status, loc := f.post(ep+"/replay", csrf, url.Values{"since": {hourAgo}})
+	if status != http.StatusSeeOther || notice(t, loc) != "1 message replayed to "+f.endpoint.ID+"." {
+		t.Fatalf("replay = %d %s", status, loc)
+	}
+	mustContain(t, f.page(loc), "1 message replayed")
+	if n := deliveries(); n != 2 {
+		t.Fatalf("after the replay the message has %d deliveries, want 2", n)
+	}
+
+	msg := "/ui/messages/" + msgID
+	mustContain(t, f.page(msg), `href="`+msg+`/resend"`)
+	mustContain(t, f.page(msg+"/resend"), `action="`+msg+`/resend"`, "all subscribed endpoints", `<option value="`+f.endpoint.ID+`"`)
+	for _, to := range []string{"", f.endpoint.ID} {
+		status, loc := f.post(msg+"/resend", csrf, url.Values{"endpoint_id": {to}})
+		if status != http.StatusSeeOther || !strings.HasPrefix(loc, msg+"?") || notice(t, loc) != "Resent to 1 endpoint." {
+			t.Fatalf("resend to %q = %d %s", to, status, loc)
+		}
+		mustContain(t, f.page(loc), "Resent to 1 endpoint.")
+	}
+	if n := deliveries(); n != 4 {
+		t.Fatalf("after two resends the message has %d deliveries, want 4", n)
+	}
+	if got := f.queue.enqueued(); len(got) != 3 {
+		t.Fatalf("enqueued %v, want the replay's and the resends' deliveries", got)
+	}
+	// A disabled endpoint is refused with the pipeline's reason.
+	if status, _ := f.post(ep+"/disable", csrf, nil); status != http.StatusSeeOther {
+		t.Fatalf("disable = %d", status)
+	}
+	if status, page := f.post(msg+"/resend", csrf, url.Values{"endpoint_id": {f.endpoint.ID}}); status != http.StatusConflict || !strings.Contains(page, "is disabled") {
+		t.Fatalf("resend to a disabled endpoint = %d\n%s", status, page)
+	}
+	if status, _ := f.get("/ui/messages/msg_missing/resend"); status != http.StatusNotFound {
+		t.Fatalf("resend page of an unknown message = %d", status)
+	}
+	if status, _ := f.post("/ui/messages/"+msgID+"/resend", "", nil); status != http.StatusForbidden {
+		t.Fatalf("resend without the CSRF token = %d", status)
+	}
+	if n := deliveries(); n != 4 {
+		t.Fatalf("refused resends made deliveries: %d", n)
+	}
+}

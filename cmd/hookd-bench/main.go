@@ -198,6 +198,14 @@ func (nopPipeline) UpdateEndpoint(context.Context, string, string, models.Endpoi
 	return nil, errors.New("not in the bench")
 }
 
+func (nopPipeline) Resend(context.Context, string, string, string) ([]models.Delivery, error) {
+	return nil, errors.New("not in the bench")
+}
+
+func (nopPipeline) Replay(context.Context, string, string, models.ReplayParams) (int, error) {
+	return 0, errors.New("not in the bench")
+}
+
 var csrfInput = regexp.MustCompile(`name="csrf" value="([0-9a-f]{32})"`)
 
 // measure logs in to the UI and times each page.
