@@ -41,6 +41,7 @@ type throughputOpts struct {
 	messages    int
 	concurrency int
 	endpoints   int
+	endpoint    string
 	size        int
 	rate        int
 	ceiling     string
@@ -65,6 +66,7 @@ func runThroughput(args []string) error {
 	fs.IntVar(&o.messages, "n", 20000, "messages to emit")
 	fs.IntVar(&o.concurrency, "c", 16, "concurrent emitters")
 	fs.IntVar(&o.endpoints, "endpoints", 1, "endpoints subscribed to the event type (fan-out)")
+	fs.StringVar(&o.endpoint, "endpoint", "", `more fields of each endpoint, as JSON: '{"filter": "data.amount > 100"}', '{"ordering": "fifo"}' (payloads hold id, amount 4200, currency EUR, pad)`)
 	fs.IntVar(&o.size, "size", 1024, "payload bytes")
 	fs.IntVar(&o.rate, "rate", 0, "emit at this steady rate per second (0: as fast as the emitters go)")
 	fs.StringVar(&o.ceiling, "ceiling", "", "directory of the minimal pipeline (../shared/perf): run it too, same n, and print the ratio")
@@ -166,7 +168,7 @@ func (r tpResult) print(o throughputOpts) {
 	if o.rate > 0 {
 		mode = fmt.Sprintf("steady %d/s", o.rate)
 	}
-	fmt.Printf("\nhookd %s, %d messages × %d endpoint(s), %d-byte payloads, %s\n", backend, o.messages, o.endpoints, o.size, mode)
+	fmt.Printf("\nhookd %s, %d messages × %d endpoint(s) %s, %d-byte payloads, %s\n", backend, o.messages, o.endpoints, o.endpoint, o.size, mode)
 	fmt.Printf("deliveries/s        %8.0f (%d deliveries in %s; emits %0.f/s)\n", r.rate, r.deliveries, r.elapsed.Round(time.Millisecond), r.emitRate)
 	fmt.Printf("emit                p50 %s  p99 %s\n", ms(r.emitP50), ms(r.emitP99))
 	fmt.Printf("emit→delivered      p50 %s  p99 %s\n", ms(r.e2eP50), ms(r.e2eP99))
@@ -310,9 +312,14 @@ func benchHookd(ctx context.Context, o throughputOpts) (tpResult, error) {
 		return res, err
 	}
 	for i := range o.endpoints {
-		if err := call("POST", "/v1/tenants/bench/endpoints", map[string]any{
-			"url": fmt.Sprintf("http://%s/hook/%d", ln.Addr(), i), "event_types": []string{"invoice.paid"}, "secret": secret,
-		}); err != nil {
+		ep := map[string]any{}
+		if o.endpoint != "" {
+			if err := json.Unmarshal([]byte(o.endpoint), &ep); err != nil {
+				return res, fmt.Errorf("-endpoint: %w", err)
+			}
+		}
+		ep["url"], ep["event_types"], ep["secret"] = fmt.Sprintf("http://%s/hook/%d", ln.Addr(), i), []string{"invoice.paid"}, secret
+		if err := call("POST", "/v1/tenants/bench/endpoints", ep); err != nil {
 			return res, err
 		}
 	}
