@@ -229,6 +229,20 @@ func (c *Client) RetryDelivery(ctx context.Context, tenant, id string) (*Deliver
 	return send[Delivery](ctx, c, http.MethodPost, tenantPath(tenant, "deliveries", id, "retry"), nil)
 }
 
+// ResendMessage sends a stored message again, as new deliveries that keep
+// the message's id (webhook-id), so that receivers can tell a repeat: to
+// the endpoint p names, whatever it subscribes to, or without one to every
+// enabled endpoint that subscribes to the message's event type now and
+// whose filter it matches. It returns the new deliveries; a disabled
+// endpoint, or none to send to, is a conflict (IsConflict).
+func (c *Client) ResendMessage(ctx context.Context, tenant, messageID string, p ResendParams) ([]Delivery, error) {
+	out, err := send[struct{ Deliveries []Delivery }](ctx, c, http.MethodPost, tenantPath(tenant, "messages", messageID, "resend"), p)
+	if err != nil {
+		return nil, err
+	}
+	return out.Deliveries, nil
+}
+
 // ---- endpoints
 
 // CreateEndpoint adds an endpoint to a tenant. URL and EventTypes are required.
@@ -427,6 +441,19 @@ func (c *Client) RecoverEndpoint(ctx context.Context, tenant, id string, since t
 		return 0, err
 	}
 	return out.Recovered, nil
+}
+
+// ReplayEndpoint sends an endpoint again every message of its tenant
+// accepted in a window, of the event types it subscribes to and matching
+// its filter, as new deliveries in the messages' order: for a receiver that
+// was down, or has just been registered. It returns how many messages it
+// sends; a window of more than 10,000 is refused, to replay in shorter ones.
+func (c *Client) ReplayEndpoint(ctx context.Context, tenant, endpointID string, p ReplayParams) (int, error) {
+	out, err := send[struct{ Replayed int }](ctx, c, http.MethodPost, tenantPath(tenant, "endpoints", endpointID, "replay"), p)
+	if err != nil {
+		return 0, err
+	}
+	return out.Replayed, nil
 }
 
 // ---- operational endpoints (admin key)

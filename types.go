@@ -227,6 +227,20 @@ type PortalSession struct {
 	ExpiresAt time.Time `json:"expires_at"`
 }
 
+// ResendParams chooses where ResendMessage sends a message again.
+type ResendParams struct {
+	// EndpointID is the one endpoint to send it to, whatever event types it
+	// subscribes to and its filter; "": every enabled endpoint that
+	// subscribes to the message's event type now and whose filter it matches.
+	EndpointID string `json:"endpoint_id,omitempty"`
+}
+
+// ReplayParams is the window of messages ReplayEndpoint sends again.
+type ReplayParams struct {
+	Since time.Time `json:"since"`          // accepted at or after (required)
+	Until time.Time `json:"until,omitzero"` // accepted before (zero: now)
+}
+
 // DeliveryParams filters a list of deliveries.
 type DeliveryParams struct {
 	ListParams

@@ -141,9 +141,9 @@ func TestUnknownFieldsAreNamed(t *testing.T) {
 	var refused struct {
 		Error struct{ Code, Message string }
 	}
-	f.decode(f.call(adminKey, "POST", "/v1/tenants/acme/endpoints", `{"url":"https://x.example","event_types":["*"],"timeout":5}`, 422), &refused)
-	if refused.Error.Code != "invalid" || refused.Error.Message != `unknown field "timeout"` {
-		t.Fatalf("error %+v, want invalid: unknown field \"timeout\"", refused.Error)
+	f.decode(f.call(adminKey, "POST", "/v1/tenants/acme/endpoints", `{"url":"https://x.example","event_types":["*"],"timeout_ms":5}`, 422), &refused)
+	if refused.Error.Code != "invalid" || refused.Error.Message != `unknown field "timeout_ms"` {
+		t.Fatalf("error %+v, want invalid: unknown field \"timeout_ms\"", refused.Error)
 	}
 	f.decode(f.call(adminKey, "POST", "/v1/tenants/acme/messages", `{"Event_Type":"invoice.paid","payload":{},"Event":1}`, 422), &refused)
 	if refused.Error.Message != `unknown field "Event"` {

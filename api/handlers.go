@@ -386,6 +386,25 @@ func (s *Server) recoverEndpoint(c echo.Context) error {
 	return c.JSON(http.StatusAccepted, map[string]int{"recovered": len(ds)})
 }
 
+// replayEndpoint sends an endpoint again every message of its tenant
+// accepted in a window, of its event types and matching its filter, as new
+// deliveries: for a receiver that was down, or has just been registered.
+func (s *Server) replayEndpoint(c echo.Context) error {
+	var req struct {
+		Since time.Time `json:"since"`
+		Until time.Time `json:"until"`
+	}
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	n, err := s.deliver.Replay(ctx, tenantOf(c).ID, c.Param("id"), models.ReplayParams{Since: req.Since, Until: req.Until})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusAccepted, map[string]int{"replayed": n})
+}
+
 // ---- messages
 
 // messageDetail is a message with its deliveries, as emit and get show it
@@ -480,6 +499,26 @@ func (s *Server) getMessage(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, detailOf(msg))
+}
+
+// resendMessage sends a stored message again, as new deliveries with the
+// message's id: to one endpoint ({"endpoint_id": …}), or, without a body,
+// to every enabled endpoint that subscribes to it now and that it matches.
+func (s *Server) resendMessage(c echo.Context) error {
+	var req struct {
+		EndpointID string `json:"endpoint_id"`
+	}
+	if c.Request().ContentLength != 0 {
+		if err := decode(c, &req); err != nil {
+			return err
+		}
+	}
+	ctx := c.Request().Context()
+	ds, err := s.deliver.Resend(ctx, tenantOf(c).ID, c.Param("id"), req.EndpointID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusAccepted, map[string][]hookd.Delivery{"deliveries": wire.All(ds, wire.Delivery)})
 }
 
 // ---- deliveries

@@ -37,6 +37,8 @@ type Pipeline interface {
 	Recover(ctx context.Context, tenantID, endpointID string, since time.Time) ([]models.Delivery, error)
 	SendTest(ctx context.Context, tenantID, endpointID string) (*models.Message, error)
 	UpdateEndpoint(ctx context.Context, tenantID, id string, p models.EndpointParams, by string) (*models.Endpoint, error)
+	Resend(ctx context.Context, tenantID, messageID, endpointID string) ([]models.Delivery, error)
+	Replay(ctx context.Context, tenantID, endpointID string, p models.ReplayParams) (int, error)
 }
 
 // RateLimiter bounds the requests of one key; the dispatcher's APILimiter implements it.
@@ -154,9 +156,11 @@ func New(cfg Config) *Server {
 	endpoints := tenant.Group("/endpoints")
 	s.endpointRoutes(endpoints)
 	endpoints.POST("/:id/recover", s.recoverEndpoint)
+	endpoints.POST("/:id/replay", s.replayEndpoint)
 	tenant.POST("/messages", s.emit)
 	tenant.GET("/messages", s.listMessages)
 	tenant.GET("/messages/:id", s.getMessage)
+	tenant.POST("/messages/:id/resend", s.resendMessage)
 	tenant.GET("/deliveries", s.listDeliveries)
 	tenant.GET("/deliveries/:id", s.getDelivery)
 	tenant.POST("/deliveries/:id/retry", s.retryDelivery)

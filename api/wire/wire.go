@@ -40,15 +40,30 @@ func EventType(et *models.EventType) hookd.EventType {
 
 // Endpoint is ep without its secrets (SecretInfo shows those, when asked).
 func Endpoint(ep *models.Endpoint) hookd.Endpoint {
-	return hookd.Endpoint{
+	out := hookd.Endpoint{
 		ID: ep.ID, TenantID: ep.TenantID, URL: ep.URL, Description: ep.Description, EventTypes: ep.EventTypes,
 		Enabled: ep.Enabled, DisabledReason: ep.DisabledReason, MaxConcurrency: ep.MaxConcurrency, RateLimit: ep.RateLimit,
 		FailingSince: ep.FailingSince, SigningScheme: ep.SigningScheme,
 		SignatureHeader: ep.SignatureHeader, SignaturePrefix: ep.SignaturePrefix,
-		Envelope: ep.Envelope, Headers: ep.Headers, SecretHeaderNames: slices.Sorted(maps.Keys(ep.SecretHeaders)),
+		Envelope: ep.Envelope, Headers: maps.Clone(ep.Headers), SecretHeaderNames: slices.Sorted(maps.Keys(ep.SecretHeaders)),
 		Timeout: ep.TimeoutSeconds, RetrySchedule: ep.RetrySchedule, Filter: ep.Filter, Ordering: ep.Ordering,
 		CreatedAt: ep.CreatedAt, UpdatedAt: ep.UpdatedAt,
 	}
+	// {} and [], never null: an endpoint without custom headers has none.
+	if out.Headers == nil {
+		out.Headers = map[string]string{}
+	}
+	if out.SecretHeaderNames == nil {
+		out.SecretHeaderNames = []string{}
+	}
+	// null for the defaults, however they were stored.
+	if out.Timeout != nil && *out.Timeout == 0 {
+		out.Timeout = nil
+	}
+	if len(out.RetrySchedule) == 0 {
+		out.RetrySchedule = nil
+	}
+	return out
 }
 
 // Secret is what a receiver of ep needs to verify at now: the secret, or

@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"hookd.dev/hookd"
+	"hookd.dev/hookd/dispatcher"
 )
 
 // The commands that talk to a running hookd through its REST API, with the
@@ -355,9 +356,17 @@ func readInput(path string) ([]byte, error) {
 
 // endpointFlags are the fields of an endpoint a command line sets.
 type endpointFlags struct {
-	p              hookd.EndpointParams
-	maxConcurrency int
-	rateLimit      int
+	p                  hookd.EndpointParams
+	maxConcurrency     int
+	rateLimit          int
+	envelope           bool
+	headers            []string
+	secretHeaders      []string
+	clearHeaders       bool
+	clearSecretHeaders bool
+	timeout            time.Duration
+	retrySchedule      string
+	out                hookd.EndpointParams // the flags given, checked (see bind)
 }
 
 func (f *endpointFlags) add(fs *pflag.FlagSet) {
@@ -370,10 +379,32 @@ func (f *endpointFlags) add(fs *pflag.FlagSet) {
 	stringFlag(fs, &f.p.SignaturePrefix, "signature-prefix", "hmac-sha256 and token: before the value")
 	fs.IntVar(&f.maxConcurrency, "max-concurrency", 0, "attempts in flight at once (0: hookd's default)")
 	fs.IntVar(&f.rateLimit, "rate-limit", 0, "attempts per second (0: no limit)")
+	fs.BoolVar(&f.envelope, "envelope", false, `send payloads wrapped as {"type", "timestamp", "data"} (Standard Webhooks); --envelope=false: as emitted`)
+	fs.StringArrayVar(&f.headers, "header", nil, "'Name: value': a header added to every request (repeat; replaces the endpoint's headers)")
+	fs.StringArrayVar(&f.secretHeaders, "secret-header", nil, "'Name: value': a header whose value is never shown again, like a token (repeat; replaces the secret headers)")
+	fs.BoolVar(&f.clearHeaders, "clear-headers", false, "remove the endpoint's headers")
+	fs.BoolVar(&f.clearSecretHeaders, "clear-secret-headers", false, "remove the endpoint's secret headers")
+	fs.DurationVar(&f.timeout, "timeout", 0, "how long an attempt may take, in whole seconds like 10s (0: hookd's default)")
+	fs.StringVar(&f.retrySchedule, "retry-schedule", "", "the delays between attempts, like 5s,5m,1h (whole seconds), or default")
+	stringFlag(fs, &f.p.Filter, "filter", `a CEL expression over data (the payload) and event_type that messages must match, like 'data.amount > 100' ("": none)`)
+	stringFlag(fs, &f.p.Ordering, "ordering", "none, or fifo: one delivery at a time, in order")
+}
+
+// bind adds the flags to cmd and checks them before it runs: a bad value
+// is a usage error, and nothing is sent.
+func (f *endpointFlags) bind(cmd *cobra.Command) {
+	f.add(cmd.Flags())
+	cmd.MarkFlagsMutuallyExclusive("header", "clear-headers")
+	cmd.MarkFlagsMutuallyExclusive("secret-header", "clear-secret-headers")
+	cmd.PreRunE = func(cmd *cobra.Command, _ []string) error {
+		var err error
+		f.out, err = f.params(cmd.Flags())
+		return err
+	}
 }
 
 // params are the flags given, as the API's fields.
-func (f *endpointFlags) params(fs *pflag.FlagSet) hookd.EndpointParams {
+func (f *endpointFlags) params(fs *pflag.FlagSet) (hookd.EndpointParams, error) {
 	p := f.p
 	if fs.Changed("max-concurrency") {
 		p.MaxConcurrency = &f.maxConcurrency
@@ -381,11 +412,81 @@ func (f *endpointFlags) params(fs *pflag.FlagSet) hookd.EndpointParams {
 	if fs.Changed("rate-limit") {
 		p.RateLimit = &f.rateLimit
 	}
-	return p
+	if fs.Changed("envelope") {
+		p.Envelope = &f.envelope
+	}
+	var err error
+	if p.Headers, err = headerFlags("--header", f.headers, f.clearHeaders); err != nil {
+		return p, err
+	}
+	if p.SecretHeaders, err = headerFlags("--secret-header", f.secretHeaders, f.clearSecretHeaders); err != nil {
+		return p, err
+	}
+	if fs.Changed("timeout") {
+		if f.timeout < 0 || f.timeout%time.Second != 0 {
+			return p, fmt.Errorf("--timeout %s: want a whole number of seconds, like 10s (0: hookd's default)", f.timeout)
+		}
+		p.Timeout = hookd.Int(int(f.timeout / time.Second))
+	}
+	if fs.Changed("retry-schedule") {
+		if p.RetrySchedule, err = retryScheduleFlag(f.retrySchedule); err != nil {
+			return p, err
+		}
+	}
+	if p.Ordering != nil && *p.Ordering != "none" && *p.Ordering != "fifo" {
+		return p, fmt.Errorf("--ordering %q: want none or fifo", *p.Ordering)
+	}
+	return p, nil
+}
+
+// headerFlags reads 'Name: value' flags into a set of headers: nil when
+// none is given (the endpoint's are kept), empty when cleared.
+func headerFlags(flag string, values []string, clear bool) (map[string]string, error) {
+	if clear {
+		return map[string]string{}, nil
+	}
+	if len(values) == 0 {
+		return nil, nil
+	}
+	out := make(map[string]string, len(values))
+	for _, v := range values {
+		name, value, ok := strings.Cut(v, ":")
+		name, value = strings.TrimSpace(name), strings.TrimSpace(value)
+		if !ok || name == "" || value == "" || strings.ContainsAny(name, " \t") {
+			return nil, fmt.Errorf("%s %q: want 'Name: value', like 'X-Team: billing'", flag, v)
+		}
+		for other := range out {
+			if strings.EqualFold(other, name) {
+				return nil, fmt.Errorf("%s: %s is given twice", flag, name)
+			}
+		}
+		out[name] = value
+	}
+	return out, nil
+}
+
+// retryScheduleFlag reads --retry-schedule: delays like 5s,5m,1h, in whole
+// seconds, or "default" ([]: hookd's schedule).
+func retryScheduleFlag(v string) ([]int, error) {
+	if v == "default" {
+		return []int{}, nil
+	}
+	schedule, err := dispatcher.ParseSchedule(v)
+	if err != nil {
+		return nil, fmt.Errorf("--retry-schedule: %w; want delays like 5s,5m,1h, or default", err)
+	}
+	out := make([]int, len(schedule))
+	for i, d := range schedule {
+		if d%time.Second != 0 {
+			return nil, fmt.Errorf("--retry-schedule %q: %s is not a whole number of seconds", v, d)
+		}
+		out[i] = int(d / time.Second)
+	}
+	return out, nil
 }
 
 func (r *remote) endpointsCommand() *cobra.Command {
-	cmd := &cobra.Command{Use: "endpoints", Short: "manage a tenant's endpoints: list, show, create, update, delete, secret, test, recover"}
+	cmd := &cobra.Command{Use: "endpoints", Short: "manage a tenant's endpoints and their delivery controls: list, show, create, update, delete, secret, test, recover, replay"}
 	var lp hookd.ListParams
 	list := r.command("list", "list the tenant's endpoints, newest first", cobra.NoArgs, true,
 		[]string{"id", "url", "event_types", "enabled", "failing_since", "signing_scheme"},
@@ -395,23 +496,23 @@ func (r *remote) endpointsCommand() *cobra.Command {
 	listFlags(list.Flags(), &lp)
 	var created, changed endpointFlags
 	var create, update *cobra.Command
-	create = r.command("create", "add an endpoint (--url and --event-type are required)", cobra.NoArgs, true, nil,
+	create = r.command("create", "add an endpoint (--url and --event-type are required), with its delivery controls", cobra.NoArgs, true, nil,
 		func(ctx context.Context, api *hookd.Client, _ []string) (any, error) {
-			return api.CreateEndpoint(ctx, r.tenant, created.params(create.Flags()))
+			return api.CreateEndpoint(ctx, r.tenant, created.out)
 		})
-	created.add(create.Flags())
+	created.bind(create)
 	_ = create.MarkFlagRequired("url")
 	_ = create.MarkFlagRequired("event-type")
 	var enable, disable bool
-	update = r.command("update ID", "change the fields given", cobra.ExactArgs(1), true, nil,
+	update = r.command("update ID", "change the fields and delivery controls given", cobra.ExactArgs(1), true, nil,
 		func(ctx context.Context, api *hookd.Client, args []string) (any, error) {
-			p := changed.params(update.Flags())
+			p := changed.out
 			if enable || disable {
 				p.Enabled = &enable
 			}
 			return api.UpdateEndpoint(ctx, r.tenant, args[0], p)
 		})
-	changed.add(update.Flags())
+	changed.bind(update)
 	update.Flags().BoolVar(&enable, "enable", false, "enable it (a disabled endpoint's pending deliveries resume)")
 	update.Flags().BoolVar(&disable, "disable", false, "disable it")
 	update.MarkFlagsMutuallyExclusive("enable", "disable")
@@ -429,6 +530,36 @@ func (r *remote) endpointsCommand() *cobra.Command {
 			return fmt.Sprintf("resending %d failed deliveries", n), nil
 		})
 	recoverCmd.Flags().StringVar(&since, "since", "24h", "a time (RFC 3339) or how long ago (like 6h)")
+	var replaySince, replayUntil string
+	var window hookd.ReplayParams
+	replay := r.command("replay ID", "send the endpoint again the messages of its event types accepted in a window (at most 10,000)", cobra.ExactArgs(1), true, nil,
+		func(ctx context.Context, api *hookd.Client, args []string) (any, error) {
+			n, err := api.ReplayEndpoint(ctx, r.tenant, args[0], window)
+			if err != nil || r.output == "json" {
+				return map[string]int{"replayed": n}, err
+			}
+			if n == 1 {
+				return "replaying 1 message", nil
+			}
+			return fmt.Sprintf("replaying %d messages", n), nil
+		})
+	// Usage errors (exit 2), before any request.
+	replay.PreRunE = func(*cobra.Command, []string) error {
+		now := time.Now()
+		var err error
+		if window.Since, err = parseTimeFlag("--since", replaySince, now); err != nil {
+			return err
+		}
+		if replayUntil != "" {
+			if window.Until, err = parseTimeFlag("--until", replayUntil, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	replay.Flags().StringVar(&replaySince, "since", "", "from this time (RFC 3339) or this long ago (like 6h)")
+	replay.Flags().StringVar(&replayUntil, "until", "", "until this time or this long ago (default: now)")
+	_ = replay.MarkFlagRequired("since")
 	var newSecret string
 	rotate := r.command("rotate-secret ID", "give the endpoint a new secret; the old one signs for the grace period", cobra.ExactArgs(1), true, nil,
 		func(ctx context.Context, api *hookd.Client, args []string) (any, error) {
@@ -436,7 +567,7 @@ func (r *remote) endpointsCommand() *cobra.Command {
 		})
 	rotate.Flags().StringVar(&newSecret, "secret", "", "the new secret (default: generated)")
 	subs := []*cobra.Command{
-		list, create, update, recoverCmd, rotate,
+		list, create, update, recoverCmd, replay, rotate,
 		r.command("show ID", "show an endpoint with its health", cobra.ExactArgs(1), true, nil,
 			func(ctx context.Context, api *hookd.Client, args []string) (any, error) {
 				return api.GetEndpoint(ctx, r.tenant, args[0])
@@ -479,16 +610,16 @@ func (r *remote) operationalCommand() *cobra.Command {
 	var create, update *cobra.Command
 	create = r.command("create", "add an endpoint (--url, and --event-type among "+strings.Join(hookdOpTypes, ", ")+" or *)", cobra.NoArgs, false, nil,
 		func(ctx context.Context, api *hookd.Client, _ []string) (any, error) {
-			return api.CreateOperationalEndpoint(ctx, created.params(create.Flags()))
+			return api.CreateOperationalEndpoint(ctx, created.out)
 		})
-	created.add(create.Flags())
+	created.bind(create)
 	_ = create.MarkFlagRequired("url")
 	_ = create.MarkFlagRequired("event-type")
-	update = r.command("update ID", "change the fields given", cobra.ExactArgs(1), false, nil,
+	update = r.command("update ID", "change the fields and delivery controls given", cobra.ExactArgs(1), false, nil,
 		func(ctx context.Context, api *hookd.Client, args []string) (any, error) {
-			return api.UpdateOperationalEndpoint(ctx, args[0], changed.params(update.Flags()))
+			return api.UpdateOperationalEndpoint(ctx, args[0], changed.out)
 		})
-	changed.add(update.Flags())
+	changed.bind(update)
 	var newSecret string
 	rotate := r.command("rotate-secret ID", "give the endpoint a new secret; the old one signs for the grace period", cobra.ExactArgs(1), false, nil,
 		func(ctx context.Context, api *hookd.Client, args []string) (any, error) {
@@ -519,13 +650,17 @@ func (r *remote) operationalCommand() *cobra.Command {
 var hookdOpTypes = []string{hookd.OpEndpointDisabled, hookd.OpEndpointEnabled, hookd.OpDeliveryFailed, hookd.OpDeliveryRecovered}
 
 // parseSince reads an RFC 3339 time or a duration before now.
-func parseSince(v string, now time.Time) (time.Time, error) {
+func parseSince(v string, now time.Time) (time.Time, error) { return parseTimeFlag("--since", v, now) }
+
+// parseTimeFlag reads the value of a time flag: an RFC 3339 time or a
+// duration before now.
+func parseTimeFlag(flag, v string, now time.Time) (time.Time, error) {
 	if d, err := time.ParseDuration(v); err == nil && d >= 0 {
 		return now.Add(-d), nil
 	}
 	t, err := time.Parse(time.RFC3339, v)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("--since %q: want a time like 2026-11-24T08:00:00Z or a duration like 6h", v)
+		return time.Time{}, fmt.Errorf("%s %q: want a time like 2026-11-24T08:00:00Z or a duration like 6h", flag, v)
 	}
 	return t, nil
 }
@@ -556,7 +691,7 @@ The answer is the message with one delivery per endpoint that receives it.`
 }
 
 func (r *remote) messagesCommand() *cobra.Command {
-	cmd := &cobra.Command{Use: "messages", Short: "list and show a tenant's messages"}
+	cmd := &cobra.Command{Use: "messages", Short: "list, show and resend a tenant's messages"}
 	var lp hookd.ListParams
 	list := r.command("list", "list the tenant's messages, newest first", cobra.NoArgs, true,
 		[]string{"id", "event_type", "created_at"},
@@ -568,10 +703,24 @@ func (r *remote) messagesCommand() *cobra.Command {
 		func(ctx context.Context, api *hookd.Client, args []string) (any, error) {
 			return api.GetMessage(ctx, r.tenant, args[0])
 		})
-	for _, c := range []*cobra.Command{list, show} {
+	var to string
+	resend := r.command("resend ID", "send a message again, with its id: to its subscribers now (that its filter lets through), or to --endpoint", cobra.ExactArgs(1), true,
+		[]string{"id", "endpoint_id", "message_id", "status", "created_at"},
+		func(ctx context.Context, api *hookd.Client, args []string) (any, error) {
+			ds, err := api.ResendMessage(ctx, r.tenant, args[0], hookd.ResendParams{EndpointID: to})
+			if ds == nil {
+				ds = []hookd.Delivery{}
+			}
+			if err != nil || r.output == "json" {
+				return map[string][]hookd.Delivery{"deliveries": ds}, err
+			}
+			return hookd.Page[hookd.Delivery]{Data: ds}, nil // a table of the new deliveries
+		})
+	resend.Flags().StringVar(&to, "endpoint", "", "only to this endpoint (whatever it subscribes to)")
+	for _, c := range []*cobra.Command{list, show, resend} {
 		r.tenantFlag(c.Flags())
 	}
-	cmd.AddCommand(list, show)
+	cmd.AddCommand(list, show, resend)
 	return cmd
 }
 
