@@ -33,6 +33,20 @@ func ParseSchedule(s string) (Schedule, error) {
 	return out, nil
 }
 
+// Seconds is the schedule in whole seconds, as an endpoint's
+// retry_schedule holds it; a delay with a fraction of a second is refused
+// rather than rounded.
+func (s Schedule) Seconds() ([]int, error) {
+	out := make([]int, len(s))
+	for i, d := range s {
+		if d%time.Second != 0 {
+			return nil, fmt.Errorf("%s is not a whole number of seconds", short(d))
+		}
+		out[i] = int(d / time.Second)
+	}
+	return out, nil
+}
+
 // String renders the schedule as ParseSchedule reads it.
 func (s Schedule) String() string {
 	parts := make([]string, len(s))

@@ -70,12 +70,9 @@ func parseSchedule(text string) ([]int, error) {
 	if err != nil {
 		return nil, models.Errorf(models.CodeInvalid, "retry schedule: write delays like 5s, 5m, 1h (%s)", err)
 	}
-	secs := make([]int, len(sched))
-	for i, d := range sched {
-		if d%time.Second != 0 {
-			return nil, models.Errorf(models.CodeInvalid, "retry schedule: %s is not a whole number of seconds", d)
-		}
-		secs[i] = int(d / time.Second)
+	secs, err := sched.Seconds()
+	if err != nil {
+		return nil, models.Errorf(models.CodeInvalid, "retry schedule: %s", err)
 	}
 	return secs, nil
 }

@@ -475,12 +475,9 @@ func retryScheduleFlag(v string) ([]int, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--retry-schedule: %w; want delays like 5s,5m,1h, or default", err)
 	}
-	out := make([]int, len(schedule))
-	for i, d := range schedule {
-		if d%time.Second != 0 {
-			return nil, fmt.Errorf("--retry-schedule %q: %s is not a whole number of seconds", v, d)
-		}
-		out[i] = int(d / time.Second)
+	out, err := schedule.Seconds()
+	if err != nil {
+		return nil, fmt.Errorf("--retry-schedule %q: %w", v, err)
 	}
 	return out, nil
 }
