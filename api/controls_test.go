@@ -72,7 +72,13 @@ func TestEndpointControlsAreKeptAndShown(t *testing.T) {
 	if !jsonEqual(t, got, raw) {
 		t.Fatalf("GET answers %s\ncreate answered %s", got, raw)
 	}
-	noSecret(t, "list", f.call(adminKey, "GET", "/v1/tenants/acme/endpoints", "", 200))
+	list := f.call(adminKey, "GET", "/v1/tenants/acme/endpoints", "", 200)
+	noSecret(t, "list", list)
+	var listed struct{ Data []endpointOut }
+	f.decode(list, &listed)
+	if len(listed.Data) != 1 || !reflect.DeepEqual(listed.Data[0].SecretHeaderNames, []string{"Authorization"}) {
+		t.Fatalf("the list names the secret headers as %+v", listed.Data)
+	}
 	noSecret(t, "the signing secret", f.call(adminKey, "GET", path+"/secret", "", 200))
 	noSecret(t, "a change of something else", f.call(adminKey, "PATCH", path, `{"description":"billing (EU)"}`, 200))
 

@@ -14,6 +14,9 @@ import (
 // be claimed on write (see claimForLocal). A filter that fails at run time
 // does not match: its endpoint misses the message, and the log says why.
 func (p *Pipeline) matching(eventType string, payload []byte, eps []models.Endpoint) []models.Endpoint {
+	if !slices.ContainsFunc(eps, func(ep models.Endpoint) bool { return ep.Filter != "" || ep.FIFO() }) {
+		return eps // the common case: nothing to evaluate or reorder
+	}
 	var data any
 	decoded := false
 	out := make([]models.Endpoint, 0, len(eps))
@@ -59,6 +62,15 @@ func (p *Pipeline) matches(ep models.Endpoint, eventType string, data any) bool 
 		p.log.Debug("endpoint filter failed; no delivery", "endpoint_id", ep.ID, "event_type", eventType, "error", err)
 	}
 	return ok
+}
+
+// admits reports whether an endpoint's filter, if any, lets a message through.
+func (p *Pipeline) admits(ep models.Endpoint, msg *models.Message) bool {
+	if ep.Filter == "" {
+		return true
+	}
+	data, err := filter.Decode([]byte(msg.Payload))
+	return err == nil && p.matches(ep, msg.EventType, data)
 }
 
 // Resend sends a stored message again, as new deliveries that keep the
@@ -127,7 +139,7 @@ func (p *Pipeline) Replay(ctx context.Context, tenantID, endpointID string, para
 		t := p.store.Now()
 		var ds []models.Delivery
 		for i := range msgs {
-			if len(p.matching(msgs[i].EventType, []byte(msgs[i].Payload), []models.Endpoint{*ep})) == 1 {
+			if p.admits(*ep, &msgs[i]) {
 				ds = append(ds, newDelivery(t, &msgs[i], ep, models.TriggerManual))
 			}
 		}

@@ -109,9 +109,9 @@ func (c *Config) scheduleFor(ep *models.Endpoint) Schedule {
 	if ep.RetrySchedule == nil {
 		return c.Schedule
 	}
-	out := make(Schedule, 0, min(len(ep.RetrySchedule), c.Bounds.MaxRetries))
-	for _, secs := range ep.RetrySchedule[:cap(out)] {
-		out = append(out, min(time.Duration(secs)*time.Second, c.Bounds.MaxRetryDelay))
+	out := make(Schedule, min(len(ep.RetrySchedule), c.Bounds.MaxRetries))
+	for i := range out {
+		out[i] = min(time.Duration(ep.RetrySchedule[i])*time.Second, c.Bounds.MaxRetryDelay)
 	}
 	return out
 }

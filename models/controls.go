@@ -58,11 +58,9 @@ var refusedHeaders = func() map[string]bool {
 }()
 
 // validateControls checks an endpoint's delivery controls in p against the
-// operator's bounds.
+// operator's bounds. (Headers are checked once merged with the endpoint's,
+// by applyControls.)
 func (b EndpointBounds) validateControls(p EndpointParams) error {
-	if err := validateHeaders(p.Headers, p.SecretHeaders); err != nil {
-		return err
-	}
 	if p.Timeout != nil {
 		if max := int(b.MaxTimeout / time.Second); *p.Timeout < 0 || *p.Timeout > max {
 			return Errorf(CodeInvalid, "timeout must be from 1 to %d seconds (0: the default); the operator sets the bound (HOOKD_MAX_ENDPOINT_TIMEOUT)", max)
@@ -166,7 +164,7 @@ func applyControls(ep *Endpoint, p EndpointParams) error {
 	if ep.Headers == nil {
 		ep.Headers = map[string]string{}
 	}
-	// A header of one map and the other's new set may clash.
+	// Checked as merged: a header of one map may clash with the other's new set.
 	if err := validateHeaders(ep.Headers, ep.SecretHeaders); err != nil {
 		return err
 	}

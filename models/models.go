@@ -101,11 +101,10 @@ type Endpoint struct {
 	// {"type": …, "timestamp": …, "data": <payload>}.
 	Envelope bool
 	// Headers are added to every request. SecretHeaders too, but their
-	// values are sealed at rest, never shown, and redacted in attempts.
+	// values are sealed at rest (their names are not: answers list them),
+	// never shown, and redacted in attempts.
 	Headers       map[string]string `gorm:"serializer:json"`
-	SecretHeaders map[string]string `gorm:"-"`
-	// SealedSecretHeaders is SecretHeaders as stored: JSON, sealed.
-	SealedSecretHeaders string `gorm:"column:secret_headers"`
+	SecretHeaders map[string]string `gorm:"serializer:json"`
 	// TimeoutSeconds and RetrySchedule (seconds between attempts) replace
 	// the worker's defaults for this endpoint (nil: the defaults).
 	TimeoutSeconds *int

@@ -5,7 +5,6 @@ import (
 	"crypto/cipher"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -80,16 +79,13 @@ func (s *Store) openEndpoint(ep *Endpoint) error {
 		}
 		ep.PreviousSecret = &prev
 	}
-	ep.SecretHeaders = nil
-	if ep.SealedSecretHeaders != "" {
-		plain, err := s.sealer.open(ep.SealedSecretHeaders)
-		if err != nil {
+	opened := make(map[string]string, len(ep.SecretHeaders))
+	for name, sealed := range ep.SecretHeaders {
+		if opened[name], err = s.sealer.open(sealed); err != nil {
 			return err
 		}
-		if err := json.Unmarshal([]byte(plain), &ep.SecretHeaders); err != nil {
-			return fmt.Errorf("endpoint secret headers: %w", err)
-		}
 	}
+	ep.SecretHeaders = opened
 	return nil
 }
 
@@ -101,10 +97,9 @@ func (s *Store) sealedCopy(ep *Endpoint) *Endpoint {
 		prev := s.sealer.seal(*ep.PreviousSecret)
 		c.PreviousSecret = &prev
 	}
-	c.SealedSecretHeaders = ""
-	if len(ep.SecretHeaders) > 0 {
-		plain, _ := json.Marshal(ep.SecretHeaders) // a map of strings always encodes
-		c.SealedSecretHeaders = s.sealer.seal(string(plain))
+	c.SecretHeaders = make(map[string]string, len(ep.SecretHeaders))
+	for name, value := range ep.SecretHeaders {
+		c.SecretHeaders[name] = s.sealer.seal(value)
 	}
 	return &c
 }

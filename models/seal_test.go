@@ -94,3 +94,38 @@ func TestChangingSchemeDropsThePreviousSecret(t *testing.T) {
 		t.Fatalf("stored: previous %v, secret %q", stored.PreviousSecret, stored.Secret)
 	}
 }
+
+// TestSecretHeadersAreEncryptedAtRest: a secret header's value is sealed
+// like the signing secret, its name is not (lists show it without the
+// key), and the value reads back whole; an update of other fields keeps it.
+func TestSecretHeadersAreEncryptedAtRest(t *testing.T) {
+	t.Parallel()
+	db := storetest.New(t)
+	s, err := models.NewStoreWithKey(db.Gorm, models.StoreOpts{SecretKey: bytes.Repeat([]byte{7}, 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	ten, _ := s.CreateTenant(ctx, models.TenantParams{})
+	ep, err := s.CreateEndpoint(ctx, ten.ID, models.EndpointParams{URL: ptr("https://example.com"), EventTypes: []string{"*"},
+		SecretHeaders: map[string]string{"Authorization": "Basic c2VjcmV0"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.UpdateEndpoint(ctx, ten.ID, ep.ID, models.EndpointParams{Description: ptr("changed")}); err != nil {
+		t.Fatal(err)
+	}
+	var row models.Endpoint
+	db.Gorm.Take(&row, "id = ?", ep.ID)
+	if v := row.SecretHeaders["Authorization"]; !strings.HasPrefix(v, "enc:v1:") || strings.Contains(v, "c2VjcmV0") {
+		t.Fatalf("stored secret header %q is not encrypted", v)
+	}
+	listed, _, err := s.ListEndpoints(ctx, ten.ID, models.ListParams{Limit: 10})
+	if err != nil || len(listed) != 1 || len(listed[0].SecretHeaders) != 1 {
+		t.Fatalf("the list names no secret header: %+v, %v", listed, err)
+	}
+	got, err := s.GetEndpoint(ctx, ten.ID, ep.ID)
+	if err != nil || got.SecretHeaders["Authorization"] != "Basic c2VjcmV0" {
+		t.Fatalf("read back %v, %v", got.SecretHeaders, err)
+	}
+}

@@ -79,11 +79,11 @@ func parseSchedule(text string) ([]int, error) {
 
 // scheduleText writes seconds between attempts as parseSchedule reads them.
 func scheduleText(secs []int) string {
-	parts := make([]string, len(secs))
+	sched := make(dispatcher.Schedule, len(secs))
 	for i, s := range secs {
-		parts[i] = dispatcher.Schedule{time.Duration(s) * time.Second}.String()
+		sched[i] = time.Duration(s) * time.Second
 	}
-	return strings.Join(parts, ", ")
+	return strings.ReplaceAll(sched.String(), ",", ", ")
 }
 
 // formTime reads a time typed into a confirmation form (RFC 3339); empty

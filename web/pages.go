@@ -354,17 +354,11 @@ type endpointData struct {
 // endpoint shows one endpoint: its settings, health, and success hour by hour.
 func (s *Server) endpoint(c echo.Context) error {
 	ctx := c.Request().Context()
-	found, err := s.endpointByID(c)
+	ep, err := s.endpointByID(c)
 	if err != nil {
 		return err
 	}
-	// Read again through its tenant: EndpointsByID leaves the sealed
-	// fields sealed, and the page lists the secret headers' names.
-	ep, err := s.store.GetEndpoint(ctx, found.TenantID, found.ID)
-	if err != nil {
-		return err
-	}
-	d, err := endpointHealth(ctx, s.store, *ep)
+	d, err := endpointHealth(ctx, s.store, ep)
 	if err != nil {
 		return err
 	}

@@ -1,10 +1,10 @@
 -- Delivery controls of an endpoint: the Standard Webhooks envelope, headers
--- of its own (the secret ones sealed like its signing secret), a timeout and
+-- of its own (the secret ones' values sealed like its signing secret), a timeout and
 -- retry schedule of its own (NULL: the operator's defaults), a CEL filter on
 -- the payload ('' : none) and FIFO ordering.
 ALTER TABLE endpoints ADD COLUMN envelope boolean NOT NULL DEFAULT false;
 ALTER TABLE endpoints ADD COLUMN headers text NOT NULL DEFAULT '{}';
-ALTER TABLE endpoints ADD COLUMN secret_headers text NOT NULL DEFAULT '';
+ALTER TABLE endpoints ADD COLUMN secret_headers text NOT NULL DEFAULT '{}';
 ALTER TABLE endpoints ADD COLUMN timeout_seconds integer;
 ALTER TABLE endpoints ADD COLUMN retry_schedule text;
 ALTER TABLE endpoints ADD COLUMN filter text NOT NULL DEFAULT '';
