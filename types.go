@@ -74,12 +74,16 @@ type Endpoint struct {
 	SecretHeaderNames []string          `json:"secret_header_names"`
 	// Timeout (seconds) and RetrySchedule (seconds between attempts) replace
 	// hookd's defaults for this endpoint; nil: the defaults.
-	Timeout       *int      `json:"timeout"`
-	RetrySchedule []int     `json:"retry_schedule"`
-	Filter        string    `json:"filter"`   // a CEL expression messages must match; "": all
-	Ordering      string    `json:"ordering"` // none, or fifo: one at a time, in order
-	CreatedAt     time.Time `json:"created_at"`
-	UpdatedAt     time.Time `json:"updated_at"`
+	Timeout       *int   `json:"timeout"`
+	RetrySchedule []int  `json:"retry_schedule"`
+	Filter        string `json:"filter"` // a CEL expression messages must match; "": all
+	// FilterError is why the filter last failed at run time, at
+	// FilterErrorAt: a failed filter does not match.
+	FilterError   string     `json:"filter_error,omitempty"`
+	FilterErrorAt *time.Time `json:"filter_error_at,omitempty"`
+	Ordering      string     `json:"ordering"` // none, or fifo: one at a time, in order
+	CreatedAt     time.Time  `json:"created_at"`
+	UpdatedAt     time.Time  `json:"updated_at"`
 }
 
 // Message is one emitted event.

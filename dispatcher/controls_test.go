@@ -189,6 +189,52 @@ func TestFiltersChooseTheEndpoints(t *testing.T) {
 	if got := endpointsOf(`{"n": 2}`); !slices.Equal(got, want) {
 		t.Errorf("n=2 went to %v, want %v", got, want)
 	}
+	// The failing filter's endpoint says why, for its owner; the others say nothing.
+	eventuallyTrue(t, "the filter error recorded", func() bool {
+		ep, err := h.store.GetEndpoint(h.ctx, h.tenant.ID, broken.ID)
+		return err == nil && strings.Contains(ep.FilterError, "no such key: missing") && ep.FilterErrorAt != nil
+	})
+	if ep, _ := h.store.GetEndpoint(h.ctx, h.tenant.ID, big.ID); ep.FilterError != "" {
+		t.Errorf("a filter that worked has the error %q", ep.FilterError)
+	}
+	// A new filter starts without the old one's error.
+	ep, err := h.store.UpdateEndpoint(h.ctx, h.tenant.ID, broken.ID, models.EndpointParams{Filter: ptr(`has(data.missing)`)})
+	if err != nil || ep.FilterError != "" || ep.FilterErrorAt != nil {
+		t.Fatalf("after a change: %q at %v, %v", ep.FilterError, ep.FilterErrorAt, err)
+	}
+	if got, _ := h.store.GetEndpoint(h.ctx, h.tenant.ID, broken.ID); got.FilterError != "" {
+		t.Errorf("the stored endpoint kept the old filter's error %q", got.FilterError)
+	}
+}
+
+// TestAFilterCannotStallAnEmit: a tenant's filter that would compare a list
+// doubled 40 times (2^40 steps, charged as a few) is stopped within its
+// bounds, the emit goes on without that endpoint, and the endpoint says why.
+func TestAFilterCannotStallAnEmit(t *testing.T) {
+	h := newHarness(t)
+	url := "http://127.0.0.1:1/"
+	plain := h.endpoint(h.store, url, localSecret)
+	bomb := h.endpoint(h.store, url, localSecret)
+	doubled := "[[1]]" + strings.Repeat(".map(a, a + a)", 40)
+	if _, err := h.store.UpdateEndpoint(h.ctx, h.tenant.ID, bomb.ID, models.EndpointParams{Filter: ptr(doubled + " == " + doubled)}); err != nil {
+		t.Fatal(err)
+	}
+	p := h.pipeline(h.store)
+	start := time.Now()
+	msg, _, err := p.Emit(h.ctx, models.EmitParams{TenantID: h.tenant.ID, EventType: "invoice.paid", Payload: []byte(`{}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("the emit took %s", took)
+	}
+	if len(msg.Deliveries) != 1 || msg.Deliveries[0].EndpointID != plain.ID {
+		t.Errorf("deliveries %+v, want one to %s", msg.Deliveries, plain.ID)
+	}
+	eventuallyTrue(t, "the filter error recorded", func() bool {
+		ep, err := h.store.GetEndpoint(h.ctx, h.tenant.ID, bomb.ID)
+		return err == nil && strings.Contains(ep.FilterError, "stopped")
+	})
 }
 
 // orderedReceiver answers each message by a script and records the order

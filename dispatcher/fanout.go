@@ -2,6 +2,7 @@ package dispatcher
 
 import (
 	"context"
+	"fmt"
 	"slices"
 
 	"hookd.dev/hookd/dispatcher/filter"
@@ -12,8 +13,8 @@ import (
 // evaluated once; the payload is decoded only when one has a filter. The
 // endpoints that deliver in order (FIFO) come last, so that the others can
 // be claimed on write (see claimForLocal). A filter that fails at run time
-// does not match: its endpoint misses the message, and the log says why.
-func (p *Pipeline) matching(eventType string, payload []byte, eps []models.Endpoint) []models.Endpoint {
+// does not match: its endpoint misses the message, and the endpoint says why.
+func (p *Pipeline) matching(ctx context.Context, eventType string, payload []byte, eps []models.Endpoint) []models.Endpoint {
 	if !slices.ContainsFunc(eps, func(ep models.Endpoint) bool { return ep.Filter != "" || ep.FIFO() }) {
 		return eps // the common case: nothing to evaluate or reorder
 	}
@@ -31,7 +32,7 @@ func (p *Pipeline) matching(eventType string, payload []byte, eps []models.Endpo
 				}
 				decoded = true
 			}
-			if !p.matches(ep, eventType, data) {
+			if !p.matches(ctx, &ep, eventType, data) {
 				continue
 			}
 		}
@@ -49,28 +50,30 @@ func (p *Pipeline) matching(eventType string, payload []byte, eps []models.Endpo
 	return out
 }
 
-// matches evaluates an endpoint's filter. One that no longer compiles (it
-// was stored by another version) matches nothing.
-func (p *Pipeline) matches(ep models.Endpoint, eventType string, data any) bool {
+// matches evaluates an endpoint's filter. One that fails, or no longer
+// compiles (it was stored by another version, or under other bounds),
+// matches nothing, and the endpoint records why. An emit whose caller has
+// gone stops evaluating, without blaming the filter.
+func (p *Pipeline) matches(ctx context.Context, ep *models.Endpoint, eventType string, data any) bool {
 	f, err := filter.Cached(ep.Filter)
 	if err != nil {
-		p.log.Warn("endpoint filter does not compile; the endpoint gets nothing", "endpoint_id", ep.ID, "error", err)
+		p.filterErr.note(ep, fmt.Errorf("the filter does not compile: %w", err))
 		return false
 	}
-	ok, err := f.Match(eventType, data)
-	if err != nil {
-		p.log.Debug("endpoint filter failed; no delivery", "endpoint_id", ep.ID, "event_type", eventType, "error", err)
+	ok, err := f.Match(ctx, eventType, data)
+	if err != nil && ctx.Err() == nil {
+		p.filterErr.note(ep, err)
 	}
 	return ok
 }
 
 // admits reports whether an endpoint's filter, if any, lets a message through.
-func (p *Pipeline) admits(ep models.Endpoint, msg *models.Message) bool {
+func (p *Pipeline) admits(ctx context.Context, ep *models.Endpoint, msg *models.Message) bool {
 	if ep.Filter == "" {
 		return true
 	}
 	data, err := filter.Decode([]byte(msg.Payload))
-	return err == nil && p.matches(ep, msg.EventType, data)
+	return err == nil && p.matches(ctx, ep, msg.EventType, data)
 }
 
 // Resend sends a stored message again, as new deliveries that keep the
@@ -97,7 +100,7 @@ func (p *Pipeline) Resend(ctx context.Context, tenantID, messageID, endpointID s
 		if eps, err = p.store.Subscribers(ctx, nil, tenantID, msg.EventType); err != nil {
 			return nil, err
 		}
-		eps = p.matching(msg.EventType, []byte(msg.Payload), eps)
+		eps = p.matching(ctx, msg.EventType, []byte(msg.Payload), eps)
 		if len(eps) == 0 {
 			return nil, models.Errorf(models.CodeConflict, "no enabled endpoint of tenant %s subscribes to %s (or matches the message with its filter)", tenantID, msg.EventType)
 		}
@@ -139,7 +142,7 @@ func (p *Pipeline) Replay(ctx context.Context, tenantID, endpointID string, para
 		t := p.store.Now()
 		var ds []models.Delivery
 		for i := range msgs {
-			if p.admits(*ep, &msgs[i]) {
+			if p.admits(ctx, ep, &msgs[i]) {
 				ds = append(ds, newDelivery(t, &msgs[i], ep, models.TriggerManual))
 			}
 		}

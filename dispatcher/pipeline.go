@@ -31,6 +31,7 @@ type Pipeline struct {
 	behind    chan struct{}
 	enqueuing sync.WaitGroup
 	ops       operational
+	filterErr *filterErrors
 	log       *slog.Logger
 }
 
@@ -75,6 +76,7 @@ func NewPipeline(cfg PipelineConfig) *Pipeline {
 		p.queue = localFirst{worker: cfg.Worker, queue: cfg.Queue}
 	}
 	p.ops = operational{store: p.store, queue: p.queue, log: p.log}
+	p.filterErr = newFilterErrors(p.store, p.log)
 	p.emits = newBatcher("hookd.emit.write", cfg.Writers, cfg.MaxBatch, emitLinger, p.writeEmits)
 	return p
 }
@@ -83,6 +85,7 @@ func NewPipeline(cfg PipelineConfig) *Pipeline {
 func (p *Pipeline) Close() {
 	p.emits.Close()
 	p.enqueuing.Wait()
+	p.filterErr.Close()
 }
 
 // Emit stores a message and one pending delivery per enabled endpoint of
@@ -255,7 +258,10 @@ func (p *Pipeline) prepare(ctx context.Context, tx *gorm.DB, e models.EmitParams
 	if err != nil {
 		return nil, nil, err
 	}
-	endpoints = p.matching(e.EventType, e.Payload, endpoints)
+	endpoints = p.matching(ctx, e.EventType, e.Payload, endpoints)
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err // the filters stopped short: the fan-out is not known
+	}
 	msg := newMessage(p.store.Now(), e.TenantID, e.EventType, e.Payload, models.TriggerScheduled, endpoints)
 	if e.IdempotencyKey != "" {
 		msg.IdempotencyKey = &e.IdempotencyKey

@@ -153,6 +153,9 @@ func applyControls(ep *Endpoint, p EndpointParams) error {
 		}
 	}
 	if p.Filter != nil {
+		if *p.Filter != ep.Filter {
+			ep.FilterError, ep.FilterErrorAt = "", nil // the new filter has not failed yet
+		}
 		ep.Filter = *p.Filter
 	}
 	if p.Ordering != nil {

@@ -325,7 +325,7 @@ func (s *Store) UpdateEndpoint(ctx context.Context, tenantID, id string, p Endpo
 		err := tx.Select("url", "description", "event_types", "secret", "enabled", "disabled_reason",
 			"max_concurrency", "rate_limit", "failing_since", "signing_scheme", "signature_header", "signature_prefix",
 			"previous_secret", "previous_secret_expires_at", "envelope", "headers", "secret_headers", "timeout_seconds",
-			"retry_schedule", "filter", "ordering", "updated_at").Save(stored).Error
+			"retry_schedule", "filter", "filter_error", "filter_error_at", "ordering", "updated_at").Save(stored).Error
 		ep.UpdatedAt = stored.UpdatedAt
 		if err != nil || !resume {
 			return err

@@ -112,6 +112,11 @@ type Endpoint struct {
 	// Filter is a CEL expression (package dispatcher/filter) a message must
 	// match to be delivered here; empty: every message of its event types.
 	Filter string
+	// FilterError is why the filter last failed at run time (a payload it
+	// cannot read, its cost limit, its deadline), at FilterErrorAt; a
+	// failed filter does not match. Cleared when the filter changes.
+	FilterError   string
+	FilterErrorAt *time.Time
 	// Ordering is OrderingNone or OrderingFIFO.
 	Ordering  string
 	CreatedAt time.Time

@@ -47,6 +47,7 @@ func Endpoint(ep *models.Endpoint) hookd.Endpoint {
 		SignatureHeader: ep.SignatureHeader, SignaturePrefix: ep.SignaturePrefix,
 		Envelope: ep.Envelope, Headers: maps.Clone(ep.Headers), SecretHeaderNames: slices.Sorted(maps.Keys(ep.SecretHeaders)),
 		Timeout: ep.TimeoutSeconds, RetrySchedule: ep.RetrySchedule, Filter: ep.Filter, Ordering: ep.Ordering,
+		FilterError: ep.FilterError, FilterErrorAt: ep.FilterErrorAt,
 		CreatedAt: ep.CreatedAt, UpdatedAt: ep.UpdatedAt,
 	}
 	// {} and [], never null: an endpoint without custom headers has none.

@@ -1,6 +1,8 @@
 package filter
 
 import (
+	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -28,7 +30,7 @@ func TestMatch(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", tc.expr, err)
 		}
-		got, err := f.Match("invoice.paid", data)
+		got, err := f.Match(t.Context(), "invoice.paid", data)
 		if err != nil || got != tc.want {
 			t.Errorf("%s = %v, %v; want %v", tc.expr, got, err, tc.want)
 		}
@@ -42,7 +44,7 @@ func TestRunTimeErrorsDoNotMatch(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, err := f.Match("x", data); got || err == nil {
+		if got, err := f.Match(t.Context(), "x", data); got || err == nil {
 			t.Errorf("%s = %v, %v; want false and an error", expr, got, err)
 		}
 	}
@@ -85,7 +87,7 @@ func TestCostLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, err := f.Match("x", data); got || err == nil || !strings.Contains(err.Error(), "cost") {
+	if got, err := f.Match(t.Context(), "x", data); got || err == nil || !strings.Contains(err.Error(), "cost") {
 		t.Fatalf("got %v, %v; want the cost limit", got, err)
 	}
 }
@@ -98,8 +100,33 @@ func BenchmarkMatch(b *testing.B) {
 	payload := []byte(`{"amount": 1500, "currency": "EUR", "customer": {"id": "c_1", "vip": true}}`)
 	for b.Loop() {
 		data, _ := Decode(payload)
-		if ok, err := f.Match("invoice.paid", data); !ok || err != nil {
+		if ok, err := f.Match(b.Context(), "invoice.paid", data); !ok || err != nil {
 			b.Fatal(ok, err)
 		}
+	}
+}
+
+// BenchmarkCompile reports the heap a compiled filter holds, which
+// programSize estimates for the cache's bound.
+func BenchmarkCompile(b *testing.B) {
+	for _, n := range []int{4, 40, 180} {
+		expr := strings.Repeat(`data.amount > 1000 && `, n) + "true"
+		b.Run(fmt.Sprintf("len=%d", len(expr)), func(b *testing.B) {
+			keep := make([]*Filter, 0, b.N)
+			runtime.GC()
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			for b.Loop() {
+				f, err := Compile(expr)
+				if err != nil {
+					b.Fatal(err)
+				}
+				keep = append(keep, f)
+			}
+			runtime.GC()
+			runtime.ReadMemStats(&after)
+			b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(len(keep)), "heap-B/filter")
+			b.ReportMetric(float64(programSize(expr)), "estimate-B/filter")
+		})
 	}
 }
