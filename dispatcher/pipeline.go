@@ -32,6 +32,7 @@ type Pipeline struct {
 	enqueuing sync.WaitGroup
 	ops       operational
 	filterErr *filterErrors
+	maxDepth  int
 	log       *slog.Logger
 }
 
@@ -52,7 +53,10 @@ type PipelineConfig struct {
 	// PostgreSQL used a tenth less CPU per delivery at 16 and 64 emitters,
 	// and emits were no slower.
 	Writers int
-	Logger  *slog.Logger // default slog.Default()
+	// MaxPayloadDepth bounds how deeply an emitted payload's objects and
+	// arrays nest (default models.DefaultMaxPayloadDepth, 100).
+	MaxPayloadDepth int
+	Logger          *slog.Logger // default slog.Default()
 }
 
 // Enqueuer puts deliveries on the queue; *Queue is one.
@@ -68,10 +72,13 @@ func NewPipeline(cfg PipelineConfig) *Pipeline {
 	if cfg.Writers <= 0 {
 		cfg.Writers = 2
 	}
+	if cfg.MaxPayloadDepth <= 0 {
+		cfg.MaxPayloadDepth = models.DefaultMaxPayloadDepth
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	p := &Pipeline{store: cfg.Store, queue: cfg.Queue, log: cfg.Logger, local: cfg.Worker, behind: make(chan struct{}, maxEnqueuesBehind)}
+	p := &Pipeline{store: cfg.Store, queue: cfg.Queue, log: cfg.Logger, maxDepth: cfg.MaxPayloadDepth, local: cfg.Worker, behind: make(chan struct{}, maxEnqueuesBehind)}
 	if cfg.Worker != nil {
 		p.queue = localFirst{worker: cfg.Worker, queue: cfg.Queue}
 	}
@@ -239,6 +246,9 @@ func (p *Pipeline) EmitTx(ctx context.Context, tx *gorm.DB, e models.EmitParams)
 // when not nil, is the caller's transaction.
 func (p *Pipeline) prepare(ctx context.Context, tx *gorm.DB, e models.EmitParams) (*models.Message, []models.Endpoint, error) {
 	if err := e.Validate(); err != nil {
+		return nil, nil, err
+	}
+	if err := models.CheckPayloadDepth(e.Payload, p.maxDepth); err != nil {
 		return nil, nil, err
 	}
 	et, err := p.store.CachedEventType(ctx, e.EventType)

@@ -13,6 +13,44 @@ import (
 // MaxPayloadBytes is the largest payload hookd accepts.
 const MaxPayloadBytes = 256 << 10
 
+// DefaultMaxPayloadDepth is how deeply a payload's objects and arrays may
+// nest unless the operator says otherwise. Receivers' parsers have limits of
+// their own: Ruby's JSON.parse refuses more than 100 levels by default, and
+// Python's json.loads fails past about 1,000 (RecursionError), so a payload
+// hookd accepts must be one every common receiver can read.
+const DefaultMaxPayloadDepth = 100
+
+// CheckPayloadDepth refuses a payload whose objects and arrays nest deeper
+// than maxDepth. The payload must be valid JSON (ValidatePayload).
+func CheckPayloadDepth(payload []byte, maxDepth int) error {
+	depth, deepest := 0, 0
+	inString, escaped := false, false
+	for _, b := range payload {
+		switch {
+		case escaped:
+			escaped = false
+		case inString:
+			switch b {
+			case '\\':
+				escaped = true
+			case '"':
+				inString = false
+			}
+		case b == '"':
+			inString = true
+		case b == '{' || b == '[':
+			depth++
+			deepest = max(deepest, depth)
+		case b == '}' || b == ']':
+			depth--
+		}
+	}
+	if deepest > maxDepth {
+		return Errorf(CodeInvalid, "payload nests objects and arrays %d levels deep; at most %d are allowed, so that every receiver can parse it", deepest, maxDepth)
+	}
+	return nil
+}
+
 // EmitParams is one event to send to a tenant's endpoints.
 type EmitParams struct {
 	TenantID       string // the tenant's id (resolve a uid with GetTenant first)
