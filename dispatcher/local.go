@@ -146,17 +146,17 @@ func (w *Worker) handleLocal(ctx context.Context, it localItem) {
 		if it.claim == nil {
 			return w.deliver(ctx, payloadOf(d, nil), localHandlers)
 		}
-		if time.Until(*it.claim.Delivery.LockedUntil) < w.cfg.Timeout+lockMargin/2 {
+		ep, err := w.endpoint(ctx, d.EndpointID)
+		if ep == nil {
+			return err
+		}
+		if time.Until(*it.claim.Delivery.LockedUntil) < w.cfg.timeoutFor(ep)+lockMargin/2 {
 			// Waited here so long that the claim could lapse mid-attempt
 			// and the sweeper send it again: give it back to the queue.
 			if err := w.store.Unclaim(ctx, it.claim, 0); err != nil {
 				return err
 			}
 			return errLapsing
-		}
-		ep, err := w.endpoint(ctx, d.EndpointID)
-		if ep == nil {
-			return err
 		}
 		return w.attemptClaimed(ctx, ep, it.claim, time.Now(), localHandlers)
 	}()

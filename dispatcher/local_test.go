@@ -132,3 +132,36 @@ func TestLocalClaimsWhatFits(t *testing.T) {
 	}
 	eventuallyTrue(t, "three deliveries", func() bool { return ok.count() == 3 })
 }
+
+// TestAClaimOnWriteOutlastsTheEndpointsTimeout: an endpoint may have a
+// timeout longer than the default (up to HOOKD_MAX_ENDPOINT_TIMEOUT); the
+// delivery written claimed for the local worker holds its claim past that
+// timeout, as a queue claim does, so that the sweeper cannot hand it to a
+// second worker while the first is still sending it.
+func TestAClaimOnWriteOutlastsTheEndpointsTimeout(t *testing.T) {
+	h := newHarness(t)
+	bounds := models.EndpointBounds{MaxTimeout: 40 * time.Second}
+	store := h.newStore(models.StoreOpts{EndpointBounds: bounds})
+	ok := newVerifyingReceiver(t, localSecret, http.StatusOK)
+	ep := h.endpoint(store, ok.URL, localSecret)
+	if _, err := store.UpdateEndpoint(h.ctx, h.tenant.ID, ep.ID, models.EndpointParams{Timeout: ptr(40)}); err != nil {
+		t.Fatal(err)
+	}
+	w := NewWorker(store, h.queue, Config{Queue: h.queue.name, Logger: quiet(), AllowPrivateNetworks: true,
+		Timeout: time.Second, Bounds: bounds})
+	h.run(w)
+	p := NewPipeline(PipelineConfig{Store: store, Queue: h.queue, Worker: w, Logger: quiet()})
+	t.Cleanup(p.Close)
+	msg, _, err := p.Emit(h.ctx, h.emitParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := msg.Deliveries[0]
+	if d.Status != models.StatusInflight {
+		t.Fatalf("the delivery is %s, want written claimed", d.Status)
+	}
+	if held := d.LockedUntil.Sub(msg.CreatedAt); held < 40*time.Second+lockMargin {
+		t.Errorf("the claim holds for %s, less than the endpoint's 40 s timeout and the %s to record it", held, lockMargin)
+	}
+	eventuallyTrue(t, "the delivery", func() bool { return ok.count() == 1 })
+}

@@ -200,7 +200,9 @@ func (p *Pipeline) claimForLocal(ctx context.Context, msg *models.Message, endpo
 	if k == 0 {
 		return nil
 	}
-	lockUntil := p.store.Now().Add(ClaimLock(p.local.cfg.Timeout))
+	// As long as the worker's own claims: the longest timeout an endpoint
+	// may have, so that no attempt outlives its claim.
+	lockUntil := p.store.Now().Add(ClaimLock(p.local.cfg.longestTimeout()))
 	items := make([]localItem, k)
 	carried := carry(ctx)
 	for i := range items {
