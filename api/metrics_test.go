@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -43,6 +44,9 @@ func TestTheAPICountsRequestsByRouteAndStatus(t *testing.T) {
 	do("POST", "/v1/tenants", `{"uid":"acme"}`) // 409: the uid is taken
 	do("GET", "/v1/tenants/nope", "")           // 404 on a route
 	do("GET", "/v1/no/such/path/ten_42", "")    // 404 on none
+	for i := range 3 {                           // methods no route has, long and each different
+		do(strings.Repeat("X", 10_000)+strconv.Itoa(i), "/v1/tenants", "")
+	}
 	resp, err := http.Get(srv.URL + "/metrics")
 	if err != nil {
 		t.Fatal(err)
@@ -55,12 +59,13 @@ func TestTheAPICountsRequestsByRouteAndStatus(t *testing.T) {
 		`hookd_http_requests_total{code="404",method="GET",route="/v1/tenants/:tenant"} 1`,
 		`hookd_http_requests_total{code="404",method="GET",route="unmatched"} 1`,
 		`hookd_http_request_duration_seconds_count{method="POST",route="/v1/tenants"} 2`,
+		`hookd_http_requests_total{code="404",method="other",route="unmatched"} 3`,
 	} {
 		if !strings.Contains(string(body), want) {
-			t.Errorf("/metrics lacks %s", want)
+			t.Errorf("/metrics lacks %s\n%s", want, grepLines(string(body), "hookd_http_requests_total"))
 		}
 	}
-	if strings.Contains(string(body), "ten_42") || strings.Contains(string(body), "hookd_attempts_total") {
+	if strings.Contains(string(body), "ten_42") || strings.Contains(string(body), "XXXX") || strings.Contains(string(body), "hookd_attempts_total") {
 		t.Errorf("/metrics shows a path as a label, or a worker's series:\n%s", grepLines(string(body), "hookd_"))
 	}
 }
