@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"runtime/debug"
 	"strings"
 	"text/tabwriter"
@@ -213,18 +212,12 @@ func printConfig(out io.Writer, values []effective, output string) error {
 }
 
 // masked is a value as hookd config shows it: a secret as set or not, a
-// URL without its password.
+// URL or DSN without its credentials.
 func masked(v effective) string {
-	switch {
-	case v.secret() && v.text != "":
+	if v.secret() && v.text != "" {
 		return "(set, masked)"
-	case strings.Contains(v.text, "://"):
-		if u, err := url.Parse(v.text); err == nil {
-			return u.Redacted()
-		}
-		return "(not a URL, masked)"
 	}
-	return v.text
+	return maskedValue(v.text)
 }
 
 // versionCommand prints the version hookd was built from.
