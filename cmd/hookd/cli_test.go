@@ -376,6 +376,32 @@ func TestConfigMasksEveryCredentialInURLsAndDSNs(t *testing.T) {
 	}
 }
 
+// A process that cannot start says why without the credentials of its
+// URLs, which libraries quote when they cannot parse them.
+func TestStartupErrorsShowNoCredentials(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, mode, variable, value string
+	}{
+		{"libpq's password in the query", "migrate", "HOOKD_DATABASE_URL", "postgres://db.invalid/hookd?password=pw1secret&sslmode=bogus"},
+		{"a Redis URL that net/url refuses", "worker", "HOOKD_REDIS_URL", "redis://:pw1%zzsecret@redis.invalid:6379/0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			env := map[string]string{tt.variable: tt.value, "HOOKD_DATA_DIR": t.TempDir()}
+			var out, errOut bytes.Buffer
+			c := &cli{getenv: func(k string) string { return env[k] }, stdout: &out, stderr: &errOut, run: (*Main).Run}
+			if code := c.execute(context.Background(), []string{tt.mode}); code != 1 {
+				t.Fatalf("exit %d, want 1: %s", code, errOut.String())
+			}
+			if strings.Contains(errOut.String(), "pw1") || !strings.Contains(errOut.String(), "xxxxx") {
+				t.Errorf("the error shows the password, or no mask where it was: %s", errOut.String())
+			}
+		})
+	}
+}
+
 func TestCompletionScripts(t *testing.T) {
 	t.Parallel()
 	for _, shell := range []string{"bash", "zsh", "fish"} {

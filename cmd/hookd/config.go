@@ -492,6 +492,12 @@ func checkFrameAncestor(s string) error {
 // rather than with net/url, which refuses the comma-separated hosts of
 // redis-sentinel:// and redis-cluster:// and a password left unescaped.
 func maskedValue(v string) string {
+	masked, _ := maskCredentials(v)
+	return masked
+}
+
+// maskCredentials is maskedValue, and the credentials it masked.
+func maskCredentials(v string) (masked string, credentials []string) {
 	scheme, rest, ok := strings.Cut(v, "://")
 	if !ok {
 		return maskDSN(v)
@@ -501,30 +507,32 @@ func maskedValue(v string) string {
 	// password left unescaped holds (@, /, #); an @ in a path, never seen in
 	// these URLs, would only mask too much.
 	if i := strings.LastIndex(beforeQuery, "@"); i >= 0 {
-		if user, _, hasPassword := strings.Cut(beforeQuery[:i], ":"); hasPassword {
+		if user, password, hasPassword := strings.Cut(beforeQuery[:i], ":"); hasPassword {
 			beforeQuery = user + ":" + maskedText + beforeQuery[i:]
+			credentials = append(credentials, password)
 		}
 	}
 	if !hasQuery {
-		return scheme + "://" + beforeQuery
+		return scheme + "://" + beforeQuery, credentials
 	}
 	query, fragment, hasFragment := strings.Cut(query, "#")
 	params := strings.Split(query, "&")
 	for i, p := range params {
-		raw, _, _ := strings.Cut(p, "=")
+		raw, value, _ := strings.Cut(p, "=")
 		name, err := url.QueryUnescape(raw)
 		if err != nil {
 			name = raw
 		}
 		if isCredential(name) {
 			params[i] = raw + "=" + maskedText
+			credentials = append(credentials, value)
 		}
 	}
-	masked := scheme + "://" + beforeQuery + "?" + strings.Join(params, "&")
+	masked = scheme + "://" + beforeQuery + "?" + strings.Join(params, "&")
 	if hasFragment {
 		masked += "#" + fragment
 	}
-	return masked
+	return masked, credentials
 }
 
 // maskedText replaces a credential, as url.URL.Redacted does.
@@ -545,16 +553,38 @@ func isCredential(name string) bool {
 var dsnPair = regexp.MustCompile(`(?:^|\s)([A-Za-z_]+)\s*=\s*('(?:\\.|[^'\\])*'?|(?:\\.|[^\s\\])*\\?)`)
 
 // maskDSN masks the credentials of a libpq key=value DSN.
-func maskDSN(v string) string {
+func maskDSN(v string) (masked string, credentials []string) {
 	var b strings.Builder
 	last := 0
 	for _, m := range dsnPair.FindAllStringSubmatchIndex(v, -1) {
 		if isCredential(v[m[2]:m[3]]) {
 			b.WriteString(v[last:m[4]])
 			b.WriteString(maskedText)
+			credentials = append(credentials, v[m[4]:m[5]])
 			last = m[5]
 		}
 	}
 	b.WriteString(v[last:])
-	return b.String()
+	return b.String(), credentials
+}
+
+// scrubCredentials replaces in msg every credential of the URLs or DSNs,
+// as written and unescaped: a library's error may quote a URL it could not
+// parse (net/url does; pgx masks only the user info's password).
+func scrubCredentials(msg string, urls ...string) string {
+	for _, u := range urls {
+		_, credentials := maskCredentials(u)
+		for _, c := range credentials {
+			forms := []string{c}
+			if unescaped, err := url.QueryUnescape(c); err == nil {
+				forms = append(forms, unescaped)
+			}
+			for _, f := range forms {
+				if f != "" {
+					msg = strings.ReplaceAll(msg, f, maskedText)
+				}
+			}
+		}
+	}
+	return msg
 }
