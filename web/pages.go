@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -188,7 +187,7 @@ func (s *Server) resend(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return redirect(c, "/ui/messages/"+url.PathEscape(msg.ID), "Resent to "+plural(len(ds), "endpoint")+".")
+	return redirect(c, "/ui/messages/"+url.PathEscape(msg.ID), notice{code: noticeResent, n: len(ds)})
 }
 
 // ---- deliveries
@@ -285,7 +284,7 @@ func (s *Server) retry(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return redirect(c, "/ui/deliveries/"+d.ID, "Retry queued: the new attempt appears below in a moment.")
+	return redirect(c, "/ui/deliveries/"+d.ID, notice{code: noticeRetryQueued})
 }
 
 // ---- endpoints
@@ -441,7 +440,7 @@ func (s *Server) endpointAction(c echo.Context) error {
 		if _, err := s.cfg.Pipeline.UpdateEndpoint(ctx, ep.TenantID, ep.ID, models.EndpointParams{Enabled: &enabled}, "admin UI"); err != nil {
 			return err
 		}
-		return redirect(c, back, "Endpoint "+ep.ID+" "+action+"d.")
+		return redirect(c, back, notice{code: endpointSwitched(enabled), endpoint: ep.ID})
 	case "replay":
 		rp, err := readReplay(c)
 		if err != nil {
@@ -451,7 +450,7 @@ func (s *Server) endpointAction(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		return redirect(c, back, plural(n, "message")+" replayed to "+ep.ID+".")
+		return redirect(c, back, notice{code: noticeReplayed, n: n, endpoint: ep.ID})
 	default: // recover
 		since, err := time.Parse(time.RFC3339, c.Request().PostForm.Get("since"))
 		if err != nil {
@@ -461,7 +460,7 @@ func (s *Server) endpointAction(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		return redirect(c, back, "Resending "+strconv.Itoa(len(ds))+" failed deliveries of "+ep.ID+".")
+		return redirect(c, back, notice{code: noticeRecovering, n: len(ds), endpoint: ep.ID})
 	}
 }
 

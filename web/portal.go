@@ -252,7 +252,7 @@ func (p *Portal) brandCSS(c echo.Context) error {
 
 func (p *Portal) render(c echo.Context, status int, name, title string, data any) error {
 	sess := session(c)
-	pg := page{Title: title, Nav: name, Data: data, Notice: c.QueryParam("notice"), Base: p.base(c), ReadOnly: sess.ReadOnly, Portal: &portalView{
+	pg := page{Title: title, Nav: name, Data: data, Notice: showNotice(c.QueryParams(), p.cfg.RotationGrace), Base: p.base(c), ReadOnly: sess.ReadOnly, Portal: &portalView{
 		Title: sess.Title, LogoURL: sess.LogoURL, Color: sess.PrimaryColor != "",
 	}}
 	if v, ok := c.Get(csrfField).(string); ok {

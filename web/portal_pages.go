@@ -200,7 +200,7 @@ func (p *Portal) createEndpoint(c echo.Context) error {
 	if err != nil {
 		return p.formRefused(c, f, err)
 	}
-	return redirect(c, p.base(c)+"/endpoints/"+ep.ID, "Endpoint created. Its signing secret is below, under Signing secret.")
+	return redirect(c, p.base(c)+"/endpoints/"+ep.ID, notice{code: noticeEndpointCreated})
 }
 
 func (p *Portal) updateEndpoint(c echo.Context) error {
@@ -218,7 +218,7 @@ func (p *Portal) updateEndpoint(c echo.Context) error {
 	if _, err := p.cfg.Pipeline.UpdateEndpoint(c.Request().Context(), tenant(c), ep.ID, params, "portal"); err != nil {
 		return p.formRefused(c, f, err)
 	}
-	return redirect(c, p.base(c)+"/endpoints/"+ep.ID, "Endpoint saved.")
+	return redirect(c, p.base(c)+"/endpoints/"+ep.ID, notice{code: noticeEndpointSaved})
 }
 
 // secretData is the signing secret page: the key and how to verify with it.
@@ -290,23 +290,23 @@ func (p *Portal) endpointAction(c echo.Context) error {
 		if _, err := p.cfg.Pipeline.UpdateEndpoint(ctx, t, ep.ID, models.EndpointParams{Enabled: &enabled}, "portal"); err != nil {
 			return err
 		}
-		return redirect(c, back, "Endpoint "+action+"d.")
+		return redirect(c, back, notice{code: endpointSwitched(enabled)})
 	case "delete":
 		if err := p.store.DeleteEndpoint(ctx, t, ep.ID); err != nil {
 			return err
 		}
-		return redirect(c, p.base(c)+"/", "Endpoint "+ep.ID+" deleted.")
+		return redirect(c, p.base(c)+"/", notice{code: noticeEndpointDeleted, endpoint: ep.ID})
 	case "rotate":
 		if _, err := p.store.RotateSecret(ctx, t, ep.ID, "", p.cfg.RotationGrace); err != nil {
 			return err
 		}
-		return redirect(c, back+"/secret", "Secret rotated. The new secret is below; the old one keeps signing for "+p.cfg.RotationGrace.String()+".")
+		return redirect(c, back+"/secret", notice{code: noticeSecretRotated})
 	case "test":
 		msg, err := p.cfg.Pipeline.SendTest(ctx, t, ep.ID)
 		if err != nil {
 			return err
 		}
-		return redirect(c, p.base(c)+"/messages/"+msg.ID, "Test event sent: its delivery and attempts appear below.")
+		return redirect(c, p.base(c)+"/messages/"+msg.ID, notice{code: noticeTestSent})
 	case "replay":
 		rp, err := readReplay(c)
 		if err != nil {
@@ -316,7 +316,7 @@ func (p *Portal) endpointAction(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		return redirect(c, back, plural(n, "message")+" replayed.")
+		return redirect(c, back, notice{code: noticeReplayed, n: n})
 	default: // recover
 		since, err := time.Parse(time.RFC3339, c.Request().PostForm.Get("since"))
 		if err != nil {
@@ -326,7 +326,7 @@ func (p *Portal) endpointAction(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		return redirect(c, back, "Resending "+strconv.Itoa(len(ds))+" failed deliveries.")
+		return redirect(c, back, notice{code: noticeRecovering, n: len(ds)})
 	}
 }
 
@@ -394,7 +394,7 @@ func (p *Portal) resend(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return redirect(c, p.base(c)+"/messages/"+url.PathEscape(c.Param("id")), "Resent to "+plural(len(ds), "endpoint")+".")
+	return redirect(c, p.base(c)+"/messages/"+url.PathEscape(c.Param("id")), notice{code: noticeResent, n: len(ds)})
 }
 
 type portalDeliveriesData struct {
@@ -441,5 +441,5 @@ func (p *Portal) retry(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return redirect(c, p.base(c)+"/deliveries/"+d.ID, "Retry queued: the new attempt appears below in a moment.")
+	return redirect(c, p.base(c)+"/deliveries/"+d.ID, notice{code: noticeRetryQueued})
 }

@@ -135,7 +135,7 @@ func parsePages(dir string, shared ...string) (map[string]*template.Template, er
 }
 
 func (s *Server) render(c echo.Context, status int, name, title string, data any) error {
-	p := page{Title: title, Nav: name, Data: data, Notice: c.QueryParam("notice"), Base: "/ui"}
+	p := page{Title: title, Nav: name, Data: data, Notice: showNotice(c.QueryParams(), 0), Base: "/ui"}
 	if v, ok := c.Get(csrfField).(string); ok {
 		p.CSRF = v
 	}
@@ -157,10 +157,10 @@ func writePage(c echo.Context, pages map[string]*template.Template, status int, 
 }
 
 // redirect answers a form with a redirect to a page that shows a notice.
-func redirect(c echo.Context, to, notice string) error {
+func redirect(c echo.Context, to string, n notice) error {
 	sep := "?"
 	if strings.Contains(to, "?") {
 		sep = "&"
 	}
-	return c.Redirect(http.StatusSeeOther, to+sep+"notice="+url.QueryEscape(notice))
+	return c.Redirect(http.StatusSeeOther, to+sep+n.query())
 }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"runtime/debug"
 	"strings"
 	"text/tabwriter"
@@ -153,7 +152,7 @@ func (c *cli) runProcess(cmd *cobra.Command, mode string) error {
 		m.Tracing = true
 	}
 	if err := c.run(m, cmd.Context()); err != nil {
-		m.Logger.Error("hookd stopped", "error", err)
+		m.Logger.Error("hookd stopped", "error", scrubCredentials(err.Error(), cfg.DatabaseURL, cfg.RedisURL))
 		return runError{err}
 	}
 	return nil
@@ -167,7 +166,8 @@ func (c *cli) configCommand() *cobra.Command {
 		Short: "print the settings in effect and where each comes from, secrets masked",
 		Long: `Prints every setting as hookd would use it with these flags, this environment and
 the config file, where each value comes from, and the variable that sets it.
-Secrets are masked, and so are passwords in URLs.`,
+Secrets are masked, and so are the credentials in URLs and DSNs: passwords, and
+parameters named like password, secret, token or key (sentinel_password=).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if output != "text" && output != "json" {
@@ -213,18 +213,12 @@ func printConfig(out io.Writer, values []effective, output string) error {
 }
 
 // masked is a value as hookd config shows it: a secret as set or not, a
-// URL without its password.
+// URL or DSN without its credentials.
 func masked(v effective) string {
-	switch {
-	case v.secret() && v.text != "":
+	if v.secret() && v.text != "" {
 		return "(set, masked)"
-	case strings.Contains(v.text, "://"):
-		if u, err := url.Parse(v.text); err == nil {
-			return u.Redacted()
-		}
-		return "(not a URL, masked)"
 	}
-	return v.text
+	return maskedValue(v.text)
 }
 
 // versionCommand prints the version hookd was built from.

@@ -323,6 +323,85 @@ func TestConfigShowsTheSettingsInEffectWithSecretsMasked(t *testing.T) {
 	}
 }
 
+func TestConfigMasksEveryCredentialInURLsAndDSNs(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, variable, value, want string
+	}{
+		{"a Sentinel's password in the query", "HOOKD_REDIS_URL",
+			"redis-sentinel://:pw1@s1:26379,s2:26379/0?master=mymaster&sentinel_password=pw2",
+			"redis-sentinel://:xxxxx@s1:26379,s2:26379/0?master=mymaster&sentinel_password=xxxxx"},
+		{"libpq's password in the query", "HOOKD_DATABASE_URL",
+			"postgres://hookd@db/hookd?sslmode=require&password=pw1",
+			"postgres://hookd@db/hookd?sslmode=require&password=xxxxx"},
+		{"parameters naming a password, secret, token or key, in any case", "HOOKD_DATABASE_URL",
+			"postgres://db/hookd?sslpassword=pw1&Client_Secret=pw2&AUTH_TOKEN=pw3&api%5Fkey=pw4&application_name=hookd",
+			"postgres://db/hookd?sslpassword=xxxxx&Client_Secret=xxxxx&AUTH_TOKEN=xxxxx&api%5Fkey=xxxxx&application_name=hookd"},
+		{"a password holding @, # and /", "HOOKD_DATABASE_URL",
+			"postgres://hookd:p@w#1/pw@db/hookd",
+			"postgres://hookd:xxxxx@db/hookd"},
+		{"a key=value DSN", "HOOKD_DATABASE_URL",
+			"host=db user=hookd password=pw1 sslpassword = 'pw2 \\' pw3' dbname=hookd",
+			"host=db user=hookd password=xxxxx sslpassword = xxxxx dbname=hookd"},
+		{"an unterminated quoted DSN password", "HOOKD_DATABASE_URL",
+			"host=db password='pw1 pw2",
+			"host=db password=xxxxx"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			env := map[string]string{tt.variable: tt.value}
+			r := runCLI(t, env, "config", "-o", "json")
+			if r.code != 0 {
+				t.Fatalf("exit %d: %s", r.code, r.stderr)
+			}
+			var shown []shownSetting
+			if err := json.Unmarshal([]byte(r.stdout), &shown); err != nil {
+				t.Fatal(err)
+			}
+			i := slices.IndexFunc(shown, func(s shownSetting) bool { return s.Variable == tt.variable })
+			if i < 0 || shown[i].Value != tt.want {
+				t.Errorf("-o json shows %+v, want the value %q", shown[max(i, 0)], tt.want)
+			}
+			text := runCLI(t, env, "config")
+			if text.code != 0 || !strings.Contains(text.stdout, tt.want) {
+				t.Errorf("the text shows no %q:\n%s", tt.want, text.stdout)
+			}
+			for _, out := range []string{r.stdout, text.stdout} {
+				if strings.Contains(out, "pw") {
+					t.Errorf("hookd config shows a password:\n%s", out)
+				}
+			}
+		})
+	}
+}
+
+// A process that cannot start says why without the credentials of its
+// URLs, which libraries quote when they cannot parse them.
+func TestStartupErrorsShowNoCredentials(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, mode, variable, value string
+	}{
+		{"libpq's password in the query", "migrate", "HOOKD_DATABASE_URL", "postgres://db.invalid/hookd?password=pw1secret&sslmode=bogus"},
+		{"a Redis URL that net/url refuses", "worker", "HOOKD_REDIS_URL", "redis://:pw1%zzsecret@redis.invalid:6379/0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			env := map[string]string{tt.variable: tt.value, "HOOKD_DATA_DIR": t.TempDir()}
+			var out, errOut bytes.Buffer
+			c := &cli{getenv: func(k string) string { return env[k] }, stdout: &out, stderr: &errOut, run: (*Main).Run}
+			if code := c.execute(context.Background(), []string{tt.mode}); code != 1 {
+				t.Fatalf("exit %d, want 1: %s", code, errOut.String())
+			}
+			if strings.Contains(errOut.String(), "pw1") || !strings.Contains(errOut.String(), "xxxxx") {
+				t.Errorf("the error shows the password, or no mask where it was: %s", errOut.String())
+			}
+		})
+	}
+}
+
 func TestCompletionScripts(t *testing.T) {
 	t.Parallel()
 	for _, shell := range []string{"bash", "zsh", "fish"} {

@@ -484,3 +484,107 @@ func checkFrameAncestor(s string) error {
 	}
 	return nil
 }
+
+// maskedValue is a setting's value with every credential a URL or a libpq
+// key=value DSN may hold replaced by xxxxx, for hookd config: the password
+// of the user info, and the parameters whose names say they are secret
+// (password=, sentinel_password=, sslpassword=, …). It parses leniently
+// rather than with net/url, which refuses the comma-separated hosts of
+// redis-sentinel:// and redis-cluster:// and a password left unescaped.
+func maskedValue(v string) string {
+	masked, _ := maskCredentials(v)
+	return masked
+}
+
+// maskCredentials is maskedValue, and the credentials it masked.
+func maskCredentials(v string) (masked string, credentials []string) {
+	scheme, rest, ok := strings.Cut(v, "://")
+	if !ok {
+		return maskDSN(v)
+	}
+	beforeQuery, query, hasQuery := strings.Cut(rest, "?")
+	// The user info ends at the last @ before the query, whatever a
+	// password left unescaped holds (@, /, #); an @ in a path, never seen in
+	// these URLs, would only mask too much.
+	if i := strings.LastIndex(beforeQuery, "@"); i >= 0 {
+		if user, password, hasPassword := strings.Cut(beforeQuery[:i], ":"); hasPassword {
+			beforeQuery = user + ":" + maskedText + beforeQuery[i:]
+			credentials = append(credentials, password)
+		}
+	}
+	if !hasQuery {
+		return scheme + "://" + beforeQuery, credentials
+	}
+	query, fragment, hasFragment := strings.Cut(query, "#")
+	params := strings.Split(query, "&")
+	for i, p := range params {
+		raw, value, _ := strings.Cut(p, "=")
+		name, err := url.QueryUnescape(raw)
+		if err != nil {
+			name = raw
+		}
+		if isCredential(name) {
+			params[i] = raw + "=" + maskedText
+			credentials = append(credentials, value)
+		}
+	}
+	masked = scheme + "://" + beforeQuery + "?" + strings.Join(params, "&")
+	if hasFragment {
+		masked += "#" + fragment
+	}
+	return masked, credentials
+}
+
+// maskedText replaces a credential, as url.URL.Redacted does.
+const maskedText = "xxxxx"
+
+// isCredential says whether a URL parameter or DSN keyword names a secret:
+// libpq's password and sslpassword, Redis's sentinel_password, and whatever
+// else speaks of a secret, a token or a key.
+func isCredential(name string) bool {
+	name = strings.ToLower(name)
+	return strings.Contains(name, "password") || strings.Contains(name, "secret") ||
+		strings.Contains(name, "token") || strings.Contains(name, "key")
+}
+
+// dsnPair is a keyword=value of a libpq DSN ("host=db password='a b'"): a
+// value is quoted, with \' and \\ inside, or runs to the next space. A quote
+// left open runs to the end, so that it is masked whole.
+var dsnPair = regexp.MustCompile(`(?:^|\s)([A-Za-z_]+)\s*=\s*('(?:\\.|[^'\\])*'?|(?:\\.|[^\s\\])*\\?)`)
+
+// maskDSN masks the credentials of a libpq key=value DSN.
+func maskDSN(v string) (masked string, credentials []string) {
+	var b strings.Builder
+	last := 0
+	for _, m := range dsnPair.FindAllStringSubmatchIndex(v, -1) {
+		if isCredential(v[m[2]:m[3]]) {
+			b.WriteString(v[last:m[4]])
+			b.WriteString(maskedText)
+			credentials = append(credentials, v[m[4]:m[5]])
+			last = m[5]
+		}
+	}
+	b.WriteString(v[last:])
+	return b.String(), credentials
+}
+
+// scrubCredentials replaces in msg every credential of the URLs or DSNs,
+// as written and unescaped: a library's error may quote a URL it could not
+// parse (net/url does; pgx masks only the user info's password).
+func scrubCredentials(msg string, urls ...string) string {
+	for _, u := range urls {
+		_, credentials := maskCredentials(u)
+		for _, c := range credentials {
+			forms := []string{c}
+			if unescaped, err := url.QueryUnescape(c); err == nil {
+				forms = append(forms, unescaped)
+			}
+			for _, f := range forms {
+				if f != "" {
+					msg = strings.ReplaceAll(msg, f, maskedText)
+				}
+			}
+		}
+	}
+	return msg
+}

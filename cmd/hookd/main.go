@@ -402,6 +402,9 @@ func (m *Main) secretKey(log *slog.Logger) ([]byte, error) {
 	}
 	path := filepath.Join(m.Config.DataDir, "secret.key")
 	if b, err := os.ReadFile(path); err == nil { //nolint:gosec // our own data dir
+		if err := restrictKeyFile(path); err != nil {
+			return nil, err
+		}
 		key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
 		if err != nil || len(key) != 32 {
 			return nil, fmt.Errorf("%s is not the base64 of 32 bytes", path)
@@ -419,6 +422,27 @@ func (m *Main) secretKey(log *slog.Logger) ([]byte, error) {
 		return nil, fmt.Errorf("keep the secret key: %w", err)
 	}
 	return key, nil
+}
+
+// restrictKeyFile takes the group's and others' permissions off a key file
+// that a copy or a restore left looser: the key opens every endpoint secret.
+// When hookd cannot (the file is another user's, or read-only), it refuses
+// to start rather than warn in a log that scrolls by, as it does for the
+// data dir and the SQLite files: the fix is one command, named in the error.
+func restrictKeyFile(path string) error {
+	st, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("check the secret key file: %w", err)
+	}
+	perm := st.Mode().Perm()
+	if perm&0o077 == 0 {
+		return nil
+	}
+	if err := os.Chmod(path, perm&^0o077); err != nil {
+		return fmt.Errorf("%s is readable by other users (mode %04o) and hookd cannot restrict it: %w "+
+			"(make it hookd's user's own with mode 0600, or set HOOKD_SECRET_KEY instead)", path, perm, err)
+	}
+	return nil
 }
 
 // openRedis connects to HOOKD_REDIS_URL, or starts the in-process Redis.

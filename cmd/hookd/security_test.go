@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"io"
 	"log/slog"
 	"net/http"
@@ -40,6 +41,35 @@ func TestEmbeddedDataIsTheOwnersOnly(t *testing.T) {
 		if st.Mode().Perm() != mode {
 			t.Errorf("%q has mode %o, want %o", filepath.Join("data", name), st.Mode().Perm(), mode)
 		}
+	}
+}
+
+// A secret.key copied or restored readable by every local user is made its
+// owner's only on start, since it opens every endpoint secret.
+func TestALooseSecretKeyIsTightenedOnStart(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "data")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "secret.key")
+	key := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
+	if err := os.WriteFile(path, []byte(key+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, 0o644); err != nil { // past the umask
+		t.Fatal(err)
+	}
+	m := &Main{Config: Config{DataDir: dir}, Mode: "migrate", Stdout: io.Discard}
+	if err := m.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("secret.key has mode %o after start, want 600", st.Mode().Perm())
 	}
 }
 

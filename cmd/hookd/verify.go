@@ -3,11 +3,15 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -46,7 +50,7 @@ receiver allows; --check-time checks the timestamp too.`,
 			if len(args) == 1 {
 				path = args[0]
 			}
-			raw, err := readInput(path)
+			raw, err := readCaptured(path)
 			if err != nil {
 				return err
 			}
@@ -69,8 +73,83 @@ receiver allows; --check-time checks the timestamp too.`,
 	return cmd
 }
 
+// maxCapturedBytes is the most hookd verify reads: a request hookd sent
+// is far smaller (a payload is at most models.MaxPayloadBytes, 256 KiB, in
+// an envelope; headers a few KiB), and a hostile file of megabytes without
+// a line break took seconds and gigabytes to refuse.
+const maxCapturedBytes = 1 << 20
+
+// readCaptured reads the request file, or stdin for "-", refusing one
+// over maxCapturedBytes without reading the rest.
+func readCaptured(path string) ([]byte, error) {
+	name, in := "stdin", io.Reader(os.Stdin)
+	if path != "-" {
+		f, err := os.Open(path) //nolint:gosec // the operator names the file
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		name, in = path, f
+	}
+	raw, err := io.ReadAll(io.LimitReader(in, maxCapturedBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	if len(raw) > maxCapturedBytes {
+		return nil, failure{fmt.Errorf("invalid: %s is over 1 MiB, the most hookd verify reads (a request hookd sends is smaller)", name)}
+	}
+	return raw, nil
+}
+
+// maxQuotedBytes and maxErrorBytes bound what an error quotes of the
+// request: a bad line may be a megabyte long, and a short prefix shows
+// what is wrong with it.
+const (
+	maxQuotedBytes = 40
+	maxErrorBytes  = 300
+)
+
+// quotedText is a string as %q writes it, as errors quote a bad line.
+var quotedText = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
+
+// shortError shortens each string that err quotes to a prefix, so that the
+// explanation after it stays whole, then the message itself, since some
+// errors name a header's value without quotes.
+func shortError(err error) error {
+	msg := quotedText.ReplaceAllStringFunc(err.Error(), func(q string) string {
+		if len(q) <= maxQuotedBytes {
+			return q
+		}
+		return cutTo(q, maxQuotedBytes) + `…"`
+	})
+	if cut := cutTo(msg, maxErrorBytes); len(cut) < len(msg) {
+		msg = fmt.Sprintf("%s… (%d bytes more)", cut, len(msg)-len(cut))
+	}
+	return errors.New(msg)
+}
+
+// cutTo is s cut to at most n bytes, on a rune's boundary.
+func cutTo(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
 // verifyCaptured checks a raw HTTP request and describes what matched.
 func verifyCaptured(raw []byte, o verifyOpts, now time.Time) (string, error) {
+	verdict, err := verifyRequest(raw, o, now)
+	if err != nil {
+		return "", shortError(err)
+	}
+	return verdict, nil
+}
+
+// verifyRequest is verifyCaptured with its errors as long as they come.
+func verifyRequest(raw []byte, o verifyOpts, now time.Time) (string, error) {
 	if o.secret == "" {
 		return "", fmt.Errorf("no secret: pass --secret or set %s", envWebhookSecret)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"net/http"
 	"os"
@@ -110,5 +111,53 @@ func TestVerifyReadsACapturedFile(t *testing.T) {
 	other, _ := signature.NewSecret()
 	if r := runCLI(t, nil, "verify", "--secret", other, path); r.code != 1 || !strings.Contains(r.stderr, "invalid: ") {
 		t.Fatalf("another secret: exit %d, %q", r.code, r.stderr)
+	}
+}
+
+// A hostile file (megabytes without a line break) is refused after reading
+// the most hookd verify reads, with an error that names the limit and
+// quotes none of it.
+func TestVerifyRefusesAFileOverItsLimit(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "request.txt")
+	if err := os.WriteFile(path, bytes.Repeat([]byte("A"), 8<<20), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI(t, nil, "verify", "--secret", "whsec_x", path)
+	if r.code != 1 || !strings.Contains(r.stderr, "over 1 MiB") {
+		t.Fatalf("exit %d, want 1 and an error naming the 1 MiB limit: %.300q", r.code, r.stderr)
+	}
+	if len(r.stderr) > 400 {
+		t.Errorf("the error is %d bytes long: %.300q", len(r.stderr), r.stderr)
+	}
+}
+
+// Errors about a bad request quote a short prefix of what was bad, not a
+// line that may be a megabyte long, and still say what was wrong.
+func TestVerifyErrorsQuoteAShortPrefix(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("A", 900<<10)
+	secret, _ := signature.NewSecret()
+	cases := []struct {
+		name string
+		raw  string
+		want string
+	}{
+		{"a request line without a break", long, `not an HTTP request`},
+		{"a header line without a colon", "POST /hook HTTP/1.1\r\nHost: r\r\n" + long + "\r\n\r\n{}", `missing colon: "AAAA`},
+		{"a timestamp that is no number", "POST /hook HTTP/1.1\r\nwebhook-id: msg_1\r\nwebhook-timestamp: " + long + "\r\nwebhook-signature: v1,x\r\n\r\n{}", "is not a Unix time"},
+		{"a long message id", "POST /hook HTTP/1.1\r\nwebhook-id: " + long + "\r\nwebhook-timestamp: 1700000000\r\nwebhook-signature: v1,x\r\n\r\n{}", "the signature of AAAA"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := verifyCaptured([]byte(c.raw), verifyOpts{secret: secret}, time.Now())
+			if err == nil {
+				t.Fatal("valid, want an error")
+			}
+			if msg := err.Error(); len(msg) > 400 || !strings.Contains(msg, c.want) {
+				t.Errorf("a %d-byte error, want at most 400 holding %q: %.300q", len(msg), c.want, msg)
+			}
+		})
 	}
 }
