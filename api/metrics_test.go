@@ -44,7 +44,7 @@ func TestTheAPICountsRequestsByRouteAndStatus(t *testing.T) {
 	do("POST", "/v1/tenants", `{"uid":"acme"}`) // 409: the uid is taken
 	do("GET", "/v1/tenants/nope", "")           // 404 on a route
 	do("GET", "/v1/no/such/path/ten_42", "")    // 404 on none
-	for i := range 3 {                           // methods no route has, long and each different
+	for i := range 3 {                          // methods no route has, long and each different
 		do(strings.Repeat("X", 10_000)+strconv.Itoa(i), "/v1/tenants", "")
 	}
 	resp, err := http.Get(srv.URL + "/metrics")
