@@ -28,13 +28,6 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		if !ok || token == "" {
 			return apiError(httperr.CodeUnauthorized, "missing API key: send Authorization: Bearer <key>")
 		}
-		// Refused before the key is checked, so that a guesser learns nothing.
-		addr := c.RealIP()
-		if wait := s.failedAuth.RetryAfter(addr); wait > 0 {
-			secs := int(math.Ceil(wait.Seconds()))
-			c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
-			return apiError(httperr.CodeRateLimited, "too many invalid API keys from this address; retry after %d s", secs)
-		}
 		if s.cfg.AdminKey != "" &&
 			subtle.ConstantTimeCompare([]byte(models.HashKey(token)), []byte(models.HashKey(s.cfg.AdminKey))) == 1 {
 			c.Set(keyCaller, &models.APIKey{ID: "env:HOOKD_ADMIN_KEY"})
@@ -42,8 +35,7 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		key, err := s.store.Authenticate(c.Request().Context(), token)
 		if models.ErrorCode(err) == models.CodeNotFound {
-			s.failedAuth.Fail(addr)
-			return apiError(httperr.CodeUnauthorized, "invalid API key")
+			return s.refuseKey(c)
 		}
 		if err != nil {
 			return err
@@ -51,6 +43,22 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		c.Set(keyCaller, key)
 		return next(c)
 	}
+}
+
+// refuseKey answers an invalid key: 401, or 429 once its address has failed
+// too often. The key is checked first, whatever the address's count, so
+// that a valid key always gets through: an address may be shared (NAT, a
+// proxy not listed in HOOKD_TRUSTED_PROXIES), and anyone beside the app
+// could otherwise lock its key out with one bad request every 30 s.
+func (s *Server) refuseKey(c echo.Context) error {
+	addr := c.RealIP()
+	if wait := s.failedAuth.RetryAfter(addr); wait > 0 {
+		secs := int(math.Ceil(wait.Seconds()))
+		c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
+		return apiError(httperr.CodeRateLimited, "too many invalid API keys from this address; retry after %d s", secs)
+	}
+	s.failedAuth.Fail(addr)
+	return apiError(httperr.CodeUnauthorized, "invalid API key")
 }
 
 func caller(c echo.Context) *models.APIKey { return c.Get(keyCaller).(*models.APIKey) }

@@ -1,6 +1,8 @@
 // Package authlimit slows the guessing of API keys. It counts failed
-// authentications per client address, and refuses an address that failed
-// too often until it has waited. Successes are never counted or delayed.
+// authentications per client address; an address that failed too often has
+// its further failures answered "wait" until it has waited. Callers check
+// the key first: a valid key is never counted, delayed or refused, since an
+// address may be shared by the app and whoever else.
 //
 // The counts live in the process: each hookd process counts on its own, and
 // a restart forgets them. Memory is bounded: past MaxAddresses, the
@@ -56,9 +58,8 @@ func New(cfg Config) *Limiter {
 	return &Limiter{cfg: cfg, addrs: map[string]*entry{}}
 }
 
-// RetryAfter reports how long addr must wait before it may try again; 0
-// means it may try now. Call it before checking a key, so that a refused address
-// learns nothing, not even whether its key was right.
+// RetryAfter reports how long addr must wait before its failures count as
+// tries again; 0 means it has tries left.
 func (l *Limiter) RetryAfter(addr string) time.Duration {
 	key := keyOf(addr)
 	l.mu.Lock()

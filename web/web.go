@@ -282,18 +282,19 @@ func (s *Server) loginPage(c echo.Context) error {
 }
 
 func (s *Server) login(c echo.Context) error {
-	// Refused before the key is checked, so that a guesser learns nothing.
-	addr := c.RealIP()
-	if wait := s.cfg.FailedAuth.RetryAfter(addr); wait > 0 {
-		secs := int(math.Ceil(wait.Seconds()))
-		c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
-		return s.render(c, http.StatusTooManyRequests, "login", "Log in", map[string]string{
-			"Error": fmt.Sprintf("Too many wrong keys from your address. Wait %d seconds, then try again.", secs),
-		})
-	}
 	key := c.Request().PostForm.Get("key") // the body only: a key in a URL would end up in logs
 	keyID, ok := s.adminKeyID(c.Request().Context(), key)
 	if !ok {
+		// The key is checked first, so that a valid one always gets in,
+		// from an address shared with someone typing wrong ones.
+		addr := c.RealIP()
+		if wait := s.cfg.FailedAuth.RetryAfter(addr); wait > 0 && key != "" {
+			secs := int(math.Ceil(wait.Seconds()))
+			c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
+			return s.render(c, http.StatusTooManyRequests, "login", "Log in", map[string]string{
+				"Error": fmt.Sprintf("Too many wrong keys from your address. Wait %d seconds, then try again.", secs),
+			})
+		}
 		if key != "" {
 			s.cfg.FailedAuth.Fail(addr)
 		}

@@ -147,7 +147,9 @@ func TestTrustedProxiesMustBeAddresses(t *testing.T) {
 }
 
 // Wrong API keys and wrong logins count together, per client; behind a
-// trusted proxy, the client is the one X-Forwarded-For names.
+// trusted proxy, the client is the one X-Forwarded-For names. A right key
+// always gets through, from a throttled client too: the client may be an
+// address the app shares with whoever sends wrong keys.
 func TestFailedAuthIsThrottledPerClient(t *testing.T) {
 	t.Parallel()
 	env := backends(t)
@@ -180,6 +182,9 @@ func TestFailedAuthIsThrottledPerClient(t *testing.T) {
 	if status := api(testAdminKey, "198.51.100.2"); status != http.StatusOK {
 		t.Fatalf("another client behind the proxy = %d, want 200", status)
 	}
+	if status := api(testAdminKey, "198.51.100.1"); status != http.StatusOK {
+		t.Fatalf("the right key from the throttled client = %d, want 200", status)
+	}
 	// The login form of the same client waits too.
 	jar, _ := cookiejar.New(nil)
 	browser := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -193,15 +198,21 @@ func TestFailedAuthIsThrottledPerClient(t *testing.T) {
 	if csrf == nil {
 		t.Fatalf("no CSRF token in %s", page)
 	}
-	req, _ := http.NewRequest("POST", base+"/ui/login", strings.NewReader(url.Values{"csrf": {string(csrf[1])}, "key": {testAdminKey}}.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("X-Forwarded-For", "198.51.100.1")
-	resp, err = browser.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	login := func(key string) int {
+		req, _ := http.NewRequest("POST", base+"/ui/login", strings.NewReader(url.Values{"csrf": {string(csrf[1])}, "key": {key}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Forwarded-For", "198.51.100.1")
+		resp, err := browser.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusTooManyRequests {
-		t.Fatalf("login from the throttled client = %d, want 429", resp.StatusCode)
+	if status := login("hk_wrong"); status != http.StatusTooManyRequests {
+		t.Fatalf("a wrong key at the login form from the throttled client = %d, want 429", status)
+	}
+	if status := login(testAdminKey); status != http.StatusSeeOther {
+		t.Fatalf("the right key at the login form from the throttled client = %d, want 303 (logged in)", status)
 	}
 }
