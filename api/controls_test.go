@@ -163,8 +163,12 @@ func TestEndpointControlsRefused(t *testing.T) {
 		{`{"ordering":"lifo"}`, "ordering"},
 		{`{"headers":["X-A"]}`, "headers"},
 	}
-	for _, name := range []string{"Host", "Content-Length", "Connection", "Transfer-Encoding", "webhook-signature", "webhook-id", "webhook-event-type", "User-Agent"} {
-		cases = append(cases, refusal{`{"headers":{"` + name + `":"v"}}`, name}, refusal{`{"secret_headers":{"` + name + `":"v"}}`, name})
+	// A name refused as a custom header is refused as the signature header.
+	for _, name := range []string{"Host", "Content-Length", "Connection", "Transfer-Encoding", "webhook-signature", "webhook-id",
+		"webhook-event-type", "Webhook-Foo", "User-Agent", "Expect", "TE", "Upgrade", "Trailer", "Content-Encoding",
+		"Proxy-Authorization", "Proxy-Foo"} {
+		cases = append(cases, refusal{`{"headers":{"` + name + `":"v"}}`, name}, refusal{`{"secret_headers":{"` + name + `":"v"}}`, name},
+			refusal{`{"signing_scheme":"hmac-sha256","signature_header":"` + name + `"}`, name})
 	}
 	check := func(method, path, body, want string) {
 		t.Helper()
