@@ -150,6 +150,8 @@ func TestEndpointControlsRefused(t *testing.T) {
 		{`{"headers":{"X-A":"one\ntwo"}}`, "headers"},
 		{`{"secret_headers":{"X-A":"one\r\nX-B: two"}}`, "secret_headers"},
 		{`{"headers":{"X-A":" padded"}}`, "headers"},
+		{`{"headers":{"X-Note":"café ☕"}}`, "headers: the value of X-Note"},
+		{`{"secret_headers":{"X-Note":"na\u00efve"}}`, "secret_headers: the value of X-Note"},
 		{`{"headers":{"Bad Name":"v"}}`, "headers"},
 		{`{"headers":{"X-Token":"a"},"secret_headers":{"x-token":"b"}}`, "headers"},
 		{`{"headers":` + string(manyJSON) + `}`, "headers"},

@@ -9,6 +9,7 @@ import (
 	"golang.org/x/net/http/httpguts"
 
 	"hookd.dev/hookd/dispatcher/filter"
+	"hookd.dev/hookd/dispatcher/signature"
 )
 
 // EventTypeHeader carries a message's event type on every request, so that
@@ -124,9 +125,12 @@ func validateHeaders(plain, secret map[string]string) error {
 				return Errorf(CodeInvalid, "%s: %s is named twice (header names ignore case, and a header is secret or not)", field, name)
 			}
 			seen[lower] = true
+			// A value is what secrets and signature prefixes are (ASCII that
+			// every receiver decodes alike: Node reads other bytes as
+			// Latin-1), with tabs allowed inside as RFC 9110 does.
 			v := hs[name]
-			if v == "" || len(v) > maxHeaderValueLength || !httpguts.ValidHeaderFieldValue(v) || strings.TrimSpace(v) != v {
-				return Errorf(CodeInvalid, "%s: the value of %s must be 1 to %d bytes of printable text, without line breaks or leading and trailing spaces", field, name, maxHeaderValueLength)
+			if v == "" || len(v) > maxHeaderValueLength || !signature.HeaderSafe(strings.ReplaceAll(v, "\t", " ")) || strings.TrimSpace(v) != v {
+				return Errorf(CodeInvalid, "%s: the value of %s must be 1 to %d bytes of visible ASCII, with spaces and tabs only inside (no line breaks, control characters or non-ASCII letters)", field, name, maxHeaderValueLength)
 			}
 		}
 	}

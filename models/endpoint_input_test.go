@@ -171,3 +171,47 @@ func TestHeaderNamesAreRefusedAlikeForCustomHeadersAndTheSignatureHeader(t *test
 		t.Fatal(err)
 	}
 }
+
+// TestHeaderValuesMustBeVisibleASCII: custom header values are visible
+// ASCII with spaces and tabs inside (RFC 9110), since receivers decode
+// other bytes differently (Node reads Latin-1); a refusal names the header.
+func TestHeaderValuesMustBeVisibleASCII(t *testing.T) {
+	f := setup(t)
+	ep := f.endpoint(t, "*")
+	tests := []struct {
+		name, value string
+		ok          bool
+	}{
+		{"accented letter", "café", false},
+		{"emoji", "café ☕", false},
+		{"Latin-1 byte", "caf\xe9", false},
+		{"DEL", "a\x7fb", false},
+		{"line break", "a\nb", false},
+		{"leading space", " a", false},
+		{"trailing tab", "a\t", false},
+		{"visible ASCII", "!\"#$%&'()*+,-./09:;<=>?@AZ[\\]^_`az{|}~", true},
+		{"inner space and tab", "a b\tc", true},
+	}
+	for _, tt := range tests {
+		for _, field := range []string{"headers", "secret_headers"} {
+			t.Run(field+"/"+tt.name, func(t *testing.T) {
+				// Both sets given, so that the other field's X-Note goes.
+				p := models.EndpointParams{Headers: map[string]string{"X-Note": tt.value}, SecretHeaders: map[string]string{}}
+				if field == "secret_headers" {
+					p.Headers, p.SecretHeaders = p.SecretHeaders, p.Headers
+				}
+				_, err := f.store.UpdateEndpoint(f.ctx, f.tenant.ID, ep.ID, p)
+				if tt.ok {
+					if err != nil {
+						t.Fatalf("%q refused: %v", tt.value, err)
+					}
+					return
+				}
+				wantCode(t, err, models.CodeInvalid)
+				if !strings.Contains(err.Error(), field+": ") || !strings.Contains(err.Error(), "X-Note") {
+					t.Errorf("message %q does not name the field and the header", err)
+				}
+			})
+		}
+	}
+}
