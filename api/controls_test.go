@@ -150,6 +150,8 @@ func TestEndpointControlsRefused(t *testing.T) {
 		{`{"headers":{"X-A":"one\ntwo"}}`, "headers"},
 		{`{"secret_headers":{"X-A":"one\r\nX-B: two"}}`, "secret_headers"},
 		{`{"headers":{"X-A":" padded"}}`, "headers"},
+		{`{"headers":{"X-Note":"café ☕"}}`, "headers: the value of X-Note"},
+		{`{"secret_headers":{"X-Note":"na\u00efve"}}`, "secret_headers: the value of X-Note"},
 		{`{"headers":{"Bad Name":"v"}}`, "headers"},
 		{`{"headers":{"X-Token":"a"},"secret_headers":{"x-token":"b"}}`, "headers"},
 		{`{"headers":` + string(manyJSON) + `}`, "headers"},
@@ -163,8 +165,12 @@ func TestEndpointControlsRefused(t *testing.T) {
 		{`{"ordering":"lifo"}`, "ordering"},
 		{`{"headers":["X-A"]}`, "headers"},
 	}
-	for _, name := range []string{"Host", "Content-Length", "Connection", "Transfer-Encoding", "webhook-signature", "webhook-id", "webhook-event-type", "User-Agent"} {
-		cases = append(cases, refusal{`{"headers":{"` + name + `":"v"}}`, name}, refusal{`{"secret_headers":{"` + name + `":"v"}}`, name})
+	// A name refused as a custom header is refused as the signature header.
+	for _, name := range []string{"Host", "Content-Length", "Connection", "Transfer-Encoding", "webhook-signature", "webhook-id",
+		"webhook-event-type", "Webhook-Foo", "User-Agent", "Expect", "TE", "Upgrade", "Trailer", "Content-Encoding",
+		"Proxy-Authorization", "Proxy-Foo"} {
+		cases = append(cases, refusal{`{"headers":{"` + name + `":"v"}}`, name}, refusal{`{"secret_headers":{"` + name + `":"v"}}`, name},
+			refusal{`{"signing_scheme":"hmac-sha256","signature_header":"` + name + `"}`, name})
 	}
 	check := func(method, path, body, want string) {
 		t.Helper()

@@ -9,6 +9,7 @@ import (
 	"golang.org/x/net/http/httpguts"
 
 	"hookd.dev/hookd/dispatcher/filter"
+	"hookd.dev/hookd/dispatcher/signature"
 )
 
 // EventTypeHeader carries a message's event type on every request, so that
@@ -44,18 +45,35 @@ const (
 	maxHeaderValueLength = 4096 // bytes of one value
 )
 
-// refusedHeaders are what an endpoint may not set: what hookd sets itself
-// and what belongs to the connection rather than the request.
-var refusedHeaders = func() map[string]bool {
-	m := maps.Clone(reservedHeaders)
-	for _, h := range []string{
-		EventTypeHeader, "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection",
-		"te", "trailer", "upgrade", "content-encoding", "expect",
-	} {
-		m[h] = true
-	}
-	return m
-}()
+// refusedHeaders are names an endpoint may not set, as a custom header or
+// as its signature_header: what hookd sets itself and what belongs to the
+// connection rather than the request. A request carries one value of each,
+// so a second writer would replace hookd's (or the signature), and the
+// transport drops or rewrites the connection's (Trailer, Expect, …).
+var refusedHeaders = map[string]bool{
+	"content-type": true, "content-length": true, "user-agent": true, "host": true,
+	"transfer-encoding": true, "connection": true, "keep-alive": true, "te": true,
+	"trailer": true, "upgrade": true, "content-encoding": true, "expect": true,
+}
+
+// refusedHeaderPrefixes extend refusedHeaders to whole families: webhook-*
+// belongs to Standard Webhooks and to hookd (EventTypeHeader), proxy-* to
+// proxies on the way, which may read and drop them.
+var refusedHeaderPrefixes = []string{"webhook-", "proxy-"}
+
+// refusedHeader reports whether an endpoint may not set the header name,
+// in any case.
+func refusedHeader(name string) bool {
+	lower := strings.ToLower(name)
+	return refusedHeaders[lower] || slices.ContainsFunc(refusedHeaderPrefixes, func(p string) bool {
+		return strings.HasPrefix(lower, p)
+	})
+}
+
+// refusedHeaderError is the answer to a name refusedHeader refuses, set in field.
+func refusedHeaderError(field, name string) error {
+	return Errorf(CodeInvalid, "%s: %s is set by hookd or by the connection, and cannot be set per endpoint", field, name)
+}
 
 // validateControls checks an endpoint's delivery controls in p against the
 // operator's bounds. (Headers are checked once merged with the endpoint's,
@@ -101,15 +119,18 @@ func validateHeaders(plain, secret map[string]string) error {
 			switch {
 			case !httpguts.ValidHeaderFieldName(name):
 				return Errorf(CodeInvalid, "%s: %q is not a valid header name", field, name)
-			case refusedHeaders[lower]:
-				return Errorf(CodeInvalid, "%s: %s is set by hookd or by the connection, and cannot be set per endpoint", field, name)
+			case refusedHeader(name):
+				return refusedHeaderError(field, name)
 			case seen[lower]:
 				return Errorf(CodeInvalid, "%s: %s is named twice (header names ignore case, and a header is secret or not)", field, name)
 			}
 			seen[lower] = true
+			// A value is what secrets and signature prefixes are (ASCII that
+			// every receiver decodes alike: Node reads other bytes as
+			// Latin-1), with tabs allowed inside as RFC 9110 does.
 			v := hs[name]
-			if v == "" || len(v) > maxHeaderValueLength || !httpguts.ValidHeaderFieldValue(v) || strings.TrimSpace(v) != v {
-				return Errorf(CodeInvalid, "%s: the value of %s must be 1 to %d bytes of printable text, without line breaks or leading and trailing spaces", field, name, maxHeaderValueLength)
+			if v == "" || len(v) > maxHeaderValueLength || !signature.HeaderSafe(strings.ReplaceAll(v, "\t", " ")) || strings.TrimSpace(v) != v {
+				return Errorf(CodeInvalid, "%s: the value of %s must be 1 to %d bytes of visible ASCII, with spaces and tabs only inside (no line breaks, control characters or non-ASCII letters)", field, name, maxHeaderValueLength)
 			}
 		}
 	}

@@ -107,3 +107,111 @@ func TestSecretsThatCannotTravelInAHeaderAreRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestHeaderNamesAreRefusedAlikeForCustomHeadersAndTheSignatureHeader: a
+// name hookd or the connection owns is refused as a custom header, plain or
+// secret, and as the signature_header, on create and on update; a name
+// refused for one is refused for the other.
+func TestHeaderNamesAreRefusedAlikeForCustomHeadersAndTheSignatureHeader(t *testing.T) {
+	f := setup(t)
+	ep, err := f.store.CreateEndpoint(f.ctx, f.tenant.ID, models.EndpointParams{
+		URL: ptr("https://example.com/hook"), EventTypes: []string{"*"}, SigningScheme: ptr(models.SchemeToken),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := []string{
+		"Host", "Content-Length", "Content-Type", "User-Agent", "Connection", "Transfer-Encoding", "Keep-Alive",
+		"Expect", "TE", "Upgrade", "Trailer", "Content-Encoding",
+		"Proxy-Authorization", "Proxy-Connection", "Proxy-Foo", "PROXY-AUTHENTICATE",
+		"webhook-id", "webhook-signature", "webhook-event-type", "Webhook-Foo", "WEBHOOK-TIMESTAMP",
+	}
+	fields := map[string]func(name string) models.EndpointParams{
+		"headers": func(name string) models.EndpointParams {
+			return models.EndpointParams{Headers: map[string]string{name: "v"}}
+		},
+		"secret_headers": func(name string) models.EndpointParams {
+			return models.EndpointParams{SecretHeaders: map[string]string{name: "v"}}
+		},
+		"signature_header": func(name string) models.EndpointParams { return models.EndpointParams{SignatureHeader: ptr(name)} },
+	}
+	for field, params := range fields {
+		for _, name := range refused {
+			t.Run(field+"/"+name, func(t *testing.T) {
+				_, err := f.store.UpdateEndpoint(f.ctx, f.tenant.ID, ep.ID, params(name))
+				wantCode(t, err, models.CodeInvalid)
+				if !strings.Contains(err.Error(), field) || !strings.Contains(err.Error(), name) {
+					t.Errorf("message %q does not name the field and the header", err)
+				}
+				p := params(name)
+				p.URL, p.EventTypes, p.SigningScheme = ptr("https://example.com/hook"), []string{"*"}, ptr(models.SchemeHMAC)
+				_, err = f.store.CreateEndpoint(f.ctx, f.tenant.ID, p)
+				wantCode(t, err, models.CodeInvalid)
+			})
+		}
+	}
+	got, err := f.store.GetEndpoint(f.ctx, f.tenant.ID, ep.ID)
+	if err != nil || got.SignatureHeader != "Authorization" || len(got.Headers)+len(got.SecretHeaders) != 0 {
+		t.Fatalf("refused updates changed the endpoint: %+v, %v", got, err)
+	}
+
+	// Authorization is the token scheme's default, and a custom header's
+	// when the signature is elsewhere.
+	if _, err := f.store.UpdateEndpoint(f.ctx, f.tenant.ID, ep.ID, models.EndpointParams{SignatureHeader: ptr("X-Token")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.store.UpdateEndpoint(f.ctx, f.tenant.ID, ep.ID, models.EndpointParams{
+		SecretHeaders: map[string]string{"Authorization": "Basic c2VjcmV0"}, Headers: map[string]string{"X-Webhook-Foo": "v"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.store.UpdateEndpoint(f.ctx, f.tenant.ID, ep.ID, models.EndpointParams{
+		SecretHeaders: map[string]string{}, SignatureHeader: ptr("authorization"),
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestHeaderValuesMustBeVisibleASCII: custom header values are visible
+// ASCII with spaces and tabs inside (RFC 9110), since receivers decode
+// other bytes differently (Node reads Latin-1); a refusal names the header.
+func TestHeaderValuesMustBeVisibleASCII(t *testing.T) {
+	f := setup(t)
+	ep := f.endpoint(t, "*")
+	tests := []struct {
+		name, value string
+		ok          bool
+	}{
+		{"accented letter", "café", false},
+		{"emoji", "café ☕", false},
+		{"Latin-1 byte", "caf\xe9", false},
+		{"DEL", "a\x7fb", false},
+		{"line break", "a\nb", false},
+		{"leading space", " a", false},
+		{"trailing tab", "a\t", false},
+		{"visible ASCII", "!\"#$%&'()*+,-./09:;<=>?@AZ[\\]^_`az{|}~", true},
+		{"inner space and tab", "a b\tc", true},
+	}
+	for _, tt := range tests {
+		for _, field := range []string{"headers", "secret_headers"} {
+			t.Run(field+"/"+tt.name, func(t *testing.T) {
+				// Both sets given, so that the other field's X-Note goes.
+				p := models.EndpointParams{Headers: map[string]string{"X-Note": tt.value}, SecretHeaders: map[string]string{}}
+				if field == "secret_headers" {
+					p.Headers, p.SecretHeaders = p.SecretHeaders, p.Headers
+				}
+				_, err := f.store.UpdateEndpoint(f.ctx, f.tenant.ID, ep.ID, p)
+				if tt.ok {
+					if err != nil {
+						t.Fatalf("%q refused: %v", tt.value, err)
+					}
+					return
+				}
+				wantCode(t, err, models.CodeInvalid)
+				if !strings.Contains(err.Error(), field+": ") || !strings.Contains(err.Error(), "X-Note") {
+					t.Errorf("message %q does not name the field and the header", err)
+				}
+			})
+		}
+	}
+}

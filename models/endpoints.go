@@ -48,12 +48,6 @@ var schemeList = func() string {
 
 var headerName = regexp.MustCompile(`^[A-Za-z0-9-]{1,64}$`)
 
-// reservedHeaders are set by hookd itself.
-var reservedHeaders = map[string]bool{
-	"webhook-id": true, "webhook-timestamp": true, "webhook-signature": true, "content-type": true,
-	"content-length": true, "user-agent": true, "host": true, "transfer-encoding": true, "connection": true,
-}
-
 // NewSecretFor generates a secret in the form a scheme uses.
 func NewSecretFor(scheme string) (string, error) {
 	return signature.SchemeFor(scheme).NewSecret()
@@ -134,8 +128,11 @@ func (s *Store) validateEndpoint(ctx context.Context, tenantID string, p Endpoin
 		}
 	}
 	if p.SignatureHeader != nil && *p.SignatureHeader != "" {
-		if !headerName.MatchString(*p.SignatureHeader) || reservedHeaders[strings.ToLower(*p.SignatureHeader)] {
-			return Errorf(CodeInvalid, "signature_header must be a header name of letters, digits and dashes that hookd does not set itself")
+		if !headerName.MatchString(*p.SignatureHeader) {
+			return Errorf(CodeInvalid, "signature_header must be a header name of up to 64 letters, digits and dashes")
+		}
+		if refusedHeader(*p.SignatureHeader) {
+			return refusedHeaderError("signature_header", *p.SignatureHeader)
 		}
 	}
 	if p.SignaturePrefix != nil && (len(*p.SignaturePrefix) > 64 || !signature.HeaderSafe(*p.SignaturePrefix) ||
