@@ -41,6 +41,9 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			return err
 		}
 		c.Set(keyCaller, key)
+		if !key.IsAdmin() {
+			c.SetRequest(c.Request().WithContext(models.ByTenant(c.Request().Context())))
+		}
 		return next(c)
 	}
 }

@@ -3,7 +3,9 @@ package api
 import (
 	"context"
 	"errors"
+	"math"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -34,6 +36,10 @@ func (s *Server) handleError(err error, c echo.Context) {
 	case models.ErrorCode(err) != "":
 		code, msg = models.ErrorCode(err), models.ErrorMessage(err)
 		status = httperr.Status(code)
+		var de *models.Error
+		if errors.As(err, &de) && de.RetryAfter > 0 {
+			c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(de.RetryAfter.Seconds()))))
+		}
 	case errors.As(err, &he):
 		status = he.Code
 		code = http.StatusText(status)

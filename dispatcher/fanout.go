@@ -105,6 +105,9 @@ func (p *Pipeline) Resend(ctx context.Context, tenantID, messageID, endpointID s
 			return nil, models.Errorf(models.CodeConflict, "no enabled endpoint of tenant %s subscribes to %s (or matches the message with its filter)", tenantID, msg.EventType)
 		}
 	}
+	if err := p.charge(ctx, tenantID, len(eps)); err != nil {
+		return nil, err
+	}
 	t := p.store.Now()
 	ds := make([]models.Delivery, len(eps))
 	for i := range eps {
@@ -130,7 +133,12 @@ func (p *Pipeline) Replay(ctx context.Context, tenantID, endpointID string, para
 	if !ep.Enabled {
 		return 0, models.Errorf(models.CodeConflict, "endpoint %s is disabled; enable it before replaying to it", ep.ID)
 	}
-	if err := p.store.CheckReplay(ctx, tenantID, ep.EventTypes, params); err != nil {
+	n, err := p.store.CheckReplay(ctx, tenantID, ep.EventTypes, params)
+	if err != nil {
+		return 0, err
+	}
+	// What the filter will skip is charged too: it is known only message by message.
+	if err := p.charge(ctx, tenantID, n); err != nil {
 		return 0, err
 	}
 	sent := 0

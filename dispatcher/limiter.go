@@ -66,6 +66,7 @@ type limiter struct {
 	rate     *redis_rate.Limiter
 	prefix   string
 	defaultN int
+	maxN     int // the most an endpoint's own max_concurrency may ask for; 0: no bound
 	hold     time.Duration // how long a slot is held at most (attempt timeout + margin)
 	updates  *batcher[slotUpdate, struct{}]
 	log      *slog.Logger
@@ -178,6 +179,9 @@ func (l *limiter) acquire(ctx context.Context, ep *models.Endpoint, from handler
 	limit := l.defaultN
 	if ep.MaxConcurrency != nil {
 		limit = *ep.MaxConcurrency
+		if l.maxN > 0 {
+			limit = min(limit, l.maxN) // the operator's bound, lowered since the endpoint was stored
+		}
 	}
 	key := l.prefix + "inflight:" + ep.ID
 	deadline := time.Now().Add(maxSlotWait)

@@ -63,6 +63,24 @@ func TestLimiterHoldsAnEndpointsConcurrency(t *testing.T) {
 	})
 }
 
+// TestLimiterAppliesTheOperatorsBound: an endpoint stored with a
+// max_concurrency above the operator's bound (lowered since) gets the bound.
+func TestLimiterAppliesTheOperatorsBound(t *testing.T) {
+	h := newHarness(t)
+	l := newLimiter(h.rdb, h.queue.name, 1, 1, time.Minute, quiet())
+	l.maxN = 2
+	t.Cleanup(l.Close)
+	ep := &models.Endpoint{ID: "ep_greedy", MaxConcurrency: ptr(1000)}
+	for i := range 2 {
+		if _, err := l.acquire(h.ctx, ep, queueHandlers); err != nil {
+			t.Fatalf("slot %d of 2: %v", i+1, err)
+		}
+	}
+	if _, err := l.acquire(h.ctx, ep, queueHandlers); !isBusyErr(err) {
+		t.Fatalf("a third slot: %v, want busy", err)
+	}
+}
+
 // TestLimiterHoldsAnEndpointsRate: an endpoint with a rate limit gets no
 // more attempts a second than it allows.
 func TestLimiterHoldsAnEndpointsRate(t *testing.T) {

@@ -33,6 +33,7 @@ type Pipeline struct {
 	ops       operational
 	filterErr *filterErrors
 	maxDepth  int
+	budget    ManualBudget // nil: none
 	log       *slog.Logger
 }
 
@@ -53,6 +54,11 @@ type PipelineConfig struct {
 	// PostgreSQL used a tenth less CPU per delivery at 16 and 64 emitters,
 	// and emits were no slower.
 	Writers int
+	// ManualBudget bounds the deliveries a tenant makes by hand (replay,
+	// resend, recover, test send, retry) when a request is marked
+	// models.ByTenant;
+	// nil: no bound.
+	ManualBudget ManualBudget
 	// MaxPayloadDepth bounds how deeply an emitted payload's objects and
 	// arrays nest (default models.DefaultMaxPayloadDepth, 100).
 	MaxPayloadDepth int
@@ -78,7 +84,7 @@ func NewPipeline(cfg PipelineConfig) *Pipeline {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	p := &Pipeline{store: cfg.Store, queue: cfg.Queue, log: cfg.Logger, maxDepth: cfg.MaxPayloadDepth, local: cfg.Worker, behind: make(chan struct{}, maxEnqueuesBehind)}
+	p := &Pipeline{store: cfg.Store, queue: cfg.Queue, log: cfg.Logger, maxDepth: cfg.MaxPayloadDepth, budget: cfg.ManualBudget, local: cfg.Worker, behind: make(chan struct{}, maxEnqueuesBehind)}
 	if cfg.Worker != nil {
 		p.queue = localFirst{worker: cfg.Worker, queue: cfg.Queue}
 	}
@@ -349,6 +355,9 @@ func (p *Pipeline) Enqueue(ctx context.Context, ds ...models.Delivery) {
 // Retry makes a delivery due now for a manual attempt, whatever its
 // status, unless a worker holds it right now, and enqueues it.
 func (p *Pipeline) Retry(ctx context.Context, tenantID, id string) (*models.Delivery, error) {
+	if err := p.charge(ctx, tenantID, 1); err != nil {
+		return nil, err
+	}
 	d, err := p.store.RetryDelivery(ctx, tenantID, id)
 	if err != nil {
 		return nil, err
@@ -360,6 +369,18 @@ func (p *Pipeline) Retry(ctx context.Context, tenantID, id string) (*models.Deli
 // Recover makes an endpoint's failed deliveries created since a time due
 // now for a manual attempt, and enqueues them.
 func (p *Pipeline) Recover(ctx context.Context, tenantID, endpointID string, since time.Time) ([]models.Delivery, error) {
+	if models.IsByTenant(ctx) && p.budget != nil {
+		if _, err := p.store.GetEndpoint(ctx, tenantID, endpointID); err != nil {
+			return nil, err
+		}
+		n, err := p.store.CountRecoverable(ctx, endpointID, since)
+		if err != nil {
+			return nil, err
+		}
+		if err := p.charge(ctx, tenantID, n); err != nil {
+			return nil, err
+		}
+	}
 	ds, err := p.store.RecoverEndpoint(ctx, tenantID, endpointID, since)
 	if err != nil {
 		return nil, err
@@ -402,6 +423,9 @@ func (p *Pipeline) SendTest(ctx context.Context, tenantID, endpointID string) (*
 	}
 	if !ep.Enabled {
 		return nil, models.Errorf(models.CodeConflict, "endpoint %s is disabled; enable it before testing it", ep.ID)
+	}
+	if err := p.charge(ctx, tenantID, 1); err != nil {
+		return nil, err
 	}
 	t := p.store.Now()
 	payload, err := json.Marshal(map[string]string{"type": models.PingEventType, "endpoint_id": ep.ID, "sent_at": t.Format(time.RFC3339)})

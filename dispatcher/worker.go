@@ -244,6 +244,7 @@ func (w *Worker) Run(ctx context.Context, redisOpt asynq.RedisConnOpt) error {
 // the claim and record batchers.
 func (w *Worker) open(rdb redis.UniversalClient) {
 	w.limiter = newLimiter(rdb, w.cfg.Queue, w.cfg.EndpointConcurrency, maxWaiting(w.cfg.Concurrency), ClaimLock(w.cfg.longestTimeout()), w.log)
+	w.limiter.maxN = w.cfg.Bounds.MaxConcurrency
 	w.claims = newBatcher("hookd.claim", 2, 100, batchLinger, w.claim)
 	w.records = newBatcher("hookd.record", 2, 100, batchLinger, w.record)
 }

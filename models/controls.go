@@ -17,12 +17,15 @@ import (
 // hookd's own, not one of the Standard Webhooks headers.
 const EventTypeHeader = "webhook-event-type"
 
-// EndpointBounds are the operator's bounds on the timing an endpoint may
-// choose for itself. Zero fields take the defaults noted.
+// EndpointBounds are the operator's bounds on what an endpoint may choose
+// for itself, and on how many a tenant may have. Zero fields take the
+// defaults noted.
 type EndpointBounds struct {
-	MaxTimeout    time.Duration // an endpoint's timeout (default 15s, the default delivery timeout)
-	MaxRetries    int           // delays in an endpoint's retry schedule (default 20)
-	MaxRetryDelay time.Duration // one delay of it (default 24h)
+	MaxTimeout     time.Duration // an endpoint's timeout (default 15s, the default delivery timeout)
+	MaxRetries     int           // delays in an endpoint's retry schedule (default 20)
+	MaxRetryDelay  time.Duration // one delay of it (default 24h)
+	MaxConcurrency int           // an endpoint's max_concurrency (default 100, ten times the worker's default)
+	MaxPerTenant   int           // endpoints of one tenant (default 100)
 }
 
 // WithDefaults fills the zero fields.
@@ -35,6 +38,12 @@ func (b EndpointBounds) WithDefaults() EndpointBounds {
 	}
 	if b.MaxRetryDelay <= 0 {
 		b.MaxRetryDelay = 24 * time.Hour
+	}
+	if b.MaxConcurrency <= 0 {
+		b.MaxConcurrency = 100
+	}
+	if b.MaxPerTenant <= 0 {
+		b.MaxPerTenant = 100
 	}
 	return b
 }
@@ -79,6 +88,9 @@ func refusedHeaderError(field, name string) error {
 // operator's bounds. (Headers are checked once merged with the endpoint's,
 // by applyControls.)
 func (b EndpointBounds) validateControls(p EndpointParams) error {
+	if p.MaxConcurrency != nil && (*p.MaxConcurrency < 0 || *p.MaxConcurrency > b.MaxConcurrency) {
+		return Errorf(CodeInvalid, "max_concurrency must be from 1 to %d (0: the default); the operator sets the bound (HOOKD_MAX_ENDPOINT_CONCURRENCY)", b.MaxConcurrency)
+	}
 	if p.Timeout != nil {
 		if max := int(b.MaxTimeout / time.Second); *p.Timeout < 0 || *p.Timeout > max {
 			return Errorf(CodeInvalid, "timeout must be from 1 to %d seconds (0: the default); the operator sets the bound (HOOKD_MAX_ENDPOINT_TIMEOUT)", max)

@@ -98,6 +98,19 @@ func (s *Store) RetryDelivery(ctx context.Context, tenantID, id string) (*Delive
 // maxRecover bounds one recover call; call again for more.
 const maxRecover = 10_000
 
+// CountRecoverable is how many failed deliveries a recover of the endpoint
+// since a time would make due again: at most the one call's bound.
+func (s *Store) CountRecoverable(ctx context.Context, endpointID string, since time.Time) (int, error) {
+	var n int64
+	err := s.db.WithContext(ctx).Model(&Delivery{}).
+		Where("endpoint_id = ? AND status = ? AND created_at >= ?", endpointID, StatusFailed, since.UTC()).
+		Count(&n).Error
+	if err != nil {
+		return 0, fmt.Errorf("count the failed deliveries of endpoint %s: %w", endpointID, err)
+	}
+	return min(int(n), maxRecover), nil
+}
+
 // RecoverEndpoint makes an endpoint's failed deliveries created since a time
 // due now for a manual attempt, oldest first, and returns them for the caller
 // to enqueue (at most 10,000 per call).

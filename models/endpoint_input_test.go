@@ -45,8 +45,8 @@ func TestEndpointEventTypesAreBoundedAndLookedUpInOneQuery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := queries.Load(); n != 1 {
-		t.Fatalf("creating an endpoint with 100 event types ran %d queries, want 1", n)
+	if n := queries.Load(); n != 2 { // the event types, and the tenant's endpoints counted
+		t.Fatalf("creating an endpoint with 100 event types ran %d queries, want 2", n)
 	}
 	_, err = s.UpdateEndpoint(f.ctx, ten.ID, ep.ID, models.EndpointParams{EventTypes: names})
 	wantCode(t, err, models.CodeInvalid)
@@ -213,5 +213,49 @@ func TestHeaderValuesMustBeVisibleASCII(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// The operator bounds how many endpoints a tenant may have and the
+// concurrency one may ask for; each refusal names its setting.
+func TestEndpointsAreBoundedPerTenant(t *testing.T) {
+	t.Parallel()
+	db := storetest.New(t)
+	s := models.NewStore(db.Gorm, models.StoreOpts{EndpointBounds: models.EndpointBounds{MaxPerTenant: 2, MaxConcurrency: 20}})
+	ctx := t.Context()
+	acme, err := s.CreateTenant(ctx, models.TenantParams{UID: ptr("acme")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := s.CreateTenant(ctx, models.TenantParams{UID: ptr("other")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	create := func(tenantID string, maxConcurrency int) (*models.Endpoint, error) {
+		return s.CreateEndpoint(ctx, tenantID, models.EndpointParams{URL: ptr("https://example.com/hook"),
+			EventTypes: []string{"*"}, MaxConcurrency: &maxConcurrency})
+	}
+	_, err = create(acme.ID, 21)
+	wantCode(t, err, models.CodeInvalid)
+	if !strings.Contains(err.Error(), "from 1 to 20") || !strings.Contains(err.Error(), "HOOKD_MAX_ENDPOINT_CONCURRENCY") {
+		t.Errorf("max_concurrency over the bound: %v", err)
+	}
+	first, err := create(acme.ID, 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.UpdateEndpoint(ctx, acme.ID, first.ID, models.EndpointParams{MaxConcurrency: ptr(1000)}); models.ErrorCode(err) != models.CodeInvalid {
+		t.Errorf("an update over the bound: %v", err)
+	}
+	if _, err := create(acme.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	_, err = create(acme.ID, 0)
+	wantCode(t, err, models.CodeInvalid)
+	if !strings.Contains(err.Error(), "has 2 endpoints") || !strings.Contains(err.Error(), "HOOKD_MAX_ENDPOINTS_PER_TENANT") {
+		t.Errorf("a third endpoint: %v", err)
+	}
+	if _, err := create(other.ID, 0); err != nil {
+		t.Fatalf("another tenant's first endpoint: %v", err)
 	}
 }

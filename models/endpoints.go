@@ -116,9 +116,6 @@ func (s *Store) validateEndpoint(ctx context.Context, tenantID string, p Endpoin
 	if p.Description != nil && len(*p.Description) > 1024 {
 		return Errorf(CodeInvalid, "description must be at most 1024 characters")
 	}
-	if p.MaxConcurrency != nil && (*p.MaxConcurrency < 0 || *p.MaxConcurrency > 1000) {
-		return Errorf(CodeInvalid, "max_concurrency must be from 1 to 1000 (0: the default)")
-	}
 	if p.RateLimit != nil && (*p.RateLimit < 0 || *p.RateLimit > 100_000) {
 		return Errorf(CodeInvalid, "rate_limit must be from 1 to 100000 requests per second (0: none)")
 	}
@@ -199,6 +196,15 @@ func zeroIsNil(p *int) *int {
 func (s *Store) CreateEndpoint(ctx context.Context, tenantID string, p EndpointParams) (*Endpoint, error) {
 	if err := s.validateEndpoint(ctx, tenantID, p, true); err != nil {
 		return nil, err
+	}
+	// Counted before the insert, not with it: concurrent creates may pass
+	// the bound by a few, which bounds what one tenant holds all the same.
+	var n int64
+	if err := s.db.WithContext(ctx).Model(&Endpoint{}).Where("tenant_id = ?", tenantID).Count(&n).Error; err != nil {
+		return nil, fmt.Errorf("count the tenant's endpoints: %w", err)
+	}
+	if int(n) >= s.bounds.MaxPerTenant {
+		return nil, Errorf(CodeInvalid, "the tenant has %d endpoints, the most it may have (HOOKD_MAX_ENDPOINTS_PER_TENANT): delete one first", n)
 	}
 	ep := &Endpoint{ID: NewID(PrefixEndpoint), TenantID: tenantID, URL: *p.URL, EventTypes: p.EventTypes, Enabled: true}
 	if p.Description != nil {

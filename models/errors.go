@@ -3,15 +3,17 @@ package models
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Error codes, mapped to HTTP statuses in one place by the api package.
 const (
-	CodeNotFound  = "not_found"         // the thing does not exist (or belongs to another tenant)
-	CodeInvalid   = "invalid"           // well-formed input the domain refuses
-	CodeConflict  = "conflict"          // the thing exists already, or is in the wrong state
-	CodeTooLarge  = "payload_too_large" // a payload over the limit
-	CodeForbidden = "forbidden"         // the caller may not do this
+	CodeNotFound    = "not_found"         // the thing does not exist (or belongs to another tenant)
+	CodeInvalid     = "invalid"           // well-formed input the domain refuses
+	CodeConflict    = "conflict"          // the thing exists already, or is in the wrong state
+	CodeTooLarge    = "payload_too_large" // a payload over the limit
+	CodeForbidden   = "forbidden"         // the caller may not do this
+	CodeRateLimited = "rate_limited"      // over a rate or a budget: try again after RetryAfter
 )
 
 // Error is a domain error: a code the caller can act on and a message safe to
@@ -19,6 +21,8 @@ const (
 type Error struct {
 	Code    string
 	Message string
+	// RetryAfter, for CodeRateLimited, is when trying again may succeed.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string { return e.Message }

@@ -69,23 +69,23 @@ func (s *Store) MessagesToReplay(ctx context.Context, tenantID string, eventType
 	return msgs, nil
 }
 
-// CheckReplay validates a replay's window and refuses one larger than
-// MaxReplay messages.
-func (s *Store) CheckReplay(ctx context.Context, tenantID string, eventTypes []string, p ReplayParams) error {
+// CheckReplay validates a replay's window and returns how many messages it
+// holds, refusing one of more than MaxReplay.
+func (s *Store) CheckReplay(ctx context.Context, tenantID string, eventTypes []string, p ReplayParams) (int, error) {
 	if p.Since.IsZero() {
-		return Errorf(CodeInvalid, "since is required: replay the messages accepted since this time")
+		return 0, Errorf(CodeInvalid, "since is required: replay the messages accepted since this time")
 	}
 	if !p.Until.IsZero() && !p.Until.After(p.Since) {
-		return Errorf(CodeInvalid, "until must be after since")
+		return 0, Errorf(CodeInvalid, "until must be after since")
 	}
 	var n int64
 	if err := s.replayQuery(ctx, tenantID, eventTypes, p).Count(&n).Error; err != nil {
-		return fmt.Errorf("count messages to replay: %w", err)
+		return 0, fmt.Errorf("count messages to replay: %w", err)
 	}
 	if n > MaxReplay {
-		return Errorf(CodeInvalid, "%d messages were accepted in that window; a replay sends at most %d: replay a shorter window (until), then the next", n, MaxReplay)
+		return 0, Errorf(CodeInvalid, "%d messages were accepted in that window; a replay sends at most %d: replay a shorter window (until), then the next", n, MaxReplay)
 	}
-	return nil
+	return int(n), nil
 }
 
 func (s *Store) replayQuery(ctx context.Context, tenantID string, eventTypes []string, p ReplayParams) *gorm.DB {

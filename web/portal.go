@@ -6,12 +6,15 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -168,6 +171,8 @@ func (p *Portal) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		c.Set(keyPortal, sess)
 		c.Set(keyToken, token)
+		// What the tenant does here by hand counts against its budget.
+		c.SetRequest(c.Request().WithContext(models.ByTenant(c.Request().Context())))
 		if u, err := url.Parse(sess.LogoURL); err == nil && sess.LogoURL != "" {
 			c.Response().Header().Set("Content-Security-Policy", p.csp("https://"+u.Host))
 		}
@@ -270,6 +275,10 @@ func (p *Portal) handleError(err error, c echo.Context) {
 	status, msg, known := describeError(err)
 	if !known {
 		p.log.Error("portal request failed", "route", c.Path(), "error", err)
+	}
+	var de *models.Error
+	if errors.As(err, &de) && de.RetryAfter > 0 {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(de.RetryAfter.Seconds()))))
 	}
 	if _, ok := c.Get(keyPortal).(*models.PortalSession); ok {
 		_ = p.render(c, status, "error", http.StatusText(status), map[string]string{"Message": msg})

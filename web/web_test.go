@@ -50,6 +50,7 @@ type fixture struct {
 	store    *models.Store
 	queue    *fakeQueue
 	pipeline *dispatcher.Pipeline
+	budget   *fakeBudget
 	client   *http.Client
 	tenant   *models.Tenant
 	endpoint *models.Endpoint
@@ -64,7 +65,8 @@ func setup(t *testing.T) *fixture {
 	db := storetest.New(t)
 	store := models.NewStore(db.Gorm, models.StoreOpts{})
 	q := &fakeQueue{}
-	pipeline := dispatcher.NewPipeline(dispatcher.PipelineConfig{Store: store, Queue: q})
+	budget := &fakeBudget{}
+	pipeline := dispatcher.NewPipeline(dispatcher.PipelineConfig{Store: store, Queue: q, ManualBudget: budget})
 	t.Cleanup(pipeline.Close)
 	ui, err := web.New(web.Config{Store: store, Pipeline: pipeline, AdminKey: adminKey, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
@@ -84,7 +86,7 @@ func setup(t *testing.T) *fixture {
 	t.Cleanup(srv.Close)
 	jar, _ := cookiejar.New(nil)
 	client := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	f := &fixture{t: t, srv: srv, store: store, queue: q, pipeline: pipeline, client: client, ctx: ctx}
+	f := &fixture{t: t, srv: srv, store: store, queue: q, pipeline: pipeline, budget: budget, client: client, ctx: ctx}
 
 	// A tenant, an endpoint, and a message whose delivery failed once for good.
 	f.tenant, _ = store.CreateTenant(ctx, models.TenantParams{UID: ptr("acme"), Name: ptr("Acme")})

@@ -15,7 +15,7 @@ const (
 	CodeBadRequest   = "bad_request"
 	CodeUnauthorized = "unauthorized"
 	CodeUnavailable  = "unavailable"
-	CodeRateLimited  = "rate_limited"
+	CodeRateLimited  = models.CodeRateLimited
 	CodeInternal     = "internal"
 )
 

@@ -47,6 +47,10 @@ type Config struct {
 	EndpointBounds       models.EndpointBounds
 	// HOOKD_MAX_ENDPOINT_TIMEOUT, HOOKD_MAX_ENDPOINT_RETRIES, HOOKD_MAX_ENDPOINT_RETRY_DELAY:
 	// what an endpoint may choose for itself (MaxTimeout 0: DeliveryTimeout)
+	// HOOKD_MAX_ENDPOINT_CONCURRENCY, HOOKD_MAX_ENDPOINTS_PER_TENANT: what an endpoint's
+	// max_concurrency may ask for, and how many endpoints a tenant may have
+	ManualDeliveries     int            // HOOKD_TENANT_MANUAL_DELIVERIES: deliveries a tenant may make by hand an hour; 0: no bound
+	MaxPayloadDepth      int            // HOOKD_MAX_PAYLOAD_DEPTH: how deeply a payload may nest
 	SweepInterval        time.Duration  // HOOKD_SWEEP_INTERVAL
 	RotationGrace        time.Duration  // HOOKD_ROTATION_GRACE: how long a rotated-out secret still signs
 	APIRateLimit         int            // HOOKD_API_RATE_LIMIT: requests per second per tenant key; 0: none
@@ -144,6 +148,29 @@ var settings = []setting{
 			c.EndpointBounds.MaxRetryDelay, err = wholeSeconds(v)
 			return err
 		}, runningModes},
+	{"HOOKD_MAX_ENDPOINT_CONCURRENCY", "max-endpoint-concurrency", "100", "the largest max_concurrency an endpoint may set for itself",
+		func(c *Config, v string) (err error) {
+			c.EndpointBounds.MaxConcurrency, err = positiveInt(v)
+			return err
+		}, runningModes},
+	{"HOOKD_MAX_ENDPOINTS_PER_TENANT", "max-endpoints-per-tenant", "100", "the most endpoints one tenant may have",
+		func(c *Config, v string) (err error) { c.EndpointBounds.MaxPerTenant, err = positiveInt(v); return err }, storeModes},
+	{"HOOKD_TENANT_MANUAL_DELIVERIES", "tenant-manual-deliveries", "10000", "deliveries a tenant may make by hand an hour, with its key or its portal (replays, resends, recovers, test sends, retries); 0: no bound",
+		func(c *Config, v string) (err error) {
+			c.ManualDeliveries, err = strconv.Atoi(v)
+			if err == nil && c.ManualDeliveries < 0 {
+				err = fmt.Errorf("must be 0 or more")
+			}
+			return err
+		}, apiModes},
+	{"HOOKD_MAX_PAYLOAD_DEPTH", "max-payload-depth", "100", "how deeply an emitted payload's objects and arrays may nest (1–1000)",
+		func(c *Config, v string) (err error) {
+			c.MaxPayloadDepth, err = positiveInt(v)
+			if err == nil && c.MaxPayloadDepth > 1000 {
+				err = fmt.Errorf("must be at most 1000: Python's JSON parser fails past about 1,000 levels")
+			}
+			return err
+		}, apiModes},
 	{"HOOKD_SWEEP_INTERVAL", "sweep-interval", "5s", "how often lost or overdue deliveries are re-enqueued",
 		func(c *Config, v string) (err error) { c.SweepInterval, err = positiveDuration(v); return err }, workerModes},
 	{"HOOKD_ROTATION_GRACE", "rotation-grace", "24h", "how long a rotated-out endpoint secret keeps signing",

@@ -210,17 +210,36 @@ func (m *Main) startHTTP(ctx context.Context, g *errgroup.Group, d *deps) error 
 	if err := m.printAdminKey(ctx, d.store); err != nil {
 		return err
 	}
+	var closers []func() error // the Redis clients of the limits below
+	closeLimits := func() error {
+		var errs []error
+		for _, c := range closers {
+			errs = append(errs, c())
+		}
+		return errors.Join(errs...)
+	}
 	var tenantLimit api.RateLimiter
-	closeLimiter := func() error { return nil }
 	if cfg.APIRateLimit > 0 {
 		limiter, err := dispatcher.NewAPILimiter(d.redis, cfg.APIRateLimit)
 		if err != nil {
 			return err
 		}
-		tenantLimit, closeLimiter = limiter, limiter.Close
+		tenantLimit, closers = limiter, append(closers, limiter.Close)
+	}
+	var budget dispatcher.ManualBudget
+	if cfg.ManualDeliveries > 0 {
+		b, err := dispatcher.NewTenantBudget(d.redis, cfg.ManualDeliveries)
+		if err != nil {
+			_ = closeLimits()
+			return err
+		}
+		budget, closers = b, append(closers, b.Close)
 	}
 	// A process that also delivers hands its own emits to its worker (nil in api).
-	pipeline := dispatcher.NewPipeline(dispatcher.PipelineConfig{Store: d.store, Queue: d.queue, Worker: d.worker, Logger: d.log})
+	pipeline := dispatcher.NewPipeline(dispatcher.PipelineConfig{
+		Store: d.store, Queue: d.queue, Worker: d.worker, Logger: d.log,
+		ManualBudget: budget, MaxPayloadDepth: cfg.MaxPayloadDepth,
+	})
 	// One count of failed keys for the API and the login form.
 	failedAuth := authlimit.New(authlimit.Config{})
 	srv := api.New(api.Config{
@@ -256,7 +275,7 @@ func (m *Main) startHTTP(ctx context.Context, g *errgroup.Group, d *deps) error 
 	mux.Handle("/", srv.Handler())
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
-		_ = closeLimiter()
+		_ = closeLimits()
 		pipeline.Close()
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
@@ -273,7 +292,7 @@ func (m *Main) startHTTP(ctx context.Context, g *errgroup.Group, d *deps) error 
 		<-ctx.Done()
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		err := errors.Join(httpSrv.Shutdown(shutdownCtx), closeLimiter())
+		err := errors.Join(httpSrv.Shutdown(shutdownCtx), closeLimits())
 		pipeline.Close() // after the handlers, which may be waiting on it
 		return err
 	})
