@@ -24,6 +24,14 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 )
 
+// maxResponseHeaderBytes bounds the response headers a receiver may send;
+// past it the attempt fails, as for any malformed answer. Of them, at most
+// maxRecordedHeaderBytes are recorded with the attempt.
+const (
+	maxResponseHeaderBytes = 64 << 10
+	maxRecordedHeaderBytes = 16 << 10
+)
+
 // userAgent names hookd to receivers.
 const userAgent = "hookd/1"
 
@@ -94,6 +102,9 @@ func NewSender(opts SenderOpts) *Sender {
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   10 * time.Second,
 		ResponseHeaderTimeout: opts.Timeout,
+		// Go's default is 10 MB: a receiver answering 1,500 headers of 4 KB
+		// each made a 6 MB attempt row, again at every retry.
+		MaxResponseHeaderBytes: maxResponseHeaderBytes,
 	}
 	var rt http.RoundTripper = transport
 	if opts.Tracing {

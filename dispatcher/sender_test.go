@@ -3,10 +3,12 @@ package dispatcher
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -42,6 +44,43 @@ func TestSenderReadsAtMostTheLimit(t *testing.T) {
 		Send(context.Background(), Request{URL: srv.URL})
 	if resp.StatusCode != 200 || len(resp.Body) != 64<<10 {
 		t.Fatalf("status %d, body %d bytes; want 200 and 64 KiB", resp.StatusCode, len(resp.Body))
+	}
+}
+
+// TestResponseHeadersAreBounded: a receiver that answers megabytes of
+// headers fails the attempt instead of filling memory and the attempt's
+// row; one within the bound has at most 16 KiB of them recorded, and the
+// record says what it left out.
+func TestResponseHeadersAreBounded(t *testing.T) {
+	t.Parallel()
+	headers := func(n int) *httptest.Server {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			for i := range n {
+				w.Header().Set(fmt.Sprintf("X-Pad-%04d", i), strings.Repeat("p", 4000))
+			}
+		}))
+		t.Cleanup(srv.Close)
+		return srv
+	}
+	sender := NewSender(SenderOpts{AllowPrivateNetworks: true})
+	resp := sender.Send(context.Background(), Request{URL: headers(1500).URL})
+	if resp.Err == nil || resp.StatusCode != 0 || !strings.Contains(resp.Err.Error(), "header") {
+		t.Fatalf("6 MB of headers: status %d, error %v; want the attempt failed", resp.StatusCode, resp.Err)
+	}
+	resp = sender.Send(context.Background(), Request{URL: headers(10).URL})
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("40 KB of headers: %d %v", resp.StatusCode, resp.Err)
+	}
+	recorded := flattenBounded(resp.Headers, maxRecordedHeaderBytes)
+	size := 0
+	for k, v := range recorded {
+		size += len(k) + len(v)
+	}
+	if size > maxRecordedHeaderBytes+100 || !strings.Contains(recorded[truncatedHeader], "not recorded") {
+		t.Fatalf("recorded %d bytes of headers; the marker says %q", size, recorded[truncatedHeader])
+	}
+	if recorded["content-length"] == "" {
+		t.Errorf("a short header sorted before the long ones was left out: %v", slices.Collect(maps.Keys(recorded)))
 	}
 }
 

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -604,7 +606,7 @@ func (w *Worker) attempt(ctx context.Context, ep *models.Endpoint, c *models.Cla
 	if resp.StatusCode != 0 {
 		code := resp.StatusCode
 		a.ResponseStatusCode = &code
-		a.ResponseHeaders = flatten(resp.Headers)
+		a.ResponseHeaders = flattenBounded(resp.Headers, maxRecordedHeaderBytes)
 		a.ResponseBody = resp.Body
 	}
 	if resp.Err != nil {
@@ -664,6 +666,29 @@ func flatten(h http.Header) map[string]string {
 	}
 	return out
 }
+
+// flattenBounded is flatten keeping at most maxBytes of names and values,
+// in name order; what is left out is counted in a header of hookd's own,
+// so that the attempt says its record is partial.
+func flattenBounded(h http.Header, maxBytes int) map[string]string {
+	out := make(map[string]string, len(h))
+	size, left, leftBytes := 0, 0, 0
+	for _, k := range slices.Sorted(maps.Keys(h)) {
+		name, value := strings.ToLower(k), strings.Join(h[k], ", ")
+		if n := len(name) + len(value); size+n <= maxBytes {
+			out[name], size = value, size+n
+		} else {
+			left, leftBytes = left+1, leftBytes+n
+		}
+	}
+	if left > 0 {
+		out[truncatedHeader] = fmt.Sprintf("%d more headers (%d bytes) not recorded", left, leftBytes)
+	}
+	return out
+}
+
+// truncatedHeader marks an attempt's response headers as partial.
+const truncatedHeader = "hookd-not-recorded"
 
 // asynqLogger sends asynq's logs to slog.
 type asynqLogger struct{ log *slog.Logger }
