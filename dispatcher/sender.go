@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -21,7 +22,9 @@ import (
 	"hookd.dev/hookd/models"
 
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // maxResponseHeaderBytes bounds the response headers a receiver may send;
@@ -108,7 +111,7 @@ func NewSender(opts SenderOpts) *Sender {
 	}
 	var rt http.RoundTripper = transport
 	if opts.Tracing {
-		rt = otelhttp.NewTransport(transport, otelhttp.WithPropagators(propagation.NewCompositeTextMapPropagator()),
+		rt = otelhttp.NewTransport(redactedSpanURL{transport}, otelhttp.WithPropagators(propagation.NewCompositeTextMapPropagator()),
 			otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return "POST " + r.URL.Host }))
 	}
 	return &Sender{
@@ -199,7 +202,39 @@ func describe(err error, host string) error {
 		}
 		return &attemptError{fmt.Sprintf("could not connect to %s: %s", host, reason), err}
 	}
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) {
+		// Post "https://…?token=…": the endpoint's credential would reach
+		// the attempt log line, so the URL is shown without one.
+		return &attemptError{fmt.Sprintf("%s %q: %v", urlErr.Op, RedactURL(urlErr.URL), urlErr.Err), err}
+	}
 	return err
+}
+
+// RedactURL is an endpoint URL as logs and traces may show it: without
+// userinfo, and with its query, which some receivers use to carry a token,
+// replaced by "[redacted]".
+func RedactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "[an unreadable URL]"
+	}
+	u.User, u.Fragment, u.RawFragment = nil, "", ""
+	if u.RawQuery != "" || u.ForceQuery {
+		u.RawQuery, u.ForceQuery = "[redacted]", false
+	}
+	return u.String()
+}
+
+// redactedSpanURL runs inside otelhttp's client span and replaces the
+// span's url.full, which otelhttp fills with the whole URL, query included.
+type redactedSpanURL struct{ next http.RoundTripper }
+
+func (t redactedSpanURL) RoundTrip(r *http.Request) (*http.Response, error) {
+	if span := trace.SpanFromContext(r.Context()); span.IsRecording() {
+		span.SetAttributes(attribute.String("url.full", RedactURL(r.URL.String())))
+	}
+	return t.next.RoundTrip(r)
 }
 
 // printable makes a response body safe to store as text: valid UTF-8, no NUL.

@@ -3,11 +3,15 @@ package dispatcher
 import (
 	"context"
 	"fmt"
+	"go.opentelemetry.io/otel"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -258,5 +262,63 @@ func TestSenderKeepsAsManyConnectionsAsItsConcurrency(t *testing.T) {
 	defer mu.Unlock()
 	if dialed != concurrent {
 		t.Fatalf("%d connections dialed over two rounds of %d concurrent requests, want %d", dialed, concurrent, concurrent)
+	}
+}
+
+// TestTracesAndErrorsShowNoURLCredentials: an endpoint URL may carry a
+// credential (a query token, userinfo); the POST's span and the attempt's
+// error, which reach the trace collector and the logs, show the URL
+// without it.
+func TestTracesAndErrorsShowNoURLCredentials(t *testing.T) {
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	otel.SetTracerProvider(tp)
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	t.Cleanup(srv.Close)
+	sender := NewSender(SenderOpts{AllowPrivateNetworks: true, Tracing: true})
+
+	if resp := sender.Send(context.Background(), Request{URL: srv.URL + "/hook?token=s3cret-token"}); resp.StatusCode != http.StatusOK {
+		t.Fatalf("POST: %d %v", resp.StatusCode, resp.Err)
+	}
+	spans := rec.Ended()
+	if len(spans) != 1 {
+		t.Fatalf("%d spans, want the POST's", len(spans))
+	}
+	for _, a := range spans[0].Attributes() {
+		if strings.Contains(a.Value.Emit(), "s3cret") {
+			t.Errorf("span attribute %s = %q", a.Key, a.Value.Emit())
+		}
+		if a.Key == "url.full" && a.Value.AsString() != srv.URL+"/hook?[redacted]" {
+			t.Errorf("url.full = %q", a.Value.AsString())
+		}
+	}
+	// A request that fails at the transport (the server hangs up) names the URL.
+	hangUp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		conn, _, _ := w.(http.Hijacker).Hijack()
+		conn.Close()
+	}))
+	t.Cleanup(hangUp.Close)
+	u, _ := url.Parse(hangUp.URL)
+	u.User = url.UserPassword("user", "s3cret-password")
+	u.RawQuery = "token=s3cret-token"
+	resp := sender.Send(context.Background(), Request{URL: u.String()})
+	if resp.Err == nil || strings.Contains(resp.Err.Error(), "s3cret") || !strings.Contains(resp.Err.Error(), "[redacted]") {
+		t.Errorf("the attempt's error: %v", resp.Err)
+	}
+}
+
+func TestRedactURL(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"https://example.com/hook":                  "https://example.com/hook",
+		"https://example.com/hook?token=x&b=2":      "https://example.com/hook?[redacted]",
+		"https://u:p@example.com/hook?token=x#frag": "https://example.com/hook?[redacted]",
+		"https://example.com:8443/a/b?":             "https://example.com:8443/a/b?[redacted]",
+		"http://[::1]:80/%zz":                       "[an unreadable URL]",
+	} {
+		if got := RedactURL(in); got != want {
+			t.Errorf("RedactURL(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

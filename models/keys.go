@@ -12,14 +12,22 @@ import (
 	"gorm.io/gorm"
 )
 
-// keyPrefix starts every API key, so that leaked keys are easy to scan for.
-const keyPrefix = "hk_"
+// Each kind of secret token starts with its own prefix, so that a leaked
+// string says what it is and secret scanners can tell them apart.
+const (
+	keyPrefix     = "hk_"  // API keys (admin and tenant)
+	portalPrefix  = "hkp_" // tenant portal links
+	sessionPrefix = "hks_" // admin UI session cookies
+)
 
 // NewKey returns a fresh random API key. Only its hash is stored.
-func NewKey() string {
+func NewKey() string { return newSecretToken(keyPrefix) }
+
+// newSecretToken is prefix and 24 random bytes.
+func newSecretToken(prefix string) string {
 	b := make([]byte, 24)
 	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms
-	return keyPrefix + base64.RawURLEncoding.EncodeToString(b)
+	return prefix + base64.RawURLEncoding.EncodeToString(b)
 }
 
 // HashKey is the stored form of a key.

@@ -85,7 +85,7 @@ func (s *Store) CreatePortalSession(ctx context.Context, tenantID string, p Port
 	if p.ExpiresIn == 0 {
 		p.ExpiresIn = DefaultPortalTTL
 	}
-	token := NewKey()
+	token := newSecretToken(portalPrefix)
 	t := s.now()
 	sess := &PortalSession{
 		ID: HashKey(token), TenantID: tenantID, ReadOnly: p.ReadOnly,

@@ -20,7 +20,7 @@ type Session struct {
 
 // CreateSession starts a session for an admin key and returns its token.
 func (s *Store) CreateSession(ctx context.Context, apiKeyID string, ttl time.Duration) (string, error) {
-	token := NewKey()
+	token := newSecretToken(sessionPrefix)
 	t := s.now()
 	err := s.db.WithContext(ctx).Create(&Session{ID: HashKey(token), APIKeyID: apiKeyID, CreatedAt: t, ExpiresAt: t.Add(ttl)}).Error
 	if err != nil {

@@ -230,7 +230,7 @@ func TestPortalManagesEndpoints(t *testing.T) {
 
 func TestPortalLinkRefused(t *testing.T) {
 	f := setup(t)
-	if status, page := f.get("/portal/hk_not_a_link/"); status != http.StatusNotFound || !strings.Contains(page, "not valid") {
+	if status, page := f.get("/portal/hkp_not_a_link/"); status != http.StatusNotFound || !strings.Contains(page, "not valid") {
 		t.Errorf("unknown link = %d\n%s", status, page)
 	}
 	base, _ := f.portalLink(models.PortalParams{})

@@ -169,7 +169,7 @@ func TestTheCommandLineMakesPortalLinks(t *testing.T) {
 	ten := jsonOf[struct{ ID string }](t, admin, "tenants", "create", "--uid", "acme")
 
 	link := strings.TrimSuffix(mustRun(t, admin, "portal", "link", "-t", "acme"), "\n")
-	if !regexp.MustCompile(`^https://hooks\.example\.com/portal/hk_[\w-]+/$`).MatchString(link) {
+	if !regexp.MustCompile(`^https://hooks\.example\.com/portal/hkp_[\w-]+/$`).MatchString(link) {
 		t.Fatalf("portal link printed %q, want the link alone on hookd's public URL", link)
 	}
 	sess := jsonOf[struct {
