@@ -29,6 +29,7 @@ type Config struct {
 	Queue                string         // asynq queue (default "hookd")
 	Concurrency          int            // deliveries handled at once per worker process (default 200)
 	EndpointConcurrency  int            // attempts in flight per endpoint across all workers, unless the endpoint sets its own (default 10)
+	TenantConcurrency    int            // attempts in flight per tenant in each of this process's pools of Concurrency workers (default half of Concurrency)
 	Schedule             Schedule       // delays between attempts (default DefaultSchedule)
 	Jitter               float64        // ± fraction applied to each delay (default 0.2; negative: none)
 	Timeout              time.Duration  // per attempt, body read included (default 15s)
@@ -62,6 +63,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.EndpointConcurrency <= 0 {
 		c.EndpointConcurrency = 10
+	}
+	if c.TenantConcurrency <= 0 {
+		c.TenantConcurrency = max(c.Concurrency/2, 1)
 	}
 	if c.Schedule == nil {
 		c.Schedule = DefaultSchedule
@@ -148,6 +152,7 @@ type Worker struct {
 	queue   *Queue
 	sender  *Sender
 	limiter *limiter                                    // set by Run
+	shares  *tenantShares                               // each tenant's share of the workers
 	claims  *batcher[models.ClaimParams, *models.Claim] // set by Run
 	records *batcher[models.AttemptRecord, error]       // set by Run
 	log     *slog.Logger
@@ -164,9 +169,10 @@ type Worker struct {
 func NewWorker(store workerStore, queue *Queue, cfg Config) *Worker {
 	cfg.setDefaults()
 	w := &Worker{
-		cfg:   cfg,
-		store: store,
-		queue: queue,
+		cfg:    cfg,
+		store:  store,
+		queue:  queue,
+		shares: newTenantShares(cfg.TenantConcurrency),
 		sender: NewSender(SenderOpts{
 			Timeout: cfg.longestTimeout(), MaxResponseBytes: cfg.MaxResponseBytes,
 			AllowPrivateNetworks: cfg.AllowPrivateNetworks, AllowedNetworks: cfg.AllowedNetworks,
@@ -368,9 +374,13 @@ func (w *Worker) deliver(ctx context.Context, p deliveryPayload, from handlers) 
 	if ep == nil {
 		return err
 	}
-	// An endpoint seen busy and slow moments ago is not worth a claim.
+	// An endpoint seen busy and slow moments ago is not worth a claim, nor
+	// is a tenant holding its whole share of the workers.
 	if err := w.limiter.recentlyBusy(ep.ID, from); err != nil {
 		return err
+	}
+	if w.shares.full(ep.TenantID, from) {
+		return &busyError{endpointID: ep.ID, after: tenantBusyAfter}
 	}
 	m := w.cfg.Metrics
 	start := time.Now()
@@ -424,6 +434,14 @@ func (w *Worker) attemptClaimed(ctx context.Context, ep *models.Endpoint, claim 
 	// endpoint's slot is waited for; a slow one's is not: the claim is given
 	// back unused and the task comes back later.
 	release, err := w.limiter.acquire(ctx, ep, from)
+	if err == nil {
+		var done func()
+		if done, err = w.shares.take(ep.TenantID, ep.ID, from); err != nil {
+			release()
+		} else {
+			release = joinFuncs(release, done)
+		}
+	}
 	if err != nil {
 		after := time.Second
 		if b, busy := isBusy(err); busy {
@@ -665,6 +683,15 @@ func flatten(h http.Header) map[string]string {
 		out[strings.ToLower(k)] = strings.Join(v, ", ")
 	}
 	return out
+}
+
+// joinFuncs is a func that calls each of fs.
+func joinFuncs(fs ...func()) func() {
+	return func() {
+		for _, f := range fs {
+			f()
+		}
+	}
 }
 
 // flattenBounded is flatten keeping at most maxBytes of names and values,

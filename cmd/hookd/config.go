@@ -59,6 +59,7 @@ type Config struct {
 	PurgeInterval        time.Duration  // HOOKD_PURGE_INTERVAL: how often old data is purged
 	Concurrency          int            // HOOKD_CONCURRENCY: deliveries handled at once per worker process
 	EndpointConcurrency  int            // HOOKD_ENDPOINT_CONCURRENCY: attempts in flight per endpoint, all workers
+	TenantConcurrency    int            // HOOKD_TENANT_CONCURRENCY: attempts in flight per tenant and pool of a worker process; 0: half of Concurrency
 	Queue                string         // HOOKD_QUEUE: asynq queue name
 	LogLevel             slog.Level     // HOOKD_LOG_LEVEL: debug, info, warn, error
 	LogFormat            string         // HOOKD_LOG_FORMAT: text or json
@@ -193,6 +194,13 @@ var settings = []setting{
 		func(c *Config, v string) (err error) { c.Concurrency, err = positiveInt(v); return err }, workerModes},
 	{"HOOKD_ENDPOINT_CONCURRENCY", "endpoint-concurrency", "10", "attempts in flight per endpoint across all workers, unless the endpoint sets max_concurrency",
 		func(c *Config, v string) (err error) { c.EndpointConcurrency, err = positiveInt(v); return err }, workerModes},
+	{"HOOKD_TENANT_CONCURRENCY", "tenant-concurrency", "", "attempts one tenant may have in flight in a worker process (in each of its two pools of HOOKD_CONCURRENCY, the queue's and the local hand-off's); empty: half of HOOKD_CONCURRENCY, so that a tenant's slow endpoints leave the other half to the others",
+		func(c *Config, v string) (err error) {
+			if v != "" {
+				c.TenantConcurrency, err = positiveInt(v)
+			}
+			return err
+		}, workerModes},
 	{"HOOKD_QUEUE", "queue", dispatcher.DefaultQueue, "asynq queue name (to share one Redis between installations)",
 		func(c *Config, v string) error { c.Queue = v; return nil }, runningModes},
 	{"HOOKD_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For names the client address; empty: none, the connection's address counts",

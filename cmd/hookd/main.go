@@ -165,8 +165,9 @@ func (m *Main) Run(ctx context.Context) error {
 		registry.MustRegister(dispatcher.NewBacklogCollector(queue, store, cfg.SweepInterval, log))
 		deps.metrics = metrics
 		deps.worker = dispatcher.NewWorker(store, queue, dispatcher.Config{
-			Queue: cfg.Queue, Concurrency: cfg.Concurrency, EndpointConcurrency: cfg.EndpointConcurrency, Schedule: cfg.RetrySchedule,
-			Timeout: cfg.DeliveryTimeout, AllowPrivateNetworks: cfg.AllowPrivateNetworks, AllowedNetworks: cfg.AllowedNetworks,
+			Queue: cfg.Queue, Concurrency: cfg.Concurrency, EndpointConcurrency: cfg.EndpointConcurrency, TenantConcurrency: cfg.TenantConcurrency,
+			Schedule: cfg.RetrySchedule,
+			Timeout:  cfg.DeliveryTimeout, AllowPrivateNetworks: cfg.AllowPrivateNetworks, AllowedNetworks: cfg.AllowedNetworks,
 			Logger: log, Metrics: metrics,
 			DisableAfter: cfg.DisableAfter, Tracing: m.Tracing, Bounds: cfg.endpointBounds(),
 		})
