@@ -355,6 +355,8 @@ func describeError(err error) (status int, msg string, known bool) {
 		status, msg = he.Code, fmt.Sprint(he.Message)
 	} else if code := models.ErrorCode(err); code != "" {
 		status, msg = httperr.Status(code), models.ErrorMessage(err)
+	} else if models.IsStorageFull(err) {
+		status, msg = http.StatusServiceUnavailable, "The database's disk is full: nothing was changed. Try again once there is room."
 	} else {
 		return status, msg, false
 	}
