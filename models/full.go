@@ -2,6 +2,9 @@ package models
 
 import (
 	"errors"
+	"io"
+	"net"
+	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -23,4 +26,21 @@ func IsStorageFull(err error) bool {
 		}
 	}
 	return false
+}
+
+// IsUnavailable reports whether err is the database going away: a refused
+// or cut connection, or PostgreSQL shutting down, starting up or ending
+// connections (class 57P, operator intervention, and class 08, connection
+// exceptions). The statement then did not run, or its transaction rolled
+// back, unless the connection was cut while it committed: a client that
+// retries an emit with its Idempotency-Key is safe either way.
+func IsUnavailable(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return strings.HasPrefix(pgErr.Code, "57P") || strings.HasPrefix(pgErr.Code, "08")
+	}
+	var connectErr *pgconn.ConnectError
+	var netErr net.Error
+	return errors.As(err, &connectErr) || errors.As(err, &netErr) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || pgconn.SafeToRetry(err)
 }

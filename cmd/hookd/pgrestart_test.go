@@ -1,0 +1,113 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"hookd.dev/hookd/cmd/internal/pgserver"
+)
+
+// TestFaultPostgresRestartedMidLoad: PostgreSQL restarts (fast mode: every
+// connection cut, transactions in flight rolled back) while the split
+// deployment emits and delivers. Emits during the restart may be refused;
+// every one accepted is delivered. The test runs a PostgreSQL of its own,
+// since restarting the shared one would fail the other tests.
+func TestFaultPostgresRestartedMidLoad(t *testing.T) {
+	t.Parallel()
+	if os.Getenv("HOOKD_TEST_DATABASE_URL") == "" {
+		t.Skip("runs in the PostgreSQL pass (HOOKD_TEST_DATABASE_URL set); it starts a PostgreSQL of its own to restart")
+	}
+	pg, err := pgserver.Start()
+	if errors.Is(err, pgserver.ErrNoPostgres) {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pg.Stop() })
+	env := backends(t)
+	env["HOOKD_DATABASE_URL"] = pg.URL
+	env["HOOKD_RETRY_SCHEDULE"] = "1s,2s,4s"
+	apiProc := start(t, "api", env)
+	c := newClient(t, apiProc, testAdminKey)
+	r := newCountingReceiver(t, 20*time.Millisecond)
+	setupLoad(c, r)
+	start(t, "worker", env)
+
+	var (
+		mu       sync.Mutex
+		accepted []string
+		refused  = map[string]int{}
+	)
+	stop := make(chan struct{})
+	var emitters sync.WaitGroup
+	for range 4 {
+		emitters.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				case <-time.After(20 * time.Millisecond):
+				}
+				id, why := tryEmit(c.url, i)
+				mu.Lock()
+				if id != "" {
+					accepted = append(accepted, id)
+				} else {
+					refused[why]++
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	count := func() int { mu.Lock(); defer mu.Unlock(); return len(accepted) }
+	eventually(t, 20*time.Second, "emits and deliveries under way", func() bool { return count() >= 50 && len(r.Times()) >= 20 })
+	if err := pg.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	before := count()
+	eventually(t, 30*time.Second, "emits accepted again after the restart", func() bool { return count() >= before+50 })
+	close(stop)
+	emitters.Wait()
+	t.Logf("%d emits accepted, refused: %v; %d delivered when the emits stopped", len(accepted), refused, len(r.Times()))
+	for why, n := range refused {
+		if why != "503" {
+			t.Errorf("%d emits answered %s: a client must be told to try again (503)", n, why)
+		}
+	}
+
+	ok, failed := assertInvariant(t, c, r.TimesFor, accepted, 90*time.Second)
+	if ok != len(accepted) || failed != 0 {
+		t.Fatalf("%d succeeded, %d failed of %d accepted", ok, failed, len(accepted))
+	}
+	duplicates := 0
+	for _, id := range accepted {
+		duplicates += max(r.TimesFor(id)-1, 0)
+	}
+	t.Logf("duplicates: %d of %d", duplicates, len(accepted))
+}
+
+// tryEmit emits one message, and answers its id, or why it was not accepted.
+func tryEmit(base string, n int) (id, why string) {
+	body, _ := json.Marshal(map[string]any{"event_type": "load.test", "payload": map[string]int{"n": n}})
+	req, _ := http.NewRequest("POST", base+"/v1/tenants/acme/messages", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+testAdminKey)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", "no answer"
+	}
+	defer resp.Body.Close()
+	var msg message
+	if resp.StatusCode != http.StatusCreated || json.NewDecoder(resp.Body).Decode(&msg) != nil {
+		return "", fmt.Sprint(resp.StatusCode)
+	}
+	return msg.ID, ""
+}
