@@ -63,6 +63,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 		case models.IsStorageFull(err):
 			status, code, msg = http.StatusServiceUnavailable, httperr.CodeUnavailable, "the database's disk is full; nothing was changed, try again once the operator has made room"
 			c.Response().Header().Set("Retry-After", "30")
+		case models.IsTransient(err):
+			status, code, msg = http.StatusServiceUnavailable, httperr.CodeUnavailable, "the database gave up the write to resolve a conflict with another one; nothing was changed, try again"
+			c.Response().Header().Set("Retry-After", "1")
 		case models.IsUnavailable(err) || s.store.Ping(ctx) != nil:
 			status, code, msg = http.StatusServiceUnavailable, httperr.CodeUnavailable, "the database is unavailable; nothing was changed, try again"
 			c.Response().Header().Set("Retry-After", "5")

@@ -66,7 +66,7 @@ type limiter struct {
 	rate     *redis_rate.Limiter
 	prefix   string
 	defaultN int
-	maxN     int // the most an endpoint's own max_concurrency may ask for; 0: no bound
+	maxN     int           // the most an endpoint's own max_concurrency may ask for; 0: no bound
 	hold     time.Duration // how long a slot is held at most (attempt timeout + margin)
 	updates  *batcher[slotUpdate, struct{}]
 	log      *slog.Logger

@@ -9,6 +9,7 @@ package migrations
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -93,13 +94,7 @@ func ApplyReporting(ctx context.Context, db *gorm.DB, report func(name string, t
 				continue
 			}
 			began := time.Now()
-			err := conn.Transaction(func(tx *gorm.DB) error {
-				if err := tx.Exec(m.SQL).Error; err != nil {
-					return err
-				}
-				return tx.Exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-					m.Version, m.Name, time.Now().UTC().Format(time.RFC3339)).Error
-			})
+			err := apply(ctx, conn, m)
 			if err != nil {
 				return fmt.Errorf("apply migration %s: %w", m.Name, err)
 			}
@@ -111,4 +106,37 @@ func ApplyReporting(ctx context.Context, db *gorm.DB, report func(name string, t
 		return nil
 	})
 	return applied, err
+}
+
+// apply applies one migration in its transaction. Applied while an older
+// hookd runs, a migration that locks two tables may deadlock with an emit
+// that locks them the other way round, and PostgreSQL may give up the
+// migration rather than the emit: the migration, rolled back whole, is
+// tried again (seen in TestFaultRollingUpgrade).
+func apply(ctx context.Context, conn *gorm.DB, m Migration) error {
+	var err error
+	for try := 1; ; try++ {
+		err = conn.Transaction(func(tx *gorm.DB) error {
+			if err := tx.Exec(m.SQL).Error; err != nil {
+				return err
+			}
+			return tx.Exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+				m.Version, m.Name, time.Now().UTC().Format(time.RFC3339)).Error
+		})
+		if err == nil || !givenUp(err) || try == 5 {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(try) * 200 * time.Millisecond):
+		}
+	}
+}
+
+// givenUp reports whether PostgreSQL gave up the transaction to resolve a
+// deadlock (40P01) or a serialization failure (40001).
+func givenUp(err error) bool {
+	var state interface{ SQLState() string } // *pgconn.PgError
+	return errors.As(err, &state) && (state.SQLState() == "40P01" || state.SQLState() == "40001")
 }

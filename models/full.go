@@ -44,3 +44,12 @@ func IsUnavailable(err error) bool {
 	return errors.As(err, &connectErr) || errors.As(err, &netErr) ||
 		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || pgconn.SafeToRetry(err)
 }
+
+// IsTransient reports whether err is PostgreSQL giving up a transaction
+// that can succeed if tried again: a deadlock (40P01, as between an emit
+// and a migration taking its locks) or a serialization failure (40001).
+// The transaction was rolled back.
+func IsTransient(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (pgErr.Code == "40P01" || pgErr.Code == "40001")
+}

@@ -56,13 +56,22 @@ func hookdBinary(t *testing.T) string {
 
 // process is hookd running as a child process.
 type process struct {
-	cmd *exec.Cmd
-	out *syncWriter
+	cmd  *exec.Cmd
+	out  *syncWriter
+	done chan struct{} // closed once it has exited
 }
 
+// startProcess runs the hookd built from this tree as a child process,
+// until the test ends.
 func startProcess(t *testing.T, mode string, env map[string]string) *process {
 	t.Helper()
-	cmd := exec.Command(hookdBinary(t), mode)
+	return startBinary(t, hookdBinary(t), mode, env)
+}
+
+// startBinary runs a hookd binary as a child process, until the test ends.
+func startBinary(t *testing.T, bin, mode string, env map[string]string) *process {
+	t.Helper()
+	cmd := exec.Command(bin, mode)
 	cmd.Env = os.Environ()
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
@@ -72,22 +81,27 @@ func startProcess(t *testing.T, mode string, env map[string]string) *process {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &process{cmd: cmd, out: out}
+	p := &process{cmd: cmd, out: out, done: make(chan struct{})}
+	go func() { _ = cmd.Wait(); close(p.done) }()
 	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
+		p.stop()
 		if t.Failed() {
-			t.Logf("hookd %s output:\n%s", mode, out.String())
+			t.Logf("%s %s output:\n%s", filepath.Base(bin), mode, out.String())
 		}
 	})
 	return p
+}
+
+// stop stops the process as an orchestrator does: SIGTERM, then SIGKILL
+// after 30 s.
+func (p *process) stop() {
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(30 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+	}
 }
 
 // countingReceiver answers 200 after a delay and counts each webhook-id.

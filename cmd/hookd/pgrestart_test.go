@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"sync"
 	"testing"
 	"time"
 
@@ -41,48 +40,20 @@ func TestFaultPostgresRestartedMidLoad(t *testing.T) {
 	setupLoad(c, r)
 	start(t, "worker", env)
 
-	var (
-		mu       sync.Mutex
-		accepted []string
-		refused  = map[string]int{}
-	)
-	stop := make(chan struct{})
-	var emitters sync.WaitGroup
-	for range 4 {
-		emitters.Go(func() {
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				case <-time.After(20 * time.Millisecond):
-				}
-				id, why := tryEmit(c.url, i)
-				mu.Lock()
-				if id != "" {
-					accepted = append(accepted, id)
-				} else {
-					refused[why]++
-				}
-				mu.Unlock()
-			}
-		})
-	}
-	count := func() int { mu.Lock(); defer mu.Unlock(); return len(accepted) }
-	eventually(t, 20*time.Second, "emits and deliveries under way", func() bool { return count() >= 50 && len(r.Times()) >= 20 })
+	load := startLoad(c.url)
+	eventually(t, 20*time.Second, "emits and deliveries under way", func() bool { return load.count() >= 50 && len(r.Times()) >= 20 })
 	if err := pg.Restart(); err != nil {
 		t.Fatal(err)
 	}
-	before := count()
-	eventually(t, 30*time.Second, "emits accepted again after the restart", func() bool { return count() >= before+50 })
-	close(stop)
-	emitters.Wait()
+	before := load.count()
+	eventually(t, 30*time.Second, "emits accepted again after the restart", func() bool { return load.count() >= before+50 })
+	accepted, refused := load.stop()
 	t.Logf("%d emits accepted, refused: %v; %d delivered when the emits stopped", len(accepted), refused, len(r.Times()))
 	for why, n := range refused {
 		if why != "503" {
 			t.Errorf("%d emits answered %s: a client must be told to try again (503)", n, why)
 		}
 	}
-
 	ok, failed := assertInvariant(t, c, r.TimesFor, accepted, 90*time.Second)
 	if ok != len(accepted) || failed != 0 {
 		t.Fatalf("%d succeeded, %d failed of %d accepted", ok, failed, len(accepted))
