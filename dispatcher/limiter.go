@@ -67,6 +67,7 @@ type limiter struct {
 	prefix   string
 	defaultN int
 	maxN     int           // the most an endpoint's own max_concurrency may ask for; 0: no bound
+	slotWait time.Duration // maxSlotWait, longer in tests on a loaded machine
 	hold     time.Duration // how long a slot is held at most (attempt timeout + margin)
 	updates  *batcher[slotUpdate, struct{}]
 	log      *slog.Logger
@@ -145,7 +146,7 @@ const (
 func newLimiter(rdb redis.UniversalClient, queue string, defaultN, maxWaiting int, hold time.Duration, log *slog.Logger) *limiter {
 	l := &limiter{
 		rdb: rdb, rate: redis_rate.NewLimiter(rdb), prefix: "hookd:" + queue + ":",
-		defaultN: defaultN, hold: hold, log: log, maxWaiting: max(maxWaiting, 1),
+		defaultN: defaultN, hold: hold, log: log, maxWaiting: max(maxWaiting, 1), slotWait: maxSlotWait,
 		waiting: map[string][]waiter{}, lined: map[lineOf]int{}, busy: map[string]time.Time{},
 		idle: map[string][]slot{}, held: map[string]int{}, turned: map[string]time.Time{},
 		stop: make(chan struct{}), swept: make(chan struct{}),
@@ -184,7 +185,7 @@ func (l *limiter) acquire(ctx context.Context, ep *models.Endpoint, from handler
 		}
 	}
 	key := l.prefix + "inflight:" + ep.ID
-	deadline := time.Now().Add(maxSlotWait)
+	deadline := time.Now().Add(l.slotWait)
 	var handed chan slot // set while waiting in line
 	var timer *time.Timer
 	defer func() {

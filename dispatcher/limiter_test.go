@@ -19,7 +19,10 @@ import (
 // frees itself after the hold time.
 func TestLimiterHoldsAnEndpointsConcurrency(t *testing.T) {
 	h := newHarness(t)
-	const hold = 300 * time.Millisecond
+	// Slots in use are renewed every 25 ms; a hold much longer than that
+	// keeps them through a loaded machine's pauses (at 300 ms one expired
+	// under CI-like load and a fourth slot was given).
+	const hold = 3 * time.Second
 	a := newLimiter(h.rdb, h.queue.name, 3, 1, hold, quiet())
 	b := newLimiter(h.rdb, h.queue.name, 3, 1, hold, quiet())
 	t.Cleanup(a.Close)
@@ -331,6 +334,7 @@ func TestLimiterLineAsksRedisNoMoreThanNeeded(t *testing.T) {
 	scripts := &scriptCounter{}
 	rdb.AddHook(scripts)
 	l := newLimiter(rdb, h.queue.name, 2, 10, time.Minute, quiet())
+	l.slotWait = time.Minute // the five waiters must not give up on a loaded machine
 	t.Cleanup(l.Close)
 	ep := &models.Endpoint{ID: "ep_line"}
 	holding := holdSlots(t, h, l, ep, 2)
