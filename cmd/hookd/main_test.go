@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -29,6 +31,16 @@ import (
 // HTTP, receivers that verify signatures. They run on PostgreSQL and Redis
 // when HOOKD_TEST_DATABASE_URL and HOOKD_TEST_REDIS_URL are set, else on
 // SQLite and an in-process Redis.
+
+// TestMain prints every goroutine when the test binary crashes. A panic in
+// a goroutine that an in-process hookd started cannot be recovered by the
+// test that started it, and kills the binary; Go's default traceback shows
+// only the panicking goroutine, which names no test. With all of them, its
+// "created by … in goroutine N" lines lead to the goroutine of the test.
+func TestMain(m *testing.M) {
+	debug.SetTraceback("all")
+	m.Run()
+}
 
 // testAdminKey is the HOOKD_ADMIN_KEY of the tests (hookd wants 32 characters or more).
 const testAdminKey = "hk_test_admin_0123456789abcdefghijk"
@@ -74,30 +86,77 @@ func start(t *testing.T, mode string, env map[string]string) *Main {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := &Main{Config: cfg, Mode: mode, Stdout: io.Discard, Logger: newLogger(cfg, os.Stderr)}
+	m := &Main{Config: cfg, Mode: mode, Stdout: io.Discard, Logger: testLogger(t, cfg, mode)}
+	runMain(t, m)
+	return m
+}
+
+// runMain runs m in the background until stop is called or the test ends, and
+// returns once m listens (at once for a worker). stop returns what Run
+// returned; if the test has not called it, the cleanup reports Run's error
+// as the test's failure. A panic in Run is turned into such an error, so
+// that it fails the test that started this hookd instead of killing the
+// test binary without naming any test.
+func runMain(t *testing.T, m *Main) (stop func() error) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx) }()
-	stopped := false
-	stop := func() {
-		if stopped {
-			return
-		}
-		stopped = true
+	exited := make(chan struct{})
+	var runErr error
+	go func() {
+		defer close(exited)
+		defer func() {
+			if p := recover(); p != nil {
+				runErr = fmt.Errorf("panic: %v\n%s", p, debug.Stack())
+			}
+		}()
+		runErr = m.Run(ctx)
+	}()
+	stopped := func() error {
 		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("hookd %s: %v", mode, err)
-		}
+		<-exited
+		return runErr
 	}
-	t.Cleanup(stop)
-	if mode != "worker" {
+	stoppedByTest := false
+	stop = func() error {
+		stoppedByTest = true
+		return stopped()
+	}
+	t.Cleanup(func() {
+		if err := stopped(); err != nil && !stoppedByTest {
+			t.Errorf("hookd %s: %v", m.Mode, err)
+		}
+	})
+	if m.Mode != "worker" {
 		select {
 		case <-readyChan(m):
-		case err := <-done:
-			t.Fatalf("hookd %s exited: %v", mode, err)
+		case <-exited:
+			t.Fatalf("hookd %s exited: %v", m.Mode, runErr)
 		}
 	}
-	return m
+	return stop
+}
+
+// testLogger is the logger of a hookd that a test runs in process. Its
+// lines go to the test binary's stderr as they are written (not to t.Log,
+// which holds them until the test ends and loses them if the binary
+// dies), each prefixed with the test's name: a run in which many tests
+// run in parallel, some cutting Redis on purpose, must say whose hookd
+// logged a Redis EOF.
+func testLogger(t *testing.T, cfg Config, mode string) *slog.Logger {
+	return newLogger(cfg, prefixWriter{w: os.Stderr, prefix: t.Name() + ": hookd " + mode + ": "})
+}
+
+// prefixWriter prefixes each write, one log record from slog, with prefix.
+type prefixWriter struct {
+	w      io.Writer
+	prefix string
+}
+
+func (p prefixWriter) Write(b []byte) (int, error) {
+	if _, err := p.w.Write(append([]byte(p.prefix), b...)); err != nil {
+		return 0, err
+	}
+	return len(b), nil
 }
 
 func readyChan(m *Main) <-chan struct{} {
@@ -491,11 +550,8 @@ func TestEmbeddedDefaultSurvivesRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := &syncWriter{}
-	first := &Main{Config: cfg, Mode: "serve", Stdout: out, Logger: newLogger(cfg, os.Stderr)}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- first.Run(ctx) }()
-	first.Addr()
+	first := &Main{Config: cfg, Mode: "serve", Stdout: out, Logger: testLogger(t, cfg, "serve")}
+	stopFirst := runMain(t, first)
 	key := ""
 	for _, line := range strings.Split(out.String(), "\n") {
 		if strings.HasPrefix(strings.TrimSpace(line), "hk_") {
@@ -503,7 +559,6 @@ func TestEmbeddedDefaultSurvivesRestart(t *testing.T) {
 		}
 	}
 	if key == "" {
-		cancel()
 		t.Fatalf("no admin key printed on first start:\n%s", out.String())
 	}
 	c := newClient(t, first, key)
@@ -518,8 +573,8 @@ func TestEmbeddedDefaultSurvivesRestart(t *testing.T) {
 	c.must(201, "POST", "/v1/tenants/acme/messages", map[string]any{"event_type": "invoice.paid", "payload": map[string]any{}}, &msg)
 	id := msg.Deliveries[0].ID
 	eventually(t, 10*time.Second, "the first attempt", func() bool { return c.delivery(id).AttemptCount == 1 })
-	cancel() // the retry was only in the in-process Redis, which is now gone
-	if err := <-done; err != nil {
+	// The retry was only in the in-process Redis, which is now gone.
+	if err := stopFirst(); err != nil {
 		t.Fatal(err)
 	}
 

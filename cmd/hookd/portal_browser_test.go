@@ -165,6 +165,10 @@ func TestTenantPortalInABrowser(t *testing.T) {
 			chromedp.WaitVisible(`form.confirm button`),
 			chromedp.Click(`form.confirm button`),
 			chromedp.WaitVisible(`#attempt-3`),
+			// And its status: the page reads the delivery, then its attempts, so
+			// under load it can show attempt #3 beside the status before it
+			// (models.GetDelivery); the live refresh then catches up.
+			chromedp.WaitVisible(`#delivery .status.succeeded`),
 			chromedp.Text(`#delivery`, &attempts),
 			shot("portal-delivery"),
 		}},
