@@ -47,6 +47,7 @@ func NewTenantBudget(redisOpt asynq.RedisConnOpt, perHour int) (*TenantBudget, e
 		limit: redis_rate.Limit{Rate: perHour, Period: time.Hour, Burst: perHour}}, nil
 }
 
+// Take takes n of the tenant's deliveries this hour, or refuses them all.
 func (b *TenantBudget) Take(ctx context.Context, tenantID string, n int) error {
 	if n <= 0 {
 		return nil

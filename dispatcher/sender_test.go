@@ -3,9 +3,6 @@ package dispatcher
 import (
 	"context"
 	"fmt"
-	"go.opentelemetry.io/otel"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"maps"
 	"net"
 	"net/http"
@@ -17,6 +14,10 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"go.opentelemetry.io/otel"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 )
 
 func TestSenderNeverFollowsRedirects(t *testing.T) {
@@ -286,8 +287,8 @@ func TestTracesAndErrorsShowNoURLCredentials(t *testing.T) {
 		t.Fatalf("%d spans, want the POST's", len(spans))
 	}
 	for _, a := range spans[0].Attributes() {
-		if strings.Contains(a.Value.Emit(), "s3cret") {
-			t.Errorf("span attribute %s = %q", a.Key, a.Value.Emit())
+		if strings.Contains(a.Value.String(), "s3cret") {
+			t.Errorf("span attribute %s = %q", a.Key, a.Value.String())
 		}
 		if a.Key == "url.full" && a.Value.AsString() != srv.URL+"/hook?[redacted]" {
 			t.Errorf("url.full = %q", a.Value.AsString())

@@ -116,7 +116,7 @@ func (weighedCost) CallCost(function, _ string, args []ref.Val, _ ref.Val) *uint
 	switch function {
 	case operators.Equals, operators.NotEquals, operators.In:
 		if len(args) == 2 {
-			c := uint64(weightCost * compared(function, args[0], args[1]))
+			c := uint64(weightCost * compared(function, args[0], args[1])) //nolint:gosec // at most weightCost × (maxCompared + 2)
 			return &c
 		}
 	}
