@@ -391,6 +391,7 @@ func TestLimiterLineWaitsForAnotherProcesssSlots(t *testing.T) {
 	h := newHarness(t)
 	a := newLimiter(h.rdb, h.queue.name, 2, 10, time.Minute, quiet())
 	b := newLimiter(h.rdb, h.queue.name, 2, 10, time.Minute, quiet())
+	b.slotWait = time.Minute // its waiters must not give up on a loaded machine
 	t.Cleanup(b.Close)
 	ep := &models.Endpoint{ID: "ep_shared"}
 	holding := holdSlots(t, h, a, ep, 2)
