@@ -56,8 +56,7 @@ type PipelineConfig struct {
 	Writers int
 	// ManualBudget bounds the deliveries a tenant makes by hand (replay,
 	// resend, recover, test send, retry) when a request is marked
-	// models.ByTenant;
-	// nil: no bound.
+	// models.ByTenant; nil: no bound.
 	ManualBudget ManualBudget
 	// MaxPayloadDepth bounds how deeply an emitted payload's objects and
 	// arrays nest (default models.DefaultMaxPayloadDepth, 100).
@@ -84,7 +83,10 @@ func NewPipeline(cfg PipelineConfig) *Pipeline {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	p := &Pipeline{store: cfg.Store, queue: cfg.Queue, log: cfg.Logger, maxDepth: cfg.MaxPayloadDepth, budget: cfg.ManualBudget, local: cfg.Worker, behind: make(chan struct{}, maxEnqueuesBehind)}
+	p := &Pipeline{
+		store: cfg.Store, queue: cfg.Queue, log: cfg.Logger, local: cfg.Worker,
+		maxDepth: cfg.MaxPayloadDepth, budget: cfg.ManualBudget, behind: make(chan struct{}, maxEnqueuesBehind),
+	}
 	if cfg.Worker != nil {
 		p.queue = localFirst{worker: cfg.Worker, queue: cfg.Queue}
 	}
@@ -369,7 +371,7 @@ func (p *Pipeline) Retry(ctx context.Context, tenantID, id string) (*models.Deli
 // Recover makes an endpoint's failed deliveries created since a time due
 // now for a manual attempt, and enqueues them.
 func (p *Pipeline) Recover(ctx context.Context, tenantID, endpointID string, since time.Time) ([]models.Delivery, error) {
-	if models.IsByTenant(ctx) && p.budget != nil {
+	if models.IsByTenant(ctx) && p.budget != nil && !since.IsZero() { // RecoverEndpoint refuses a zero since
 		if _, err := p.store.GetEndpoint(ctx, tenantID, endpointID); err != nil {
 			return nil, err
 		}
