@@ -56,9 +56,17 @@ func hookdBinary(t *testing.T) string {
 
 // process is hookd running as a child process.
 type process struct {
-	cmd  *exec.Cmd
-	out  *syncWriter
-	done chan struct{} // closed once it has exited
+	cmd     *exec.Cmd
+	out     *syncWriter
+	done    chan struct{} // closed once it has exited
+	waitErr error         // how it exited, once done is closed
+}
+
+// wait waits for the process to exit and says how it did. (cmd.Wait may be
+// called once only: startBinary's goroutine does.)
+func (p *process) wait() error {
+	<-p.done
+	return p.waitErr
 }
 
 // startProcess runs the hookd built from this tree as a child process,
@@ -82,7 +90,7 @@ func startBinary(t *testing.T, bin, mode string, env map[string]string) *process
 		t.Fatal(err)
 	}
 	p := &process{cmd: cmd, out: out, done: make(chan struct{})}
-	go func() { _ = cmd.Wait(); close(p.done) }()
+	go func() { p.waitErr = cmd.Wait(); close(p.done) }()
 	t.Cleanup(func() {
 		p.stop()
 		if t.Failed() {
@@ -215,6 +223,7 @@ func TestFaultServeKilledHoldingItsOwnDeliveries(t *testing.T) {
 	t.Parallel()
 	env := backends(t)
 	env["HOOKD_ENDPOINT_CONCURRENCY"] = "1000" // no turning away: every delivery stays local
+	env["HOOKD_TENANT_CONCURRENCY"] = "1000"   // nor for the tenant's share of the workers
 	// The sweeper enqueues what has waited longer than its interval, local
 	// or not; none of these should have, when the queue is looked at.
 	env["HOOKD_SWEEP_INTERVAL"] = "10s"
@@ -246,7 +255,7 @@ func TestFaultServeKilledHoldingItsOwnDeliveries(t *testing.T) {
 	if err := victim.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	_ = victim.cmd.Wait()
+	_ = victim.wait()
 	if got := len(r.Times()); got >= len(ids) {
 		t.Fatalf("all %d delivered before the kill: nothing was held", got)
 	}
@@ -536,7 +545,7 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
-	go func() { done <- worker.cmd.Wait() }()
+	go func() { done <- worker.wait() }()
 	select {
 	case err := <-done:
 		if err != nil {

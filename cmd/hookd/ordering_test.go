@@ -61,7 +61,7 @@ func TestFIFOSurvivesAWorkerKilledMidFlight(t *testing.T) {
 	if err := victim.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	_ = victim.cmd.Wait()
+	_ = victim.wait()
 	close(release)
 	startProcess(t, "worker", env)
 	startProcess(t, "worker", env)
