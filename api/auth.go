@@ -2,8 +2,7 @@ package api
 
 import (
 	"crypto/subtle"
-	"math"
-	"strconv"
+	"fmt"
 	"strings"
 	"time"
 
@@ -56,9 +55,8 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 func (s *Server) refuseKey(c echo.Context) error {
 	addr := c.RealIP()
 	if wait := s.failedAuth.RetryAfter(addr); wait > 0 {
-		secs := int(math.Ceil(wait.Seconds()))
-		c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
-		return apiError(httperr.CodeRateLimited, "too many invalid API keys from this address; retry after %d s", secs)
+		return &models.Error{Code: httperr.CodeRateLimited, RetryAfter: wait, Message: fmt.Sprintf(
+			"too many invalid API keys from this address; retry after %d s", httperr.RetryAfterSeconds(wait))}
 	}
 	s.failedAuth.Fail(addr)
 	return apiError(httperr.CodeUnauthorized, "invalid API key")
@@ -119,8 +117,8 @@ func (s *Server) limitRate(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		if !ok {
-			c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(retryAfter.Seconds()))))
-			return apiError(httperr.CodeRateLimited, "too many requests for this API key; retry after %s", retryAfter.Round(time.Millisecond))
+			return &models.Error{Code: httperr.CodeRateLimited, RetryAfter: retryAfter, Message: fmt.Sprintf(
+				"too many requests for this API key; retry after %s", retryAfter.Round(time.Millisecond))}
 		}
 		return next(c)
 	}

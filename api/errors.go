@@ -3,9 +3,7 @@ package api
 import (
 	"context"
 	"errors"
-	"math"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -36,10 +34,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 	case models.ErrorCode(err) != "":
 		code, msg = models.ErrorCode(err), models.ErrorMessage(err)
 		status = httperr.Status(code)
-		var de *models.Error
-		if errors.As(err, &de) && de.RetryAfter > 0 {
-			c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(de.RetryAfter.Seconds()))))
-		}
+		httperr.SetRetryAfter(c.Response().Header(), err)
 	case errors.As(err, &he):
 		status = he.Code
 		code = http.StatusText(status)

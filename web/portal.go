@@ -6,21 +6,19 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
-	"math"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"hookd.dev/hookd/api/httperr"
 	"hookd.dev/hookd/models"
 )
 
@@ -276,10 +274,7 @@ func (p *Portal) handleError(err error, c echo.Context) {
 	if !known {
 		p.log.Error("portal request failed", "route", c.Path(), "error", err)
 	}
-	var de *models.Error
-	if errors.As(err, &de) && de.RetryAfter > 0 {
-		c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(de.RetryAfter.Seconds()))))
-	}
+	httperr.SetRetryAfter(c.Response().Header(), err)
 	if _, ok := c.Get(keyPortal).(*models.PortalSession); ok {
 		_ = p.render(c, status, "error", http.StatusText(status), map[string]string{"Message": msg})
 		return

@@ -16,7 +16,6 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
-	"math"
 	"net/http"
 	"net/netip"
 	"strconv"
@@ -289,7 +288,7 @@ func (s *Server) login(c echo.Context) error {
 		// from an address shared with someone typing wrong ones.
 		addr := c.RealIP()
 		if wait := s.cfg.FailedAuth.RetryAfter(addr); wait > 0 && key != "" {
-			secs := int(math.Ceil(wait.Seconds()))
+			secs := httperr.RetryAfterSeconds(wait)
 			c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
 			return s.render(c, http.StatusTooManyRequests, "login", "Log in", map[string]string{
 				"Error": fmt.Sprintf("Too many wrong keys from your address. Wait %d seconds, then try again.", secs),

@@ -5,7 +5,11 @@
 package httperr
 
 import (
+	"errors"
+	"math"
 	"net/http"
+	"strconv"
+	"time"
 
 	"hookd.dev/hookd/models"
 )
@@ -39,4 +43,17 @@ func Status(code string) int {
 		return s
 	}
 	return http.StatusInternalServerError
+}
+
+// RetryAfterSeconds is a wait as a Retry-After header gives it: whole
+// seconds, rounded up.
+func RetryAfterSeconds(wait time.Duration) int { return int(math.Ceil(wait.Seconds())) }
+
+// SetRetryAfter sets Retry-After on h when err is a domain error that says
+// when to try again (models.Error.RetryAfter).
+func SetRetryAfter(h http.Header, err error) {
+	var de *models.Error
+	if errors.As(err, &de) && de.RetryAfter > 0 {
+		h.Set("Retry-After", strconv.Itoa(RetryAfterSeconds(de.RetryAfter)))
+	}
 }

@@ -231,16 +231,7 @@ func TestFaultServeKilledHoldingItsOwnDeliveries(t *testing.T) {
 	r := newCountingReceiver(t, 2*time.Second)
 	victim := startProcess(t, "serve", env)
 	c := &client{t: t, url: "http://" + env["HOOKD_LISTEN"], key: testAdminKey}
-	listening := func() {
-		eventually(t, 20*time.Second, "serve to listen", func() bool {
-			resp, err := http.Get(c.url + "/healthz")
-			if err == nil {
-				resp.Body.Close()
-			}
-			return err == nil
-		})
-	}
-	listening()
+	c.waitListening(20 * time.Second)
 	setupLoad(c, r)
 	ids := emitN(c, 300)
 	opt, err := asynq.ParseRedisURI(env["HOOKD_REDIS_URL"])
@@ -260,7 +251,7 @@ func TestFaultServeKilledHoldingItsOwnDeliveries(t *testing.T) {
 		t.Fatalf("all %d delivered before the kill: nothing was held", got)
 	}
 	startProcess(t, "serve", env)
-	listening()
+	c.waitListening(20 * time.Second)
 	ok, failed := assertInvariant(t, c, r.TimesFor, ids, 90*time.Second)
 	if ok != len(ids) || failed != 0 {
 		t.Fatalf("%d succeeded, %d failed of %d", ok, failed, len(ids))

@@ -176,6 +176,19 @@ func newClient(t *testing.T, m *Main, key string) *client {
 	return &client{t: t, url: "http://" + m.Addr(), key: key}
 }
 
+// waitListening waits until the hookd behind c answers /healthz, for a
+// child process just started.
+func (c *client) waitListening(timeout time.Duration) {
+	c.t.Helper()
+	eventually(c.t, timeout, "hookd to listen at "+c.url, func() bool {
+		resp, err := http.Get(c.url + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err == nil
+	})
+}
+
 // do sends a request and decodes the answer into out; it returns the status.
 func (c *client) do(method, path string, body any, out any) int {
 	c.t.Helper()

@@ -1,11 +1,7 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
-	"fmt"
-	"net/http"
 	"os"
 	"testing"
 	"time"
@@ -49,36 +45,6 @@ func TestFaultPostgresRestartedMidLoad(t *testing.T) {
 	eventually(t, 30*time.Second, "emits accepted again after the restart", func() bool { return load.count() >= before+50 })
 	accepted, refused := load.stop()
 	t.Logf("%d emits accepted, refused: %v; %d delivered when the emits stopped", len(accepted), refused, len(r.Times()))
-	for why, n := range refused {
-		if why != "503" {
-			t.Errorf("%d emits answered %s: a client must be told to try again (503)", n, why)
-		}
-	}
-	ok, failed := assertInvariant(t, c, r.TimesFor, accepted, 90*time.Second)
-	if ok != len(accepted) || failed != 0 {
-		t.Fatalf("%d succeeded, %d failed of %d accepted", ok, failed, len(accepted))
-	}
-	duplicates := 0
-	for _, id := range accepted {
-		duplicates += max(r.TimesFor(id)-1, 0)
-	}
-	t.Logf("duplicates: %d of %d", duplicates, len(accepted))
-}
-
-// tryEmit emits one message, and answers its id, or why it was not accepted.
-func tryEmit(base string, n int) (id, why string) {
-	body, _ := json.Marshal(map[string]any{"event_type": "load.test", "payload": map[string]int{"n": n}})
-	req, _ := http.NewRequest("POST", base+"/v1/tenants/acme/messages", bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+testAdminKey)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return "", "no answer"
-	}
-	defer resp.Body.Close()
-	var msg message
-	if resp.StatusCode != http.StatusCreated || json.NewDecoder(resp.Body).Decode(&msg) != nil {
-		return "", fmt.Sprint(resp.StatusCode)
-	}
-	return msg.ID, ""
+	onlyTryAgain(t, refused, "the api")
+	deliveredOnceOrMore(t, c, r, accepted, 90*time.Second)
 }

@@ -98,13 +98,7 @@ func TestTracesFollowAnEmitToEveryAttempt(t *testing.T) {
 	env["OTEL_BSP_SCHEDULE_DELAY"] = "100"
 	startProcess(t, "serve", env)
 	c := &client{t: t, url: "http://" + env["HOOKD_LISTEN"], key: testAdminKey}
-	eventually(t, 20*time.Second, "hookd to listen", func() bool {
-		resp, err := http.Get(c.url + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-		}
-		return err == nil
-	})
+	c.waitListening(20 * time.Second)
 	r, heal := newSwitchableReceiver(t, http.StatusServiceUnavailable)
 	setupTenant(c, r)
 
