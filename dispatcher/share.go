@@ -39,7 +39,8 @@ func (s *tenantShares) full(tenantID string, from handlers) bool {
 }
 
 // take takes a place in the tenant's share for one request, or answers a
-// busyError when there is none; done gives it back.
+// busyError when there is none; done gives it back, and must be called
+// once (attemptClaimed's release, which calls it, runs once).
 func (s *tenantShares) take(tenantID, endpointID string, from handlers) (done func(), err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -47,11 +48,11 @@ func (s *tenantShares) take(tenantID, endpointID string, from handlers) (done fu
 		return nil, &busyError{endpointID: endpointID, after: tenantBusyAfter}
 	}
 	s.inflight[from][tenantID]++
-	return sync.OnceFunc(func() {
+	return func() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		if s.inflight[from][tenantID]--; s.inflight[from][tenantID] <= 0 {
 			delete(s.inflight[from], tenantID)
 		}
-	}), nil
+	}, nil
 }

@@ -698,6 +698,16 @@ func joinFuncs(fs ...func()) func() {
 // in name order; what is left out is counted in a header of hookd's own,
 // so that the attempt says its record is partial.
 func flattenBounded(h http.Header, maxBytes int) map[string]string {
+	total := 0
+	for k, vs := range h {
+		total += len(k)
+		for _, v := range vs {
+			total += len(v) + 2
+		}
+	}
+	if total <= maxBytes { // nearly always: no sorting needed
+		return flatten(h)
+	}
 	out := make(map[string]string, len(h))
 	size, left, leftBytes := 0, 0, 0
 	for _, k := range slices.Sorted(maps.Keys(h)) {
